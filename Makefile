@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything they need is set up here.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test test-fast bench bench-peers clean
+
+install: $(STAMP)
+
+# torch is installed first and pinned: a plain `torch` requirement pulls a several-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	$(PY) -m demo
+
+test: install
+	$(PY) -m pytest -q
+
+test-fast: install
+	$(PY) -m pytest -q -m "not slow"
+
+bench: install
+	$(PY) -m bench.source_throughput
+	$(PY) -m bench.destination_sync
+
+bench-peers: install
+	$(PY) -m bench.peers
+
+clean:
+	rm -rf $(VENV) demo-data bench/out
