@@ -1,0 +1,174 @@
+"""The destination's configuration: one pydantic model that is both the validator and the Airbyte spec."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from destination_vectors.model import DEFAULT_MODEL
+
+_SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_SAFE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
+CONFLUENCE_METADATA_FIELDS = ["space_key", "space_name", "visibility", "webui_url", "updated_at", "version", "ancestors"]
+
+
+class EmbeddingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Embedding")
+
+    model: str = Field(
+        DEFAULT_MODEL,
+        title="Model",
+        description="A sentence-transformers model: the packaged default (all-MiniLM-L6-v2, offline), a local folder, "
+        "or a Hugging Face name already in the local cache. Never downloaded at run time.",
+        examples=[DEFAULT_MODEL, "/models/bge-small-en-v1.5"],
+        json_schema_extra={"order": 0},
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", title="Device", description="Where to embed: auto picks cuda when available.",
+        json_schema_extra={"order": 1},
+    )
+    batch_size: int = Field(32, ge=1, le=4096, title="Batch size", description="Chunks per model call.",
+                            json_schema_extra={"order": 2})
+
+
+class ChunkingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Chunking")
+
+    max_tokens: int | None = Field(
+        None, ge=16, title="Max tokens per chunk",
+        description="Counted with the model's own tokenizer, special tokens included. Default and upper bound: the "
+        "model's max_seq_length (256 for all-MiniLM-L6-v2); a larger value is refused, because the model would "
+        "silently truncate the chunk.",
+        examples=[256, 128], json_schema_extra={"order": 0},
+    )
+    overlap_tokens: int = Field(
+        0, ge=0, title="Overlap tokens",
+        description="Tokens of the previous chunk's tail repeated at the start of the next chunk of the same section.",
+        json_schema_extra={"order": 1},
+    )
+
+
+class DestinationConfig(BaseModel):
+    """Validated once at start; every field is documented in the README's configuration reference."""
+
+    model_config = ConfigDict(extra="ignore", title="Vectors destination (LanceDB + local embeddings)")
+
+    lancedb_uri: str = Field(
+        "./data/lancedb", title="LanceDB URI",
+        description="A local folder, or any URI LanceDB accepts (s3://bucket/path, gs://..., az://...).",
+        examples=["./data/lancedb", "s3://my-bucket/confluence"], json_schema_extra={"order": 0},
+    )
+    table_name: str = Field(
+        "confluence_chunks", title="Table name",
+        description="Letters, digits and underscores; starts with a letter.", json_schema_extra={"order": 1},
+    )
+    ledger_path: str | None = Field(
+        None, title="Ledger path",
+        description="DuckDB file for the sync history. Default: <lancedb_uri>/<table_name>.ledger.duckdb for a local "
+        "folder, ./<table_name>.ledger.duckdb for a remote URI.", json_schema_extra={"order": 2},
+    )
+    embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig, json_schema_extra={"order": 3})
+    chunking: ChunkingConfig = Field(default_factory=ChunkingConfig, json_schema_extra={"order": 4})
+    text_field: str = Field(
+        "body_storage", title="Text field",
+        description="The record field holding the text to index.", json_schema_extra={"order": 5},
+    )
+    text_format: Literal["auto", "storage", "plain"] = Field(
+        "auto", title="Text format",
+        description="storage = Confluence storage XHTML; plain = index as is; auto = storage for body_storage, "
+        "plain otherwise.", json_schema_extra={"order": 6},
+    )
+    title_field: str = Field("title", title="Title field", json_schema_extra={"order": 7})
+    metadata_fields: list[str] = Field(
+        default_factory=lambda: list(CONFLUENCE_METADATA_FIELDS), title="Metadata fields",
+        description="Record fields kept beside each chunk (space_key, visibility, webui_url, updated_at and version "
+        "fill their own columns; the rest go to the JSON `metadata` column).", json_schema_extra={"order": 8},
+    )
+    default_visibility: Literal["internal", "public"] = Field(
+        "internal", title="Visibility of records without one",
+        description="Records with no `visibility` field get this. internal is the safe default: such chunks never "
+        "answer a `--visibility public` search.", json_schema_extra={"order": 9},
+    )
+    on_bad_record: Literal["skip", "fail"] = Field(
+        "skip", title="On a record that cannot be converted",
+        description="skip: count it, log its id, go on. fail: stop the sync; the previous snapshot stays.",
+        json_schema_extra={"order": 10},
+    )
+    keep_snapshots: int = Field(
+        2, ge=1, le=100, title="Snapshots kept",
+        description="Committed snapshots kept (tagged) after housekeeping; older versions and fragments are removed.",
+        json_schema_extra={"order": 11},
+    )
+
+    @field_validator("table_name")
+    @classmethod
+    def _safe_table_name(cls, value: str) -> str:
+        if not _SAFE_NAME.match(value):
+            raise ValueError(
+                "table_name must start with a letter and hold only letters, digits and underscores (max 64): "
+                "it becomes a folder name and appears in queries"
+            )
+        return value
+
+    @field_validator("text_field", "title_field")
+    @classmethod
+    def _safe_field(cls, value: str) -> str:
+        if not _SAFE_FIELD.match(value):
+            raise ValueError(f"field name {value!r} is not a plain record field name")
+        return value
+
+    @field_validator("metadata_fields")
+    @classmethod
+    def _safe_fields(cls, values: list[str]) -> list[str]:
+        return [cls._safe_field(v) for v in values]
+
+    @field_validator("lancedb_uri", "ledger_path")
+    @classmethod
+    def _no_traversal(cls, value: str | None) -> str | None:
+        if value is not None and ".." in Path(value.split("://", 1)[-1]).parts:
+            raise ValueError("paths may not contain '..': give the folder directly")
+        return value
+
+    @model_validator(mode="after")
+    def _overlap_below_limit(self) -> "DestinationConfig":
+        limit = self.chunking.max_tokens
+        if limit is not None and self.chunking.overlap_tokens * 2 >= limit:
+            raise ValueError("chunking.overlap_tokens must be less than half of chunking.max_tokens")
+        return self
+
+    @property
+    def is_remote(self) -> bool:
+        return "://" in self.lancedb_uri and not self.lancedb_uri.startswith("file://")
+
+    @property
+    def resolved_ledger_path(self) -> Path:
+        if self.ledger_path:
+            return Path(self.ledger_path).expanduser()
+        if self.is_remote:
+            return Path(f"{self.table_name}.ledger.duckdb")
+        return Path(self.lancedb_uri.removeprefix("file://")).expanduser() / f"{self.table_name}.ledger.duckdb"
+
+    def text_is_storage(self) -> bool:
+        return self.text_format == "storage" or (self.text_format == "auto" and self.text_field == "body_storage")
+
+
+def connection_specification() -> dict[str, Any]:
+    """JSON schema for the Airbyte spec: the pydantic schema with $defs inlined (Airbyte UIs do not follow $ref)."""
+    schema = DestinationConfig.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(defs[node["$ref"].split("/")[-1]])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    schema = inline(schema)
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return schema

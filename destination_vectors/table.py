@@ -1,0 +1,194 @@
+"""Vectors -> LanceDB: build each sync in a staging table, then swap it into the live table in one commit.
+
+LanceDB OSS has no table rename and no multi-table transaction, so the swap is a single `merge_insert` that
+inserts new chunks, updates changed ones, and deletes the overwritten streams' chunks that the sync did not send.
+One commit = one new version: readers see the previous snapshot until it lands, and a killed process leaves it intact.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Iterable, Sequence
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+
+logger = logging.getLogger("airbyte")
+
+SNAPSHOT_TAG_PREFIX = "snapshot-"
+FTS_COLUMN = "text"
+TEXT_COLUMNS = (
+    "chunk_id", "stream", "page_id", "title", "heading_path", "text", "space_key", "visibility", "webui_url",
+    "updated_at", "content_hash", "row_hash", "metadata", "embedding_model",
+)
+
+
+def chunk_schema(dimension: int) -> pa.Schema:
+    fields = [pa.field(name, pa.string()) for name in TEXT_COLUMNS]
+    fields.insert(3, pa.field("chunk_index", pa.int32()))
+    fields.append(pa.field("version", pa.int64()))
+    fields.append(pa.field("vector", pa.list_(pa.float32(), dimension)))
+    return pa.schema(fields)
+
+
+def rows_to_arrow(rows: Sequence[dict[str, Any]], vectors: np.ndarray, schema: pa.Schema) -> pa.Table:
+    columns: dict[str, Any] = {name: [row[name] for row in rows] for name in schema.names if name != "vector"}
+    dimension = schema.field("vector").type.list_size
+    flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1))
+    columns["vector"] = pa.FixedSizeListArray.from_arrays(flat, dimension)
+    return pa.table(columns, schema=schema)
+
+
+def quote(value: str) -> str:
+    """SQL string literal for Lance filters: the only way a value enters a filter."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass
+class CommitResult:
+    version: int
+    inserted: int
+    updated: int
+    deleted: int
+
+
+class ChunkStore:
+    """The live chunk table and its staging table in one LanceDB database."""
+
+    def __init__(self, uri: str, table_name: str) -> None:
+        self.uri = uri
+        self.table_name = table_name
+        self.staging_name = f"{table_name}__staging"
+        self._db = lancedb.connect(uri)
+
+    # -- reading the live snapshot ---------------------------------------------------------------------------
+    def open_live(self) -> lancedb.table.Table | None:
+        if self.table_name not in self._table_names():
+            return None
+        return self._db.open_table(self.table_name)
+
+    def _table_names(self) -> list[str]:
+        result = self._db.list_tables()
+        names = getattr(result, "tables", result)
+        return list(names)
+
+    def reuse_lookup(self, model_name: str) -> "VectorLookup":
+        live = self.open_live()
+        return VectorLookup(live, model_name)
+
+    # -- staging -------------------------------------------------------------------------------------------------
+    def start_staging(self, dimension: int) -> "Staging":
+        """A fresh staging table; one left by a killed sync is replaced."""
+        table = self._db.create_table(self.staging_name, schema=chunk_schema(dimension), mode="overwrite")
+        return Staging(table)
+
+    def drop_staging(self) -> None:
+        if self.staging_name in self._table_names():
+            self._db.drop_table(self.staging_name)
+
+    # -- the swap ------------------------------------------------------------------------------------------------
+    def commit(self, staging: "Staging", replace_streams: Iterable[str], dedup_pages: dict[str, set[str]]) -> CommitResult:
+        """One commit: upsert every staged chunk, delete what the replaced streams / re-sent pages no longer have."""
+        schema = staging.table.schema
+        live = self.open_live()
+        if live is not None and live.schema.field("vector").type != schema.field("vector").type:
+            logger.warning("embedding dimension changed: the table is rebuilt with the new model's vectors only")
+            live = None
+            mode = "overwrite"
+        else:
+            mode = "create"
+        if live is None:
+            table = self._db.create_table(self.table_name, data=staging.reader(), schema=schema, mode=mode)
+            return CommitResult(table.version, table.count_rows(), 0, 0)
+        delete_when = _delete_condition(replace_streams, dedup_pages)
+        merge = (
+            live.merge_insert("chunk_id")
+            .when_matched_update_all(where="target.row_hash != source.row_hash")
+            .when_not_matched_insert_all()
+        )
+        if delete_when:
+            merge = merge.when_not_matched_by_source_delete(delete_when)
+        result = merge.execute(staging.reader())
+        return CommitResult(result.version, result.num_inserted_rows, result.num_updated_rows, result.num_deleted_rows)
+
+    # -- housekeeping ----------------------------------------------------------------------------------------------
+    def housekeeping(self, version: int, keep_snapshots: int) -> None:
+        """Tag the new snapshot, keep the last few, compact, clean old versions, bring the indexes up to date."""
+        table = self.open_live()
+        if table is None:
+            return
+        tags = table.tags
+        tags.create(f"{SNAPSHOT_TAG_PREFIX}{version}", version)
+        snapshot_tags = sorted(
+            (info["version"], name) for name, info in tags.list().items() if name.startswith(SNAPSHOT_TAG_PREFIX)
+        )
+        for _, name in snapshot_tags[:-keep_snapshots]:
+            tags.delete(name)
+        self.ensure_indexes(table)
+        table.optimize(cleanup_older_than=timedelta(days=3650))  # compaction + index merge; cleanup is below
+        table.to_lance().cleanup_old_versions(
+            older_than=timedelta(0), delete_unverified=True, error_if_tagged_old_versions=False
+        )
+
+    @staticmethod
+    def ensure_indexes(table: lancedb.table.Table) -> None:
+        """Full-text index on text and a BTREE on content_hash (reuse lookups); built once data exists."""
+        if table.count_rows() == 0:
+            return
+        existing = {tuple(index.columns) for index in table.list_indices()}
+        if (FTS_COLUMN,) not in existing:
+            table.create_fts_index(FTS_COLUMN, replace=True)
+        if ("content_hash",) not in existing:
+            table.create_scalar_index("content_hash", index_type="BTREE")
+
+
+def _delete_condition(replace_streams: Iterable[str], dedup_pages: dict[str, set[str]]) -> str:
+    clauses = [f"stream = {quote(stream)}" for stream in sorted(set(replace_streams))]
+    for stream, pages in sorted(dedup_pages.items()):
+        if pages:
+            ids = ", ".join(quote(page) for page in sorted(pages))
+            clauses.append(f"(stream = {quote(stream)} AND page_id IN ({ids}))")
+    return " OR ".join(clauses)
+
+
+class Staging:
+    def __init__(self, table: lancedb.table.Table) -> None:
+        self.table = table
+        self.rows = 0
+
+    def add(self, batch: pa.Table) -> None:
+        if batch.num_rows:
+            self.table.add(batch)
+            self.rows += batch.num_rows
+
+    def reader(self) -> pa.RecordBatchReader:
+        """Streams the staged rows, so the swap never holds the whole snapshot in memory."""
+        dataset = self.table.to_lance()
+        return pa.RecordBatchReader.from_batches(self.table.schema, dataset.to_batches(batch_size=4096))
+
+
+class VectorLookup:
+    """Vectors of the live snapshot by content hash, pinned to the version that was live when the sync began."""
+
+    def __init__(self, live: lancedb.table.Table | None, model_name: str) -> None:
+        self._dataset = live.to_lance() if live is not None else None
+        self._model = model_name
+        if self._dataset is not None and "embedding_model" not in self._dataset.schema.names:
+            self._dataset = None
+
+    def __call__(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        if self._dataset is None or not hashes:
+            return {}
+        wanted = ", ".join(quote(h) for h in hashes)
+        found = self._dataset.to_table(
+            columns=["content_hash", "vector"],
+            filter=f"content_hash IN ({wanted}) AND embedding_model = {quote(self._model)}",
+        )
+        vectors = found.column("vector").combine_chunks()
+        if len(vectors) == 0:
+            return {}
+        matrix = vectors.flatten().to_numpy(zero_copy_only=False).reshape(len(vectors), -1)
+        return dict(zip(found.column("content_hash").to_pylist(), matrix))
