@@ -1,0 +1,226 @@
+"""Confluence REST v1 (`/rest/api/...`): Cloud under `/wiki`, Data Center under its context path.
+
+Offset paging with `start`/`limit`; `limit` is capped at V1_MAX_LIMIT and the response's `limit` reports the cap, as
+Confluence does (a client that adds its own requested limit to `start` skips pages; following `_links.next` does
+not). Unexpanded parts appear under `_expandable`, as in Confluence. Shapes follow swagger-v1-cloud-2021-11.json.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from urllib.parse import quote, urlencode
+
+from .common import (
+    ApiResult, BadRequest, Query, int_param, query_value, query_values, tiny_code, title_slug, v1_error,
+)
+from .site import Page, Site, Space
+
+Flavor = Literal["cloud", "dc"]
+V1_MAX_LIMIT = 100
+DEFAULT_LIMIT = 25
+CONTENT_EXPANDABLES = ("childTypes", "container", "metadata", "operations", "children", "restrictions", "history",
+                       "ancestors", "body", "version", "descendants", "space")
+
+
+def handle_v1(site: Site, subpath: str, query: Query, base: str, context: str, flavor: Flavor) -> ApiResult:
+    """Route a GET under `<context>/rest/api` (`subpath` starts with '/'); `base` = absolute URL of `context`."""
+    try:
+        return _route(site, subpath, query, _Links(base, context, flavor))
+    except BadRequest as error:
+        return v1_error(400, str(error))
+
+
+class _Links:
+    """Where v1 URLs point for one flavor: Cloud webui is /spaces/KEY/pages/ID/Title, DC is viewpage.action."""
+
+    def __init__(self, base: str, context: str, flavor: Flavor) -> None:
+        self.base, self.context, self.flavor = base, context, flavor
+
+    def page_webui(self, space: Space, page: Page) -> str:
+        if self.flavor == "dc":
+            return f"/pages/viewpage.action?pageId={page.id}"
+        return f"/spaces/{space.key}/pages/{page.id}/{title_slug(page.title)}"
+
+    def space_webui(self, space: Space) -> str:
+        return f"/display/{space.key}" if self.flavor == "dc" else f"/spaces/{space.key}"
+
+
+def _route(site: Site, subpath: str, query: Query, links: _Links) -> ApiResult:
+    if subpath == "/space":
+        return _space_list(site, query, links)
+    if subpath == "/content":
+        return _content_list(site, query, links)
+    if match := re.fullmatch(r"/space/([^/]+)", subpath):
+        space = site.space(match.group(1))
+        if space is None:
+            return v1_error(404, f"No space found with key : {match.group(1)}")
+        return ApiResult(200, space_v1(space, links))
+    if match := re.fullmatch(r"/content/([^/]+)", subpath):
+        page = site.page(match.group(1)) if match.group(1).isdigit() else None
+        if page is None or page.status not in (query_values(query, "status") or ["current", "archived"]):
+            return v1_error(404, f"No content found with id: ContentId{{id={match.group(1)}}}")
+        return ApiResult(200, content_v1(site, page, _expansions(query), links))
+    return v1_error(404, f"No endpoint at {links.context}/rest/api{subpath}")
+
+
+def _space_list(site: Site, query: Query, links: _Links) -> ApiResult:
+    keys = set(query_values(query, "spaceKey"))
+    ids = set(query_values(query, "spaceId"))
+    space_type = query_value(query, "type")
+    spaces = [
+        s for s in site.spaces
+        if (not keys or s.key in keys) and (not ids or s.id in ids) and (space_type is None or s.type == space_type)
+    ]
+    return _offset_page("/space", query, links, [space_v1(s, links) for s in spaces])
+
+
+def _content_list(site: Site, query: Query, links: _Links) -> ApiResult:
+    content_type = query_value(query, "type", "page")
+    space_keys = set(query_values(query, "spaceKey"))
+    statuses = set(query_values(query, "status")) or {"current"}
+    title = query_value(query, "title")
+    pages = [] if content_type != "page" else [
+        p for p in site.all_pages()
+        if (not space_keys or p.space_key in space_keys) and ("any" in statuses or p.status in statuses)
+        and (title is None or p.title == title)
+    ]
+    start, limit = _start_and_limit(query)
+    expansions = _expansions(query)
+    window = [content_v1(site, p, expansions, links) for p in pages[start:start + limit]]
+    return _offset_page("/content", query, links, window, total=len(pages), start=start, limit=limit)
+
+
+def _start_and_limit(query: Query) -> tuple[int, int]:
+    start = int_param(query, "start", 0, 0)
+    limit = min(int_param(query, "limit", DEFAULT_LIMIT, 0), V1_MAX_LIMIT)
+    return start, limit
+
+
+def _offset_page(
+    subpath: str, query: Query, links: _Links, items: list[dict[str, object]],
+    total: int | None = None, start: int | None = None, limit: int | None = None,
+) -> ApiResult:
+    """A v1 list envelope; `items` is either the full list (sliced here) or an already-sliced window of `total`."""
+    if start is None or limit is None:
+        start, limit = _start_and_limit(query)
+        total = len(items)
+        items = items[start:start + limit]
+    assert total is not None
+    params = [(name, value) for name, values in query.items() if name not in ("start", "limit") for value in values]
+    self_query = urlencode([*params, ("limit", str(limit)), ("start", str(start))])
+    result_links: dict[str, str] = {
+        "base": links.base, "context": links.context, "self": f"{links.base}/rest/api{subpath}?{self_query}",
+    }
+    if start + len(items) < total and items:
+        next_query = urlencode([*params, ("limit", str(limit)), ("start", str(start + len(items)))])
+        result_links["next"] = f"/rest/api{subpath}?{next_query}"
+    if start > 0:
+        prev_query = urlencode([*params, ("limit", str(limit)), ("start", str(max(0, start - limit)))])
+        result_links["prev"] = f"/rest/api{subpath}?{prev_query}"
+    body = {"results": items, "start": start, "limit": limit, "size": len(items), "_links": result_links}
+    return ApiResult(200, body)
+
+
+def _expansions(query: Query) -> set[str]:
+    """`expand=body.storage,version` -> {"body", "body.storage", "version"} (a dotted item implies its parent)."""
+    expansions: set[str] = set()
+    for item in query_values(query, "expand"):
+        parts = item.split(".")
+        expansions.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    return expansions
+
+
+def space_v1(space: Space, links: _Links) -> dict[str, object]:
+    expandable_keys = ("settings", "metadata", "operations", "lookAndFeel", "identifiers", "permissions", "icon",
+                       "description", "theme", "history", "homepage")
+    return {
+        "id": int(space.id),
+        "key": space.key,
+        "name": space.name,
+        "type": space.type,
+        "status": "current",
+        "_expandable": {key: "" for key in expandable_keys},
+        "_links": {"webui": links.space_webui(space), "self": f"{links.base}/rest/api/space/{quote(space.key)}"},
+    }
+
+
+def content_v1(site: Site, page: Page, expansions: set[str], links: _Links) -> dict[str, object]:
+    space = site.space(page.space_key)
+    assert space is not None
+    self_link = f"{links.base}/rest/api/content/{page.id}"
+    content: dict[str, object] = {"id": page.id, "type": "page", "status": page.status, "title": page.title}
+    if "space" in expansions:
+        content["space"] = space_v1(space, links)
+    if "history" in expansions:
+        history: dict[str, object] = {"latest": True, "createdBy": _user(site, page.author_id, links),
+                                      "createdDate": page.created_at}
+        if "history.lastUpdated" in expansions:
+            history["lastUpdated"] = _version(site, page, links)
+        history["_links"] = {"self": f"{self_link}/history"}
+        content["history"] = history
+    if "version" in expansions:
+        content["version"] = _version(site, page, links)
+    if "ancestors" in expansions:
+        content["ancestors"] = [_ancestor(site, a, links) for a in site.ancestors(page)]
+    if "body" in expansions:
+        content["body"] = _body(page, expansions, self_link)
+    content["extensions"] = {"position": site.position(page)}
+    content["_expandable"] = {key: "" for key in CONTENT_EXPANDABLES if key not in expansions}
+    content["_links"] = {
+        "webui": links.page_webui(space, page),
+        "edit": f"/pages/resumedraft.action?draftId={page.id}",
+        "tinyui": f"/x/{tiny_code(page.id)}",
+        "self": self_link,
+    }
+    return content
+
+
+def _body(page: Page, expansions: set[str], self_link: str) -> dict[str, object]:
+    body: dict[str, object] = {}
+    if "body.storage" in expansions:
+        body["storage"] = {"value": page.body, "representation": "storage", "embeddedContent": [],
+                           "_expandable": {"content": self_link}}
+    body["_expandable"] = {kind: "" for kind in ("editor", "view", "export_view", "styled_view", "storage",
+                                                 "editor2", "anonymous_export_view", "atlas_doc_format")
+                           if f"body.{kind}" not in expansions}
+    return body
+
+
+def _ancestor(site: Site, ancestor: Page, links: _Links) -> dict[str, object]:
+    space = site.space(ancestor.space_key)
+    assert space is not None
+    return {
+        "id": ancestor.id, "type": "page", "status": ancestor.status, "title": ancestor.title,
+        "_expandable": {key: "" for key in CONTENT_EXPANDABLES},
+        "_links": {"webui": links.page_webui(space, ancestor), "self": f"{links.base}/rest/api/content/{ancestor.id}"},
+    }
+
+
+def _version(site: Site, page: Page, links: _Links) -> dict[str, object]:
+    return {
+        "by": _user(site, page.author_id, links),
+        "when": page.updated_at,
+        "friendlyWhen": page.updated_at[:10],
+        "message": "",
+        "number": page.version,
+        "minorEdit": False,
+        "contentTypeModified": False,
+        "_expandable": {"collaborators": "", "content": f"/rest/api/content/{page.id}"},
+        "_links": {"self": f"{links.base}/rest/api/content/{page.id}/version/{page.version}"},
+    }
+
+
+def _user(site: Site, account_id: str, links: _Links) -> dict[str, object]:
+    """Cloud identifies users by accountId; Data Center by userKey + username."""
+    display_name = site.display_name(account_id)
+    if links.flavor == "dc":
+        username = re.sub(r"[^a-z0-9.]", "", display_name.lower().replace(" ", ".")) or account_id
+        return {"type": "known", "username": username, "userKey": account_id, "displayName": display_name,
+                "_links": {"self": f"{links.base}/rest/api/user?key={quote(account_id)}"}}
+    return {
+        "type": "known", "accountId": account_id, "accountType": "atlassian", "email": "",
+        "publicName": display_name, "displayName": display_name, "isExternalCollaborator": False,
+        "_expandable": {"operations": "", "personalSpace": ""},
+        "_links": {"self": f"{links.base}/rest/api/user?accountId={quote(account_id)}"},
+    }

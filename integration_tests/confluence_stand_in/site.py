@@ -1,0 +1,247 @@
+"""The content a stand-in serves: spaces, pages and users, plus the on-disk sample-site reader.
+
+A `Site` is immutable: the edit helpers return a new `Site`. The server swaps the whole object in one reference
+assignment (`server.site = edited`), so a request in flight always sees one consistent snapshot, never half an edit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+SPACE_TYPES = ("global", "personal")
+DEFAULT_TIMESTAMP = "2024-01-15T09:00:00.000Z"
+
+
+@dataclass(frozen=True)
+class Space:
+    """A Confluence space; `id` is numeric (v1 serves it as an integer), personal keys start with `~`."""
+
+    id: str
+    key: str
+    name: str
+    type: str
+    description: str = ""
+    author_id: str = "557058:0a1b2c3d-site-admin"
+    created_at: str = DEFAULT_TIMESTAMP
+
+    def __post_init__(self) -> None:
+        if not self.id.isdigit():
+            raise ValueError(f"space {self.key!r}: id must be numeric, got {self.id!r}")
+        if self.type not in SPACE_TYPES:
+            raise ValueError(f"space {self.key!r}: type must be one of {SPACE_TYPES}, got {self.type!r}")
+        if (self.type == "personal") != self.key.startswith("~"):
+            raise ValueError(f"space {self.key!r}: personal spaces (and only they) have keys starting with '~'")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page; `version` and `updated_at` move together on every edit, `body` is storage-format XHTML."""
+
+    id: str
+    space_key: str
+    title: str
+    parent_id: str | None
+    author_id: str
+    created_at: str
+    updated_at: str
+    version: int
+    body: str
+    status: str = "current"
+
+    def __post_init__(self) -> None:
+        if not self.id.isdigit():
+            raise ValueError(f"page {self.title!r}: id must be numeric (Confluence ids are), got {self.id!r}")
+
+
+@dataclass(frozen=True)
+class Site:
+    """Spaces, pages (any order; served sorted by numeric id) and display names of users by account id."""
+
+    spaces: tuple[Space, ...]
+    pages: tuple[Page, ...]
+    users: dict[str, str] = field(default_factory=dict)
+    _space_by_key: dict[str, Space] = field(init=False, repr=False, compare=False)
+    _space_by_id: dict[str, Space] = field(init=False, repr=False, compare=False)
+    _page_by_id: dict[str, Page] = field(init=False, repr=False, compare=False)
+    _pages_sorted: tuple[Page, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spaces", tuple(sorted(self.spaces, key=lambda s: int(s.id))))
+        object.__setattr__(self, "_space_by_key", {s.key: s for s in self.spaces})
+        object.__setattr__(self, "_space_by_id", {s.id: s for s in self.spaces})
+        object.__setattr__(self, "_page_by_id", {p.id: p for p in self.pages})
+        object.__setattr__(self, "_pages_sorted", tuple(sorted(self.pages, key=lambda p: int(p.id))))
+        if len(self._space_by_key) != len(self.spaces) or len(self._space_by_id) != len(self.spaces):
+            raise ValueError("space keys and ids must be unique")
+        if len(self._page_by_id) != len(self.pages):
+            raise ValueError("page ids must be unique")
+        for page in self.pages:
+            if page.space_key not in self._space_by_key:
+                raise ValueError(f"page {page.id} is in unknown space {page.space_key!r}")
+            if page.parent_id is not None and page.parent_id not in self._page_by_id:
+                raise ValueError(f"page {page.id} has unknown parent {page.parent_id}")
+
+    # ---- look-ups -------------------------------------------------------------------------------------------
+    def space(self, key: str) -> Space | None:
+        return self._space_by_key.get(key)
+
+    def space_by_id(self, space_id: str) -> Space | None:
+        return self._space_by_id.get(space_id)
+
+    def page(self, page_id: str) -> Page | None:
+        return self._page_by_id.get(page_id)
+
+    def all_pages(self) -> tuple[Page, ...]:
+        """Every page, sorted by numeric id (the order both APIs serve)."""
+        return self._pages_sorted
+
+    def pages_in(self, space_key: str) -> list[Page]:
+        return [p for p in self._pages_sorted if p.space_key == space_key]
+
+    def children(self, page: Page) -> list[Page]:
+        return [p for p in self._pages_sorted if p.parent_id == page.id]
+
+    def ancestors(self, page: Page) -> list[Page]:
+        """Parents of `page`, root first (the order v1 `ancestors` and the `pages` record use)."""
+        chain: list[Page] = []
+        current = page
+        while current.parent_id is not None:
+            parent = self._page_by_id[current.parent_id]
+            if parent in chain:
+                raise ValueError(f"parent cycle at page {parent.id}")
+            chain.append(parent)
+            current = parent
+        return list(reversed(chain))
+
+    def position(self, page: Page) -> int:
+        """Index among its siblings (v2 `position`)."""
+        siblings = [p for p in self.pages_in(page.space_key) if p.parent_id == page.parent_id]
+        return siblings.index(page)
+
+    def homepage(self, space_key: str) -> Page | None:
+        """The first root page of the space, as Confluence's space homepage."""
+        roots = [p for p in self.pages_in(space_key) if p.parent_id is None]
+        return roots[0] if roots else None
+
+    def display_name(self, account_id: str) -> str:
+        return self.users.get(account_id, account_id)
+
+    # ---- edits (each returns a new Site) --------------------------------------------------------------------
+    def with_page_edited(
+        self, page_id: str, *, body: str | None = None, title: str | None = None, when: str | None = None
+    ) -> Site:
+        """The page with a new body and/or title, version + 1 and `updated_at` = `when` (default: now)."""
+        page = self._require(page_id)
+        edited = replace(
+            page,
+            body=page.body if body is None else body,
+            title=page.title if title is None else title,
+            version=page.version + 1,
+            updated_at=when or now_timestamp(),
+        )
+        return self._replacing(page_id, edited)
+
+    def with_page_status(self, page_id: str, status: str) -> Site:
+        """E.g. "trashed" or "archived": the page leaves the default (status=current) listings."""
+        page = self._require(page_id)
+        return self._replacing(page_id, replace(page, status=status, version=page.version + 1))
+
+    def without_page(self, page_id: str) -> Site:
+        """Hard delete; children move up to the deleted page's parent, as Confluence does."""
+        page = self._require(page_id)
+        kept = [
+            replace(p, parent_id=page.parent_id) if p.parent_id == page_id else p
+            for p in self.pages
+            if p.id != page_id
+        ]
+        return Site(self.spaces, tuple(kept), dict(self.users))
+
+    def with_page_added(self, page: Page) -> Site:
+        return Site(self.spaces, (*self.pages, page), dict(self.users))
+
+    def with_space_added(self, space: Space, pages: Iterable[Page] = ()) -> Site:
+        return Site((*self.spaces, space), (*self.pages, *pages), dict(self.users))
+
+    def next_page_id(self) -> str:
+        return str(max((int(p.id) for p in self.pages), default=100000) + 1)
+
+    def _require(self, page_id: str) -> Page:
+        page = self._page_by_id.get(page_id)
+        if page is None:
+            raise KeyError(f"no page {page_id}")
+        return page
+
+    def _replacing(self, page_id: str, new_page: Page) -> Site:
+        pages = tuple(new_page if p.id == page_id else p for p in self.pages)
+        return Site(self.spaces, pages, dict(self.users))
+
+
+def now_timestamp() -> str:
+    """Confluence's timestamp format: "YYYY-MM-DDTHH:mm:ss.sssZ"."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + "000Z"
+
+
+def normalize_timestamp(value: str) -> str:
+    """Accept any ISO 8601 timestamp in the site files; serve Confluence's millisecond UTC form."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    parsed = parsed.astimezone(timezone.utc)
+    return parsed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}Z"
+
+
+# ---- on-disk sample site ------------------------------------------------------------------------------------
+def load_site(path: Path) -> Site:
+    """Read a site folder: `users.json`, and per space `<KEY>/space.json`, `<KEY>/pages.json`, `<KEY>/*.xhtml`.
+
+    See integration_tests/sample_site/README.md for the format. Bodies are read as UTF-8 and served byte for byte.
+    """
+    path = Path(path)
+    users_file = path / "users.json"
+    users: dict[str, str] = json.loads(users_file.read_text(encoding="utf-8")) if users_file.exists() else {}
+    spaces: list[Space] = []
+    pages: list[Page] = []
+    for space_dir in _space_dirs(path):
+        meta = json.loads((space_dir / "space.json").read_text(encoding="utf-8"))
+        space = Space(
+            id=str(meta["id"]),
+            key=meta["key"],
+            name=meta["name"],
+            type=meta.get("type", "global"),
+            description=meta.get("description", ""),
+            author_id=meta.get("author_id", Space.author_id),
+            created_at=normalize_timestamp(meta.get("created_at", DEFAULT_TIMESTAMP)),
+        )
+        if space.key != space_dir.name:
+            raise ValueError(f"{space_dir}: folder name must equal the space key {space.key!r}")
+        spaces.append(space)
+        index = json.loads((space_dir / "pages.json").read_text(encoding="utf-8"))
+        pages.extend(_page_from_index(space, space_dir, entry) for entry in index)
+    return Site(tuple(spaces), tuple(pages), users)
+
+
+def _space_dirs(path: Path) -> Iterator[Path]:
+    for child in sorted(path.iterdir()):
+        if child.is_dir() and (child / "space.json").exists():
+            yield child
+
+
+def _page_from_index(space: Space, space_dir: Path, entry: dict[str, object]) -> Page:
+    created = normalize_timestamp(str(entry.get("created_at", DEFAULT_TIMESTAMP)))
+    body_file = space_dir / str(entry["file"])
+    return Page(
+        id=str(entry["id"]),
+        space_key=space.key,
+        title=str(entry["title"]),
+        parent_id=None if entry.get("parent_id") is None else str(entry["parent_id"]),
+        author_id=str(entry.get("author_id", space.author_id)),
+        created_at=created,
+        updated_at=normalize_timestamp(str(entry.get("updated_at", created))),
+        version=int(entry.get("version", 1)),  # type: ignore[call-overload]
+        body=body_file.read_bytes().decode("utf-8"),  # no newline translation
+        status=str(entry.get("status", "current")),
+    )
