@@ -1,0 +1,5 @@
+import sys
+
+from destination_vectors.cli import main
+
+sys.exit(main())

@@ -1,0 +1,159 @@
+"""`destination-vectors`: the Airbyte commands (spec, check, write) plus `search` and `history` for people."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, Sequence
+
+from destination_vectors.config import DestinationConfig
+
+AIRBYTE_COMMANDS = {"spec", "check", "write"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in AIRBYTE_COMMANDS:
+        return _airbyte(args)
+    parser = _parser()
+    options = parser.parse_args(args)
+    if not getattr(options, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        config = _load_config(options.config)
+        return options.handler(config, options)
+    except _UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+class _UserError(Exception):
+    pass
+
+
+def _airbyte(args: list[str]) -> int:
+    from airbyte_cdk.logger import init_logger
+
+    from destination_vectors.destination import DestinationVectors
+
+    init_logger("airbyte")
+    DestinationVectors().run(args)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="destination-vectors",
+        description="Airbyte destination into a local LanceDB vector index. Airbyte commands: spec, check, write.",
+    )
+    commands = parser.add_subparsers(dest="command")
+    search = commands.add_parser("search", help="answer a question with ranked chunks and their Confluence links")
+    search.add_argument("--config", required=True, help="the destination config JSON used for write")
+    search.add_argument("query", nargs="?", help="the question (or use --queries-file)")
+    search.add_argument("-k", type=int, default=5, help="results per query (default 5)")
+    search.add_argument("--mode", choices=["hybrid", "vector", "fts"], default="hybrid")
+    search.add_argument("--visibility", choices=["public", "internal", "all"], default="public",
+                        help="public (default) never returns a chunk of a personal or internal space")
+    search.add_argument("--space", action="append", default=[], metavar="KEY", help="only these space keys")
+    search.add_argument("--json", action="store_true", help="one JSON object per hit")
+    search.add_argument("--queries-file", type=Path,
+                        help="JSON lines with id and query: one model load, one JSON line of results per query")
+    search.set_defaults(handler=_search)
+    history = commands.add_parser("history", help="the ledger: one row per sync")
+    history.add_argument("--config", required=True)
+    history.add_argument("--limit", type=int, default=20)
+    history.add_argument("--pages", action="store_true", help="list pages (with deleted_at) instead of syncs")
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(handler=_history)
+    return parser
+
+
+def _load_config(path: str) -> DestinationConfig:
+    from pydantic import ValidationError
+
+    try:
+        return DestinationConfig.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise _UserError(f"config file {path} does not exist") from None
+    except (ValueError, ValidationError) as error:
+        raise _UserError(f"config file {path} is not a valid destination config: {error}") from None
+
+
+def _search(config: DestinationConfig, options: argparse.Namespace) -> int:
+    from destination_vectors.search import Searcher, SearchError
+
+    if not options.query and not options.queries_file:
+        raise _UserError("give a QUERY or --queries-file")
+    if options.k < 1:
+        raise _UserError("-k must be at least 1")
+    searcher = Searcher.from_config(config)
+    ask = dict(k=options.k, mode=options.mode, visibility=options.visibility, spaces=options.space or None)
+    try:
+        if options.queries_file:
+            for line_number, line in enumerate(options.queries_file.read_text(encoding="utf-8").splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                    query_id, query = item.get("id", line_number), item["query"]
+                except (ValueError, KeyError, AttributeError):
+                    raise _UserError(f"{options.queries_file}:{line_number}: not a JSON object with a query") from None
+                hits = searcher.search(query, **ask)
+                print(json.dumps({"id": query_id, "results": [h.to_dict() for h in hits]}, ensure_ascii=False))
+            return 0
+        hits = searcher.search(options.query, **ask)
+    except SearchError as error:
+        raise _UserError(str(error)) from None
+    if options.json:
+        for hit in hits:
+            print(json.dumps(hit.to_dict(), ensure_ascii=False))
+    else:
+        print(format_hits(options.query, hits))
+    return 0
+
+
+def format_hits(query: str, hits: Sequence[Any]) -> str:
+    if not hits:
+        return f"Q: {query}\n   no results"
+    lines = [f"Q: {query}"]
+    for hit in hits:
+        where = f"{hit.title} > {hit.heading_path}" if hit.heading_path else hit.title
+        body = hit.text.split("\n\n", 1)[-1].replace("\n", " ")
+        lines.append(f"{hit.rank:>3}. [{hit.score:.3f}] {where}  ({hit.space_key}, {hit.visibility})")
+        lines.append(f"     {hit.webui_url}")
+        lines.append(textwrap.indent(textwrap.shorten(body, width=220, placeholder=" ..."), "     "))
+    return "\n".join(lines)
+
+
+def _history(config: DestinationConfig, options: argparse.Namespace) -> int:
+    from destination_vectors.ledger import Ledger
+
+    ledger = Ledger(config.resolved_ledger_path)
+    rows = ledger.pages() if options.pages else ledger.history(options.limit)
+    if options.json:
+        for row in rows:
+            print(json.dumps(row, default=str, ensure_ascii=False))
+        return 0
+    if not rows:
+        print(f"no syncs recorded in {ledger.path}")
+        return 0
+    if options.pages:
+        for row in rows:
+            state = f"deleted {row['deleted_at']:%Y-%m-%d %H:%M}" if row["deleted_at"] else "live"
+            print(f"{row['stream']:<10} {row['page_id']:<14} v{row['version']:<4} {state:<24} {row['title']}")
+        return 0
+    print(f"{'started (UTC)':<20} {'status':<12} {'records':>8} {'chunks':>7} {'embedded':>9} {'reused':>7} "
+          f"{'added':>6} {'updated':>8} {'deleted':>8} {'seconds':>8}")
+    for row in rows:
+        print(f"{row['started_at']:%Y-%m-%d %H:%M:%S}  {row['status']:<12} {row['records']:>8} {row['chunks']:>7} "
+              f"{row['embedded']:>9} {row['reused']:>7} {row['pages_added']:>6} {row['pages_updated']:>8} "
+              f"{row['pages_deleted']:>8} {row['seconds'] or 0:>8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

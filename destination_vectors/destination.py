@@ -1,0 +1,134 @@
+"""The Airbyte destination: spec / check / write over the Airbyte protocol."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Iterable, Mapping
+
+from airbyte_cdk.destinations import Destination
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    ConfiguredAirbyteCatalog,
+    ConnectorSpecification,
+    DestinationSyncMode,
+    Status,
+    Type,
+)
+from airbyte_cdk.models.airbyte_protocol import AirbyteStateType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException, FailureType
+from pydantic import ValidationError
+
+from destination_vectors.config import DestinationConfig, connection_specification
+from destination_vectors.model import ModelNotFoundError, resolve_model
+from destination_vectors.progress import Progress
+from destination_vectors.sync import StreamPlan, SyncFailed, SyncWriter
+from destination_vectors.table import ChunkStore
+from destination_vectors.vectors import TEST_HASH_EMBEDDER, load_embedder
+
+DOCUMENTATION_URL = "https://github.com/confluence-vectors/confluence-vectors#destination-configuration"
+_MODES = {
+    DestinationSyncMode.overwrite: "overwrite",
+    DestinationSyncMode.append: "append",
+    DestinationSyncMode.append_dedup: "append_dedup",
+}
+
+
+def parse_config(config: Mapping[str, Any]) -> DestinationConfig:
+    try:
+        return DestinationConfig.model_validate(dict(config))
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'config'}: {e['msg']}" for e in error.errors())
+        raise AirbyteTracedException(
+            message=f"invalid configuration: {problems}", internal_message=problems,
+            failure_type=FailureType.config_error,
+        ) from None
+
+
+class DestinationVectors(Destination):
+    def spec(self, logger: logging.Logger) -> ConnectorSpecification:
+        return ConnectorSpecification(
+            documentationUrl=DOCUMENTATION_URL,
+            connectionSpecification=connection_specification(),
+            supportsIncremental=True,
+            supported_destination_sync_modes=list(_MODES),
+        )
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        try:
+            parsed = parse_config(config)
+            if parsed.embedding.model != TEST_HASH_EMBEDDER:
+                model = resolve_model(parsed.embedding.model)
+                limit = parsed.chunking.max_tokens
+                if limit and limit > model.max_seq_length:
+                    raise ValueError(
+                        f"chunking.max_tokens {limit} exceeds the model's max_seq_length {model.max_seq_length}"
+                    )
+            store = ChunkStore(parsed.lancedb_uri, parsed.table_name)
+            store.open_live()
+            if not parsed.is_remote:
+                _check_writable(parsed.lancedb_uri)
+        except AirbyteTracedException as error:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
+        except (ModelNotFoundError, ValueError, OSError) as error:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=str(error))
+        except Exception as error:  # an unexpected failure still answers in one sentence
+            return AirbyteConnectionStatus(status=Status.FAILED, message=f"{type(error).__name__}: {error}")
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+    def write(
+        self, config: Mapping[str, Any], configured_catalog: ConfiguredAirbyteCatalog,
+        input_messages: Iterable[AirbyteMessage],
+    ) -> Iterable[AirbyteMessage]:
+        parsed = parse_config(config)
+        plans = [
+            StreamPlan(
+                name=configured.stream.name,
+                mode=_MODES.get(configured.destination_sync_mode, "overwrite"),
+                primary_key=configured.primary_key or configured.stream.source_defined_primary_key,
+            )
+            for configured in configured_catalog.streams
+        ]
+        logger = logging.getLogger("airbyte")
+        try:
+            embedder = load_embedder(parsed.embedding)
+        except ModelNotFoundError as error:
+            raise AirbyteTracedException(message=str(error), failure_type=FailureType.config_error) from None
+        writer = SyncWriter(parsed, plans, embedder, Progress())
+        held: list[AirbyteMessage] = []
+        try:
+            with writer.session():
+                for message in input_messages:
+                    if message.type == Type.RECORD and message.record is not None:
+                        writer.add_record(message.record.stream, message.record.data)
+                    elif message.type == Type.STATE and message.state is not None:
+                        if writer.on_state(_state_streams(message)):
+                            yield from held
+                            held.clear()
+                            yield message
+                        else:
+                            held.append(message)
+                report = writer.commit(final=True)
+        except SyncFailed as error:
+            raise AirbyteTracedException(message=str(error), failure_type=FailureType.system_error) from None
+        yield from held  # every state is released only after the commit that makes it true
+        logger.info(report.summary() if report else "nothing to commit")
+
+
+def _state_streams(message: AirbyteMessage) -> list[str] | None:
+    state = message.state
+    if state.type == AirbyteStateType.STREAM and state.stream is not None:
+        return [state.stream.stream_descriptor.name]
+    if state.type == AirbyteStateType.GLOBAL and state.global_ is not None:
+        return [s.stream_descriptor.name for s in state.global_.stream_states or []]
+    return None
+
+
+def _check_writable(uri: str) -> None:
+    folder = uri.removeprefix("file://")
+    os.makedirs(folder, exist_ok=True)
+    probe = os.path.join(folder, ".write-check")
+    with open(probe, "w") as handle:
+        handle.write("ok")
+    os.remove(probe)

@@ -1,0 +1,128 @@
+"""Search the live snapshot: hybrid (vector + full text, fused with reciprocal rank), vector only, or full text only.
+
+    from destination_vectors.search import Searcher
+    searcher = Searcher.from_config(config)          # loads the model once
+    for hit in searcher.search("How do I roll back a deploy?", k=5):
+        print(hit.rank, hit.title, hit.webui_url)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Literal, Sequence
+
+from destination_vectors.config import DestinationConfig
+from destination_vectors.table import ChunkStore, quote
+from destination_vectors.vectors import Embedder, load_embedder
+
+logger = logging.getLogger("airbyte")
+
+Mode = Literal["hybrid", "vector", "fts"]
+Visibility = Literal["public", "internal", "all"]
+HIT_COLUMNS = [
+    "page_id", "chunk_id", "title", "heading_path", "text", "space_key", "visibility", "webui_url", "embedding_model",
+]
+
+
+class SearchError(RuntimeError):
+    """A search that cannot run as asked (no index yet, a different model than the index's)."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    score: float
+    page_id: str
+    chunk_id: str
+    title: str
+    heading_path: str
+    text: str
+    space_key: str
+    visibility: str
+    webui_url: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def visibility_filter(visibility: Visibility, spaces: Sequence[str] | None = None) -> str | None:
+    """The SQL filter applied before ranking (prefilter), so the top k never holds a row it excludes."""
+    clauses = []
+    if visibility != "all":
+        clauses.append(f"visibility = {quote(visibility)}")
+    if spaces:
+        clauses.append(f"space_key IN ({', '.join(quote(s) for s in spaces)})")
+    return " AND ".join(clauses) or None
+
+
+class Searcher:
+    def __init__(self, store: ChunkStore, embedder: Embedder | None) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._model_checked = False
+
+    @classmethod
+    def from_config(cls, config: DestinationConfig, embedder: Embedder | None = None) -> "Searcher":
+        return cls(ChunkStore(config.lancedb_uri, config.table_name), embedder or load_embedder(config.embedding))
+
+    def search(
+        self, query: str, k: int = 10, mode: Mode = "hybrid", visibility: Visibility = "public",
+        spaces: Sequence[str] | None = None,
+    ) -> list[Hit]:
+        table = self._store.open_live()
+        if table is None:
+            raise SearchError(
+                f"no index yet: table {self._store.table_name!r} does not exist in {self._store.uri}; run a sync first"
+            )
+        where = visibility_filter(visibility, spaces)
+        has_fts = any(tuple(index.columns) == ("text",) for index in table.list_indices())
+        if mode != "vector" and not has_fts:
+            if mode == "fts":
+                raise SearchError("the full-text index does not exist yet (the table is empty or never synced)")
+            logger.warning("no full-text index yet: searching by vector only")
+            mode = "vector"
+        if mode == "fts":
+            builder = table.search(query, query_type="fts").select([*HIT_COLUMNS, "_score"])
+            score_column = "_score"
+        else:
+            vector = self._query_vector(table, query)
+            if mode == "vector":
+                builder = table.search(vector, query_type="vector").distance_type("cosine")
+                builder = builder.select([*HIT_COLUMNS, "_distance"])
+                score_column = "_distance"
+            else:
+                from lancedb.rerankers import RRFReranker
+
+                builder = (
+                    table.search(query_type="hybrid").vector(vector).text(query).distance_type("cosine")
+                    .select(HIT_COLUMNS).rerank(RRFReranker())
+                )
+                score_column = "_relevance_score"
+        if where:
+            builder = builder.where(where, prefilter=True)
+        rows = builder.limit(k).to_list()
+        return [_to_hit(rank, row, score_column) for rank, row in enumerate(rows, start=1)]
+
+    def _query_vector(self, table, query: str) -> list[float]:
+        if self._embedder is None:
+            raise SearchError("vector search needs an embedding model")
+        if not self._model_checked:
+            indexed = table.search().select(["embedding_model"]).limit(1).to_list()
+            if indexed and indexed[0]["embedding_model"] != self._embedder.name:
+                raise SearchError(
+                    f"the index was built with {indexed[0]['embedding_model']!r} but the config names "
+                    f"{self._embedder.name!r}: search with the same model, or re-sync"
+                )
+            self._model_checked = True
+        return self._embedder.embed([query])[0].tolist()
+
+
+def _to_hit(rank: int, row: dict, score_column: str) -> Hit:
+    raw = float(row.get(score_column) or 0.0)
+    score = 1.0 - raw if score_column == "_distance" else raw
+    return Hit(
+        rank=rank, score=round(score, 6), page_id=row["page_id"], chunk_id=row["chunk_id"], title=row["title"],
+        heading_path=row["heading_path"], text=row["text"], space_key=row["space_key"],
+        visibility=row["visibility"], webui_url=row["webui_url"],
+    )

@@ -1,0 +1,251 @@
+"""One sync: records -> documents -> chunks -> vectors -> staging table -> one commit -> ledger -> housekeeping.
+
+The write path is ordered so that a crash at any point leaves the previous snapshot whole: nothing touches the live
+table until `commit`, and the ledger is brought up to date only after the commit landed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+from destination_vectors.chunks import chunk_sections, validate_chunking
+from destination_vectors.config import DestinationConfig
+from destination_vectors.documents import Section, storage_to_sections
+from destination_vectors.ledger import Ledger, SeenPages, SyncCounts
+from destination_vectors.model import load_tokenizer
+from destination_vectors.progress import Progress
+from destination_vectors.records import BadRecord, SourceDocument, to_document
+from destination_vectors.table import ChunkStore, Staging, chunk_schema, rows_to_arrow
+from destination_vectors.vectors import EmbedCounts, Embedder, chunk_content_hash, embed_with_reuse, model_tokenizer_name
+
+logger = logging.getLogger("airbyte")
+
+EMBED_BATCH_ROWS = 256
+
+
+class SyncFailed(RuntimeError):
+    """The sync stopped; the previous snapshot is untouched. The message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    name: str
+    mode: str  # overwrite | append | append_dedup
+    primary_key: list[list[str]] | None
+
+
+@dataclass
+class SyncReport:
+    run_id: str
+    counts: SyncCounts
+    seconds: float
+    table_version: int | None
+
+    def summary(self) -> str:
+        c = self.counts
+        return (
+            f"sync {self.run_id} succeeded: {c.records} records, {c.bad_records} bad, {c.chunks} chunks "
+            f"({c.embedded} embedded, {c.reused} reused); pages {c.pages_added} added, {c.pages_updated} updated, "
+            f"{c.pages_deleted} deleted; table version {self.table_version}; {self.seconds:.1f} s"
+        )
+
+
+@dataclass
+class _Pending:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+
+class SyncWriter:
+    def __init__(self, config: DestinationConfig, streams: Sequence[StreamPlan], embedder: Embedder,
+                 progress: Progress | None = None) -> None:
+        self.config = config
+        self.streams = {plan.name: plan for plan in streams}
+        self.embedder = embedder
+        self.progress = progress or Progress(bar=False)
+        self.tokenizer = load_tokenizer(model_tokenizer_name(config.embedding))
+        self.max_tokens = config.chunking.max_tokens or embedder.max_seq_length
+        validate_chunking(self.max_tokens, config.chunking.overlap_tokens, embedder.max_seq_length)
+        self.run_id = uuid.uuid4().hex[:12]
+        self.store = ChunkStore(config.lancedb_uri, config.table_name)
+        self.ledger = Ledger(config.resolved_ledger_path)
+        self.counts = SyncCounts()
+        self._embed_counts = EmbedCounts()
+        self._seen = SeenPages()
+        self._seen_keys: dict[str, set[str]] = {}
+        self._pending = _Pending()
+        self._records_since_state: dict[str, int] = {}
+        self._staging: Staging | None = None
+        self._lookup = None
+        self._table_version: int | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def session(self) -> Iterator["SyncWriter"]:
+        """Holds the table lock for the whole sync; records the outcome in the ledger however the sync ends."""
+        with _table_lock(self.config):
+            self.ledger.start_sync(self.run_id, sorted(self.streams), self.embedder.name)
+            self._staging = self.store.start_staging(self.embedder.dimension)
+            self._lookup = self.store.reuse_lookup(self.embedder.name)
+            try:
+                yield self
+            except BaseException as error:
+                self._sync_counts()
+                self.ledger.finish_sync(self.run_id, "failed", self.counts, self.progress.seconds, error=str(error)[:2000])
+                raise
+            finally:
+                self.progress.close()
+
+    # -- records ----------------------------------------------------------------------------------------------------
+    def add_record(self, stream: str, data: Mapping[str, Any]) -> None:
+        plan = self.streams.get(stream)
+        if plan is None:
+            return
+        self._records_since_state[stream] = self._records_since_state.get(stream, 0) + 1
+        try:
+            document = to_document(stream, data, self.config, plan.primary_key)
+            chunks = self._chunk(document)
+        except Exception as error:  # a bad record must not take the sync down unless the user asked for that
+            self._bad_record(stream, data, error)
+            return
+        seen = self._seen_keys.setdefault(stream, set())
+        if document.page_id in seen:
+            logger.warning(f"stream {stream}: record {document.page_id} came twice in one sync; the first is kept")
+            return
+        seen.add(document.page_id)
+        self._seen.add(stream, document.page_id, document.version, document.content_hash, document.title)
+        for chunk in chunks:
+            text = chunk.text
+            row = _chunk_row(document, chunk.index, " > ".join(chunk.heading_path), text, self.embedder.name)
+            self._pending.rows.append(row)
+            self._pending.texts.append(text)
+        self.progress.update(records=1, chunks=len(chunks))
+        if len(self._pending.rows) >= EMBED_BATCH_ROWS:
+            self._flush()
+
+    def _chunk(self, document: SourceDocument):
+        sections = storage_to_sections(document.body) if document.body_is_storage else [Section((), document.body)]
+        return chunk_sections(
+            document.title, sections, self.tokenizer, self.max_tokens, self.config.chunking.overlap_tokens
+        )
+
+    def _bad_record(self, stream: str, data: Mapping[str, Any], error: Exception) -> None:
+        page_id = getattr(error, "page_id", None) or (data.get("id") if isinstance(data, Mapping) else None)
+        reason = error.reason if isinstance(error, BadRecord) else f"{type(error).__name__}: {str(error)[:300]}"
+        if self.config.on_bad_record == "fail":
+            raise SyncFailed(f"stream {stream}: record {page_id} cannot be indexed ({reason}); "
+                             "set on_bad_record to skip to index the rest")
+        self.progress.update(bad=1)
+        logger.warning(f"stream {stream}: skipped record {page_id}: {reason}")
+
+    def _flush(self) -> None:
+        if not self._pending.rows:
+            return
+        pending, self._pending = self._pending, _Pending()
+        hashes = [row["content_hash"] for row in pending.rows]
+        before = (self._embed_counts.embedded, self._embed_counts.reused)
+        vectors = embed_with_reuse(pending.texts, hashes, self.embedder, self._lookup, self._embed_counts)
+        assert self._staging is not None
+        self._staging.add(rows_to_arrow(pending.rows, vectors, chunk_schema(self.embedder.dimension)))
+        self.progress.update(embedded=self._embed_counts.embedded - before[0], reused=self._embed_counts.reused - before[1])
+
+    # -- states and the commit ------------------------------------------------------------------------------------
+    def on_state(self, streams: Sequence[str] | None) -> bool:
+        """A STATE says the source finished what came before it. Returns True when it may be emitted now."""
+        for name in streams if streams is not None else list(self._records_since_state):
+            self._records_since_state[name] = 0
+        if any(plan.mode == "overwrite" for plan in self.streams.values()):
+            return False  # overwrite streams are all-or-nothing: states are released after the final commit
+        self.commit(final=False)
+        return True
+
+    def incomplete_streams(self) -> list[str]:
+        return sorted(name for name, count in self._records_since_state.items() if count)
+
+    def commit(self, final: bool = True) -> SyncReport | None:
+        self._flush()
+        incomplete = self.incomplete_streams()
+        replace = [p.name for p in self.streams.values() if p.mode == "overwrite" and p.name in self._completed()]
+        if final and incomplete and any(self.streams[name].mode == "overwrite" for name in incomplete):
+            raise SyncFailed(
+                f"the input ended without a final STATE for stream(s) {', '.join(incomplete)}: the source did not "
+                "finish, so the previous snapshot is kept (nothing was deleted)"
+            )
+        assert self._staging is not None
+        dedup = {name: self._seen_keys.get(name, set()) for name, p in self.streams.items() if p.mode == "append_dedup"}
+        if self._staging.rows or replace or any(dedup.values()):
+            result = self.store.commit(self._staging, replace, dedup)
+            self._table_version = result.version
+            logger.info(f"committed table version {result.version}: {result.inserted} chunks inserted, "
+                        f"{result.updated} updated, {result.deleted} deleted")
+        if not final:
+            self._staging = self.store.start_staging(self.embedder.dimension)
+            return None
+        return self._finish(replace)
+
+    def _completed(self) -> set[str]:
+        return {name for name, count in self._records_since_state.items() if count == 0}
+
+    def _finish(self, replaced: list[str]) -> SyncReport:
+        self._sync_counts()
+        self.ledger.record_pages(self.run_id, self._seen, replaced, self.counts)
+        self.ledger.finish_sync(self.run_id, "succeeded", self.counts, self.progress.seconds, self._table_version)
+        if self._table_version is not None:
+            self.store.housekeeping(self._table_version, self.config.keep_snapshots)
+        self.store.drop_staging()
+        return SyncReport(self.run_id, self.counts, self.progress.seconds, self._table_version)
+
+    def _sync_counts(self) -> None:
+        self.counts.records = self.progress.records + self.progress.bad_records
+        self.counts.bad_records = self.progress.bad_records
+        self.counts.chunks = self.progress.chunks
+        self.counts.embedded = self._embed_counts.embedded
+        self.counts.reused = self._embed_counts.reused
+
+
+def _chunk_row(document: SourceDocument, index: int, heading_path: str, text: str, model: str) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "chunk_id": f"{document.stream}:{document.page_id}:{index}",
+        "stream": document.stream,
+        "page_id": document.page_id,
+        "chunk_index": index,
+        "title": document.title,
+        "heading_path": heading_path,
+        "text": text,
+        "space_key": document.space_key,
+        "visibility": document.visibility,
+        "webui_url": document.webui_url,
+        "updated_at": document.updated_at,
+        "version": document.version,
+        "content_hash": chunk_content_hash(model, text),
+        "metadata": document.metadata_json(),
+        "embedding_model": model,
+    }
+    digest = hashlib.sha256()
+    for key in sorted(row):
+        digest.update(f"{key}={row[key]}\x00".encode("utf-8", "replace"))
+    row["row_hash"] = digest.hexdigest()
+    return row
+
+
+@contextlib.contextmanager
+def _table_lock(config: DestinationConfig) -> Iterator[None]:
+    """One writer per table at a time (local folders only; object stores rely on the scheduler)."""
+    if config.is_remote:
+        yield
+        return
+    folder = Path(config.lancedb_uri.removeprefix("file://")).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{config.table_name}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SyncFailed(f"another sync is writing table {config.table_name!r} in {folder}; try again later")
+        yield
