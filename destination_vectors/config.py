@@ -163,7 +163,8 @@ def connection_specification() -> dict[str, Any]:
     def inline(node: Any) -> Any:
         if isinstance(node, dict):
             if "$ref" in node:
-                return inline(defs[node["$ref"].split("/")[-1]])
+                siblings = {k: v for k, v in node.items() if k != "$ref"}
+                return {**inline(defs[node["$ref"].split("/")[-1]]), **siblings}
             return {k: inline(v) for k, v in node.items()}
         if isinstance(node, list):
             return [inline(v) for v in node]

@@ -1,0 +1,42 @@
+import pytest
+from pydantic import ValidationError
+
+from destination_vectors.config import DestinationConfig, connection_specification
+
+
+def test_defaults_are_local_and_safe():
+    config = DestinationConfig()
+    assert config.lancedb_uri == "./data/lancedb"
+    assert config.default_visibility == "internal", "records without visibility must never be public by default"
+    assert config.resolved_ledger_path.name == "confluence_chunks.ledger.duckdb"
+    assert config.text_is_storage(), "body_storage must be read as storage XHTML by default"
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", "x'; DROP TABLE syncs; --", "", "1abc", "a" * 65, "a.b"])
+def test_unsafe_table_names_are_refused(name):
+    with pytest.raises(ValidationError):
+        DestinationConfig(table_name=name)
+
+
+@pytest.mark.parametrize("field", ["lancedb_uri", "ledger_path"])
+def test_paths_with_parent_traversal_are_refused(field):
+    with pytest.raises(ValidationError, match=r"\.\."):
+        DestinationConfig(**{field: "data/../../etc"})
+
+
+def test_remote_uri_passes_through_and_ledger_stays_local():
+    config = DestinationConfig(lancedb_uri="s3://bucket/path")
+    assert config.is_remote
+    assert not str(config.resolved_ledger_path).startswith("s3:"), "DuckDB cannot write to s3; ledger must be local"
+
+
+def test_overlap_must_leave_room_for_content():
+    with pytest.raises(ValidationError, match="overlap"):
+        DestinationConfig(chunking={"max_tokens": 64, "overlap_tokens": 32})
+
+
+def test_spec_has_no_refs_and_orders_fields():
+    spec = connection_specification()
+    assert "$defs" not in spec and "$ref" not in str(spec), "Airbyte UIs do not follow $ref"
+    assert spec["properties"]["embedding"]["properties"]["model"]["default"].endswith("all-MiniLM-L6-v2")
+    assert all("order" in prop for prop in spec["properties"].values()), "every top-level field needs an order"

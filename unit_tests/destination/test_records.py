@@ -1,0 +1,58 @@
+import pytest
+
+from destination_vectors.config import DestinationConfig
+from destination_vectors.records import BadRecord, to_document
+
+PAGE = {
+    "id": "123", "title": "Rollback", "body_storage": "<p>hi</p>", "space_key": "ENG", "space_name": "Engineering",
+    "visibility": "public", "webui_url": "https://x/wiki/spaces/ENG/pages/123", "updated_at": "2026-01-01T00:00:00Z",
+    "version": 4,
+}
+
+
+def test_confluence_page_maps_to_columns_and_metadata():
+    doc = to_document("pages", PAGE, DestinationConfig(), [["id"]])
+    assert (doc.page_id, doc.title, doc.space_key, doc.visibility, doc.version) == ("123", "Rollback", "ENG", "public", 4)
+    assert doc.body_is_storage
+    assert doc.metadata == {"space_name": "Engineering"}, "non-column metadata fields go to the metadata JSON"
+
+
+def test_missing_visibility_takes_the_safe_default():
+    record = dict(PAGE)
+    del record["visibility"]
+    assert to_document("pages", record, DestinationConfig(), None).visibility == "internal"
+
+
+def test_unknown_visibility_value_is_not_trusted():
+    assert to_document("pages", {**PAGE, "visibility": "PUBLIC!"}, DestinationConfig(), None).visibility == "internal"
+
+
+def test_missing_body_is_empty_text_and_non_string_body_is_bad():
+    assert to_document("pages", {**PAGE, "body_storage": None}, DestinationConfig(), None).body == ""
+    with pytest.raises(BadRecord) as error:
+        to_document("pages", {**PAGE, "body_storage": {"value": 1}}, DestinationConfig(), None)
+    assert error.value.page_id == "123", "bad records must carry their page id for the log"
+
+
+def test_missing_primary_key_is_bad():
+    with pytest.raises(BadRecord, match="no primary key"):
+        to_document("pages", {"title": "x"}, DestinationConfig(), [["id"]])
+
+
+def test_composite_and_nested_primary_keys():
+    doc = to_document("issues", {"k": {"a": 1}, "b": "x", "text": "t"}, DestinationConfig(text_field="text"),
+                      [["k", "a"], ["b"]])
+    assert doc.page_id == "1|x"
+    assert not doc.body_is_storage, "a field other than body_storage is plain text in auto mode"
+
+
+def test_lone_surrogates_are_replaced_not_crashing():
+    doc = to_document("pages", {**PAGE, "body_storage": "<p>bad \ud800 half</p>"}, DestinationConfig(), None)
+    doc.body.encode("utf-8")
+    assert doc.content_hash
+
+
+def test_content_hash_changes_with_title_or_body_only():
+    base = to_document("pages", PAGE, DestinationConfig(), None).content_hash
+    assert to_document("pages", {**PAGE, "version": 9}, DestinationConfig(), None).content_hash == base
+    assert to_document("pages", {**PAGE, "title": "Other"}, DestinationConfig(), None).content_hash != base

@@ -1,0 +1,88 @@
+"""The swap: one commit per sync, exact replacement of overwritten streams, reuse lookups, housekeeping."""
+
+from pathlib import Path
+
+import numpy as np
+
+from destination_vectors.table import ChunkStore, chunk_schema, quote, rows_to_arrow
+
+DIM = 8
+
+
+def _rows(stream: str, ids: list[str], text: str = "text") -> list[dict]:
+    return [
+        {
+            "chunk_id": f"{stream}:{i}:0", "stream": stream, "page_id": i, "chunk_index": 0, "title": f"T{i}",
+            "heading_path": "", "text": f"{text} {i}", "space_key": "ENG", "visibility": "public",
+            "webui_url": f"http://x/{i}", "updated_at": "", "version": 1, "content_hash": f"h-{text}-{i}",
+            "row_hash": f"r-{text}-{i}", "metadata": "{}", "embedding_model": "m",
+        }
+        for i in ids
+    ]
+
+
+def _stage(store: ChunkStore, rows: list[dict]):
+    staging = store.start_staging(DIM)
+    vectors = np.random.default_rng(0).random((len(rows), DIM), dtype=np.float32)
+    staging.add(rows_to_arrow(rows, vectors, chunk_schema(DIM)))
+    return staging
+
+
+def _ids(store: ChunkStore) -> list[str]:
+    return sorted(store.open_live().to_arrow()["chunk_id"].to_pylist())
+
+
+def test_overwrite_replaces_exactly_the_stream_in_one_version(tmp_path: Path):
+    store = ChunkStore(str(tmp_path), "chunks")
+    first = store.commit(_stage(store, _rows("pages", ["1", "2", "3"]) + _rows("other", ["9"])), ["pages", "other"], {})
+    second = store.commit(_stage(store, _rows("pages", ["2", "4"])), ["pages"], {})
+    assert second.version == first.version + 1, "the swap must be a single commit"
+    assert _ids(store) == ["other:9:0", "pages:2:0", "pages:4:0"], "pages 1 and 3 must be gone, stream other kept"
+    assert (second.inserted, second.deleted) == (1, 2)
+    assert second.updated == 0, "an unchanged row (same row_hash) must not be rewritten"
+
+
+def test_readers_pinned_to_the_old_version_keep_reading_it(tmp_path: Path):
+    store = ChunkStore(str(tmp_path), "chunks")
+    store.commit(_stage(store, _rows("pages", ["1", "2"])), ["pages"], {})
+    reader = store.open_live()
+    store.commit(_stage(store, _rows("pages", ["3"])), ["pages"], {})
+    assert sorted(reader.to_arrow()["chunk_id"].to_pylist()) == ["pages:1:0", "pages:2:0"]
+    assert _ids(store) == ["pages:3:0"]
+
+
+def test_append_dedup_deletes_only_resent_pages_stale_chunks(tmp_path: Path):
+    store = ChunkStore(str(tmp_path), "chunks")
+    rows = _rows("pages", ["1", "2"])
+    rows.append({**rows[0], "chunk_id": "pages:1:1", "chunk_index": 1, "content_hash": "x", "row_hash": "y"})
+    store.commit(_stage(store, rows), [], {})
+    store.commit(_stage(store, _rows("pages", ["1"], text="new")), [], {"pages": {"1"}})
+    assert _ids(store) == ["pages:1:0", "pages:2:0"], "page 1's second chunk must go, page 2 untouched"
+
+
+def test_lookup_finds_vectors_by_hash_and_model(tmp_path: Path):
+    store = ChunkStore(str(tmp_path), "chunks")
+    store.commit(_stage(store, _rows("pages", ["1", "2"])), ["pages"], {})
+    store.housekeeping(store.open_live().version, keep_snapshots=2)
+    found = store.reuse_lookup("m")(["h-text-1", "nope", "it's"])
+    assert list(found) == ["h-text-1"] and found["h-text-1"].shape == (DIM,)
+    assert store.reuse_lookup("other-model")(["h-text-1"]) == {}, "a vector from another model must not be reused"
+
+
+def test_housekeeping_keeps_tagged_snapshots_and_builds_indexes(tmp_path: Path):
+    store = ChunkStore(str(tmp_path), "chunks")
+    for round_ in range(4):
+        result = store.commit(_stage(store, _rows("pages", ["1", str(10 + round_)], text=f"r{round_}")), ["pages"], {})
+        store.housekeeping(result.version, keep_snapshots=2)
+    table = store.open_live()
+    tags = table.tags.list()
+    assert len(tags) == 2, f"only the last 2 snapshots should stay tagged, got {tags}"
+    columns = {tuple(index.columns) for index in table.list_indices()}
+    assert ("text",) in columns and ("content_hash",) in columns
+    assert len(table.list_versions()) <= 4, "old versions must be cleaned up"
+    hits = table.search("r3", query_type="fts").select(["chunk_id", "_score"]).limit(5).to_list()
+    assert {hit["chunk_id"] for hit in hits} == {"pages:1:0", "pages:13:0"}
+
+
+def test_quote_escapes_sql():
+    assert quote("a'b") == "'a''b'"
