@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: install
-	$(PY) -m demo
+	$(PY) -m scripts.demo
 
 test: install
 	$(PY) -m pytest -q

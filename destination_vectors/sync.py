@@ -18,6 +18,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from destination_vectors.chunks import chunk_sections, validate_chunking
 from destination_vectors.config import DestinationConfig
 from destination_vectors.documents import Section, storage_to_sections
+from destination_vectors.failpoints import failpoint
 from destination_vectors.ledger import Ledger, SeenPages, SyncCounts
 from destination_vectors.model import load_tokenizer
 from destination_vectors.progress import Progress
@@ -127,6 +128,7 @@ class SyncWriter:
             self._pending.rows.append(row)
             self._pending.texts.append(text)
         self.progress.update(records=1, chunks=len(chunks))
+        failpoint("record")
         if len(self._pending.rows) >= EMBED_BATCH_ROWS:
             self._flush()
 
@@ -152,9 +154,11 @@ class SyncWriter:
         hashes = [row["content_hash"] for row in pending.rows]
         before = (self._embed_counts.embedded, self._embed_counts.reused)
         vectors = embed_with_reuse(pending.texts, hashes, self.embedder, self._lookup, self._embed_counts)
+        failpoint("embed")
         assert self._staging is not None
         self._staging.add(rows_to_arrow(pending.rows, vectors, chunk_schema(self.embedder.dimension)))
         self.progress.update(embedded=self._embed_counts.embedded - before[0], reused=self._embed_counts.reused - before[1])
+        failpoint("stage")
 
     # -- states and the commit ------------------------------------------------------------------------------------
     def on_state(self, streams: Sequence[str] | None) -> bool:
@@ -181,6 +185,7 @@ class SyncWriter:
         assert self._staging is not None
         dedup = {name: self._seen_keys.get(name, set()) for name, p in self.streams.items() if p.mode == "append_dedup"}
         if self._staging.rows or replace or any(dedup.values()):
+            failpoint("before_commit")
             result = self.store.commit(self._staging, replace, dedup)
             self._table_version = result.version
             logger.info(f"committed table version {result.version}: {result.inserted} chunks inserted, "
@@ -194,11 +199,14 @@ class SyncWriter:
         return {name for name, count in self._records_since_state.items() if count == 0}
 
     def _finish(self, replaced: list[str]) -> SyncReport:
+        failpoint("after_commit")
         self._sync_counts()
         self.ledger.record_pages(self.run_id, self._seen, replaced, self.counts)
         self.ledger.finish_sync(self.run_id, "succeeded", self.counts, self.progress.seconds, self._table_version)
+        failpoint("after_ledger")
         if self._table_version is not None:
             self.store.housekeeping(self._table_version, self.config.keep_snapshots)
+        failpoint("after_cleanup")
         self.store.drop_staging()
         return SyncReport(self.run_id, self.counts, self.progress.seconds, self._table_version)
 

@@ -16,6 +16,8 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 
+from destination_vectors.failpoints import failpoint
+
 logger = logging.getLogger("airbyte")
 
 SNAPSHOT_TAG_PREFIX = "snapshot-"
@@ -127,6 +129,7 @@ class ChunkStore:
         )
         for _, name in snapshot_tags[:-keep_snapshots]:
             tags.delete(name)
+        failpoint("housekeeping")
         self.ensure_indexes(table)
         table.optimize(cleanup_older_than=timedelta(days=3650))  # compaction + index merge; cleanup is below
         table.to_lance().cleanup_old_versions(

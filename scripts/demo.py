@@ -1,0 +1,134 @@
+"""`make demo`: a local Confluence stand-in -> the source -> the destination -> answers with links.
+
+Everything runs on loopback with the sample site in integration_tests/sample_site. The index and ledger stay in
+demo-data/, so a second run shows that unchanged pages are not embedded again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "demo-data"
+PYTHON = sys.executable
+QUESTIONS = [
+    "How do I roll back a bad deploy?",
+    "How do I connect to the VPN from home?",
+    "How many vacation days do employees get?",
+]
+
+
+def main() -> int:
+    DATA.mkdir(exist_ok=True)
+    stand_in = subprocess.Popen(
+        [PYTHON, "-m", "integration_tests.confluence_stand_in", "--site", "integration_tests/sample_site"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        ready = json.loads(stand_in.stdout.readline() or "{}")
+        if "url" not in ready:
+            print("the Confluence stand-in did not start", file=sys.stderr)
+            return 1
+        print(f"==> Confluence stand-in with the sample site at {ready['url']}", flush=True)
+        source_config, destination_config, catalog = _write_configs(ready["url"])
+        if not _sync(source_config, destination_config, catalog):
+            return 1
+        _answer(destination_config)
+        print(f"\n==> index:  {DATA / 'lancedb'} (LanceDB table confluence_chunks)")
+        print(f"==> ledger: {DATA / 'lancedb' / 'confluence_chunks.ledger.duckdb'}")
+        print(f"    try: .venv/bin/destination-vectors history --config {destination_config.relative_to(ROOT)}")
+        print(f"         .venv/bin/destination-vectors search --config {destination_config.relative_to(ROOT)} "
+              "\"who is on call this week?\"")
+        return 0
+    except KeyboardInterrupt:
+        print("\ninterrupted; the previous index (if any) is intact", file=sys.stderr)
+        return 130
+    finally:
+        stand_in.terminate()
+        stand_in.wait(timeout=10)
+
+
+def _write_configs(url: str) -> tuple[Path, Path, Path]:
+    source = DATA / "source_config.json"
+    source.write_text(json.dumps({
+        "base_url": url, "deployment": "cloud",
+        "credentials": {"auth_type": "basic", "username": "demo@example.com", "api_token": "demo-api-token"},
+    }, indent=2))
+    destination = DATA / "destination_config.json"
+    destination.write_text(json.dumps({"lancedb_uri": str(DATA / "lancedb")}, indent=2))
+    catalog = DATA / "configured_catalog.json"
+    catalog.write_text(json.dumps({"streams": [{
+        "stream": {"name": "pages", "json_schema": {"type": "object"}, "supported_sync_modes": ["full_refresh"],
+                   "source_defined_primary_key": [["id"]]},
+        "sync_mode": "full_refresh", "destination_sync_mode": "overwrite", "primary_key": [["id"]],
+    }]}, indent=2))
+    return source, destination, catalog
+
+
+def _sync(source_config: Path, destination_config: Path, catalog: Path) -> bool:
+    print("==> python main.py read ... | destination-vectors write ...", flush=True)
+    source = subprocess.Popen(
+        [PYTHON, "main.py", "read", "--config", str(source_config), "--catalog", str(catalog)],
+        cwd=ROOT, stdout=subprocess.PIPE,
+    )
+    destination = subprocess.Popen(
+        [PYTHON, "-m", "destination_vectors", "write", "--config", str(destination_config), "--catalog", str(catalog)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    tee = threading.Thread(target=_forward, args=(source.stdout, destination.stdin), daemon=True)
+    tee.start()
+    ok = True
+    for line in destination.stdout:
+        ok = _show(line, "destination") and ok
+    tee.join()
+    return source.wait() == 0 and destination.wait() == 0 and ok
+
+
+def _forward(source_out: IO[bytes], destination_in: IO[str]) -> None:
+    """Pipes the source into the destination, echoing the source's own progress lines for the person watching."""
+    try:
+        for raw in source_out:
+            line = raw.decode("utf-8")
+            if '"type":"LOG"' in line or '"type":"TRACE"' in line:
+                _show(line, "source")
+            destination_in.write(line)
+    finally:
+        destination_in.close()
+
+
+def _show(line: str, who: str) -> bool:
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return True
+    if message.get("type") == "LOG":
+        text = message["log"]["message"]
+        if any(word in text for word in ("progress", "summary", "succeeded", "committed", "pages", "skipped")):
+            print(f"    [{who}] {text}", flush=True)
+    elif message.get("type") == "TRACE" and message["trace"].get("type") == "ERROR":
+        print(f"    [{who}] ERROR: {message['trace']['error']['message']}", flush=True)
+        return False
+    return True
+
+
+def _answer(destination_config: Path) -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    sys.path.insert(0, str(ROOT))
+    from destination_vectors.cli import format_hits
+    from destination_vectors.config import DestinationConfig
+    from destination_vectors.search import Searcher
+
+    searcher = Searcher.from_config(DestinationConfig.model_validate_json(destination_config.read_text()))
+    for question in QUESTIONS:
+        print()
+        print(format_hits(question, searcher.search(question, k=3)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

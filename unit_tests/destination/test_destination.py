@@ -1,0 +1,100 @@
+"""write() end to end in-process, with the deterministic test embedder: states, snapshots, reuse, failures."""
+
+from __future__ import annotations
+
+import pytest
+from airbyte_cdk.models import Status, Type
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from destination_vectors.destination import DestinationVectors
+from destination_vectors.ledger import Ledger
+from destination_vectors.search import Searcher
+from destination_vectors.table import ChunkStore
+from unit_tests.destination.messages import catalog, page, record, state
+
+PAGES = [
+    page("1", "Rollback", "<h1>Deploys</h1><h2>Rollback</h2><p>Run the rollback script to restore the release.</p>"),
+    page("2", "VPN", "<p>Connect to the VPN with the corporate client.</p>", space="IT"),
+    page("3", "My notes", "<p>Secret salary negotiation notes for the rollback team.</p>", space="~alice"),
+]
+
+
+def _write(config, messages, mode="overwrite", streams=("pages",)):
+    out = list(DestinationVectors().write(config.model_dump(), catalog(streams, mode), iter(messages)))
+    return [m for m in out if m.type == Type.STATE]
+
+
+def _messages(pages, final_state=True):
+    return [record(p) for p in pages] + ([state()] if final_state else [])
+
+
+def _chunk_ids(config):
+    table = ChunkStore(config.lancedb_uri, config.table_name).open_live()
+    return sorted(table.to_arrow()["chunk_id"].to_pylist()) if table is not None else []
+
+
+def test_first_sync_indexes_every_page_and_releases_the_state(config):
+    states = _write(config, _messages(PAGES))
+    assert len(states) == 1, "the final STATE must be emitted once the snapshot is committed"
+    ids = _chunk_ids(config)
+    assert {i.split(":")[1] for i in ids} == {"1", "2", "3"}
+    run = Ledger(config.resolved_ledger_path).history()[0]
+    assert run["status"] == "succeeded" and run["pages_added"] == 3 and run["embedded"] == run["chunks"] > 0
+
+
+def test_unchanged_resync_embeds_nothing_and_edit_delete_are_exact(config):
+    _write(config, _messages(PAGES))
+    _write(config, _messages(PAGES))
+    assert Ledger(config.resolved_ledger_path).history()[0]["embedded"] == 0, "unchanged pages must not be re-embedded"
+    edited = [dict(PAGES[0], body_storage="<h1>Deploys</h1><p>Brand new procedure.</p>", version=2), PAGES[1]]
+    _write(config, _messages(edited))
+    run = Ledger(config.resolved_ledger_path).history()[0]
+    assert (run["pages_added"], run["pages_updated"], run["pages_deleted"]) == (0, 1, 1)
+    assert {i.split(":")[1] for i in _chunk_ids(config)} == {"1", "2"}, "deleted page 3 must leave the index"
+    assert 0 < run["embedded"] < run["chunks"] + 1
+
+
+def test_input_without_final_state_keeps_the_previous_snapshot(config):
+    _write(config, _messages(PAGES))
+    before = _chunk_ids(config)
+    with pytest.raises(AirbyteTracedException, match="did not finish"):
+        _write(config, _messages(PAGES[:1], final_state=False))
+    assert _chunk_ids(config) == before, "a source that died mid-sync must not delete anything"
+    assert Ledger(config.resolved_ledger_path).history()[0]["status"] == "failed"
+
+
+def test_bad_records_are_skipped_and_counted_or_fail_on_request(config):
+    bad = page("9", "Broken", "x")
+    bad["body_storage"] = {"not": "text"}
+    _write(config, _messages([PAGES[0], bad]))
+    run = Ledger(config.resolved_ledger_path).history()[0]
+    assert run["bad_records"] == 1 and run["status"] == "succeeded"
+    strict = config.model_copy(update={"on_bad_record": "fail"})
+    with pytest.raises(AirbyteTracedException, match="record 9"):
+        _write(strict, _messages([PAGES[0], bad]))
+
+
+def test_append_dedup_replaces_resent_pages_and_keeps_others(config):
+    _write(config, _messages(PAGES), mode="append_dedup")
+    states = _write(config, _messages([dict(PAGES[0], title="Rollback v2")]), mode="append_dedup")
+    assert len(states) == 1
+    table = ChunkStore(config.lancedb_uri, config.table_name).open_live()
+    titles = {r["page_id"]: r["title"] for r in table.to_arrow().to_pylist()}
+    assert titles == {"1": "Rollback v2", "2": "VPN", "3": "My notes"}
+
+
+def test_public_search_never_returns_internal_chunks(config):
+    _write(config, _messages(PAGES))
+    searcher = Searcher.from_config(config)
+    for mode in ("hybrid", "vector", "fts"):
+        hits = searcher.search("salary negotiation notes rollback", k=10, mode=mode, visibility="public")
+        assert hits and all(h.visibility == "public" for h in hits), f"{mode} leaked an internal chunk"
+    internal = searcher.search("salary negotiation", k=3, mode="fts", visibility="internal")
+    assert internal and internal[0].page_id == "3"
+    assert all(h.space_key == "IT" for h in searcher.search("vpn", k=5, visibility="all", spaces=["IT"]))
+
+
+def test_check_reports_a_bad_model_in_one_sentence(config, tmp_path):
+    status = DestinationVectors().check(None, {**config.model_dump(), "embedding": {"model": str(tmp_path / "nope")}})
+    assert status.status == Status.FAILED and "never downloaded" in status.message
+    assert DestinationVectors().check(None, config.model_dump()).status == Status.SUCCEEDED
