@@ -83,6 +83,7 @@ class SyncWriter:
         self._seen_keys: dict[str, set[str]] = {}
         self._pending = _Pending()
         self._records_since_state: dict[str, int] = {}
+        self._dedup_since_commit: dict[str, set[str]] = {}
         self._staging: Staging | None = None
         self._lookup = None
         self._table_version: int | None = None
@@ -121,6 +122,8 @@ class SyncWriter:
             logger.warning(f"stream {stream}: record {document.page_id} came twice in one sync; the first is kept")
             return
         seen.add(document.page_id)
+        if plan.mode == "append_dedup":
+            self._dedup_since_commit.setdefault(stream, set()).add(document.page_id)
         self._seen.add(stream, document.page_id, document.version, document.content_hash, document.title)
         for chunk in chunks:
             text = chunk.text
@@ -183,7 +186,7 @@ class SyncWriter:
                 "finish, so the previous snapshot is kept (nothing was deleted)"
             )
         assert self._staging is not None
-        dedup = {name: self._seen_keys.get(name, set()) for name, p in self.streams.items() if p.mode == "append_dedup"}
+        dedup, self._dedup_since_commit = self._dedup_since_commit, {}
         if self._staging.rows or replace or any(dedup.values()):
             failpoint("before_commit")
             result = self.store.commit(self._staging, replace, dedup)
