@@ -1,0 +1,219 @@
+"""Storage XHTML -> sectioned text, over every shared third-party fixture plus targeted edge cases."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup, CData
+
+from destination_vectors.documents import ConversionError, Section, storage_to_sections, storage_to_text
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+FIXTURES = SHARED / "fixtures" / "storage-format"
+
+
+def _fixture_bodies() -> list[tuple[str, str]]:
+    bodies = [
+        (str(path.relative_to(FIXTURES)), path.read_text(encoding="utf-8"))
+        for path in sorted(FIXTURES.rglob("*"))
+        if path.suffix in (".xhtml", ".html", ".xml")
+    ]
+    page = json.loads((FIXTURES / "confluence-markdown-roundtrip" / "test-page.json").read_text(encoding="utf-8"))
+    bodies.append(("confluence-markdown-roundtrip/test-page.json#body.storage.value", page["body"]["storage"]["value"]))
+    return bodies
+
+
+BODIES = _fixture_bodies()
+IDS = [name for name, _ in BODIES]
+HOSTILE = [(name, body) for name, body in BODIES if "malicious" in name]
+NORMAL = [(name, body) for name, body in BODIES if "malicious" not in name]
+
+
+def _soup(body: str) -> BeautifulSoup:
+    return BeautifulSoup(body, "html.parser")
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def test_every_fixture_is_found() -> None:
+    assert FIXTURES.is_dir(), f"shared fixtures missing at {FIXTURES}"
+    assert len(BODIES) >= 35, f"expected all shared storage-format fixtures, found {len(BODIES)}"
+
+
+@pytest.mark.parametrize(("name", "body"), NORMAL, ids=[n for n, _ in NORMAL])
+def test_no_markup_left(name: str, body: str) -> None:
+    text = storage_to_text(body)
+    for marker in ("<ac:", "<ri:", "</ac:", "<![CDATA["):
+        code_free = re.sub(r"(`{3,}).*?\n\1", "", text, flags=re.S)
+        assert marker not in code_free, f"{name}: markup {marker!r} left in the text outside code blocks"
+    assert text.strip() or name.endswith("00-home.xhtml"), f"{name}: converted to empty text"
+
+
+@pytest.mark.parametrize(("name", "body"), NORMAL, ids=[n for n, _ in NORMAL])
+def test_code_macro_content_verbatim(name: str, body: str) -> None:
+    text = storage_to_text(body)
+    for macro in _soup(body).find_all("ac:structured-macro"):
+        plain = macro.find("ac:plain-text-body", recursive=False)
+        if plain is None:
+            continue
+        code = "".join(str(s) for s in plain.strings if isinstance(s, CData))
+        if not code.strip():
+            continue
+        if macro.find_parent("table") is not None:
+            assert _flat(code) in _flat(text), f"{name}: code inside a table cell lost: {code[:60]!r}"
+        else:
+            assert code.rstrip("\n") in text, f"{name}: code macro content not verbatim: {code[:60]!r}"
+
+
+@pytest.mark.parametrize(("name", "body"), NORMAL, ids=[n for n, _ in NORMAL])
+def test_table_cells_present(name: str, body: str) -> None:
+    flat = _flat(storage_to_text(body))
+    for cell in _soup(body).find_all(["td", "th"]):
+        if cell.find(["ac:structured-macro", "ac:image", "ac:link", "table"]) is not None:
+            continue
+        for value in filter(None, (_flat(text) for text in cell.strings)):
+            assert value in flat, f"{name}: table cell text {value!r} missing"
+
+
+@pytest.mark.parametrize(("name", "body"), NORMAL, ids=[n for n, _ in NORMAL])
+def test_panels_present_and_labelled(name: str, body: str) -> None:
+    text = storage_to_text(body)
+    labels = {"info": "Info:", "note": "Note:", "warning": "Warning:", "tip": "Tip:", "panel": "Panel:", "expand": "Expand:"}
+    for macro in _soup(body).find_all("ac:structured-macro"):
+        label = labels.get(str(macro.get("ac:name")))
+        body_tag = macro.find("ac:rich-text-body", recursive=False)
+        if label is None or body_tag is None or not _flat(body_tag.get_text()):
+            continue
+        assert label in text, f"{name}: panel label {label!r} missing"
+        first_text = next((_flat(s) for s in body_tag.strings if _flat(s)), "")
+        assert first_text in _flat(text), f"{name}: panel text {first_text!r} missing"
+        if macro.find_parent("table") is None:
+            assert re.search(re.escape(label) + r"[^\n]*\n", text), f"{name}: {label} is not a line of its own"
+
+
+@pytest.mark.parametrize(("name", "body"), NORMAL, ids=[n for n, _ in NORMAL])
+def test_link_texts_present(name: str, body: str) -> None:
+    flat = _flat(storage_to_text(body))
+    soup = _soup(body)
+    for link in soup.find_all("ac:link"):
+        if link.find_parent("ac:parameter") is not None:
+            continue
+        link_body = link.find(["ac:link-body", "ac:plain-text-link-body"], recursive=False)
+        page = link.find("ri:page", recursive=False)
+        expected = _flat(link_body.get_text()) if link_body is not None else (page.get("ri:content-title") if page else "")
+        if expected:
+            assert expected in flat, f"{name}: ac:link text {expected!r} missing"
+    for anchor in soup.find_all("a"):
+        expected = _flat(anchor.get_text())
+        if expected:
+            assert expected in flat, f"{name}: <a> text {expected!r} missing"
+
+
+@pytest.mark.parametrize(("name", "body"), HOSTILE, ids=[n for n, _ in HOSTILE])
+def test_hostile_fixtures_are_safe(name: str, body: str) -> None:
+    text = storage_to_text(body)
+    assert len(text) < 100, f"{name}: output suspiciously large ({len(text)} chars): entities expanded?"
+    assert "lollol" not in text, f"{name}: entity expansion (billion laughs)"
+    assert "root:" not in text, f"{name}: external entity read /etc/passwd"
+    assert "ENTITY" not in text and "DOCTYPE" not in text, f"{name}: declaration text leaked: {text!r}"
+
+
+def test_inline_entity_declaration_keeps_following_content() -> None:
+    body = (FIXTURES / "cfxmark" / "malicious-inline-entity-decl.xml").read_text(encoding="utf-8")
+    assert storage_to_text(body) == "hello", "malicious-inline-entity-decl.xml: content after <!ENTITY> lost"
+
+
+def test_nested_heading_paths() -> None:
+    body = "<p>intro</p><h1>Deploys</h1><p>a</p><h2>Rollback</h2><p>b</p><h3>Data</h3><p>c</p><h2>Canary</h2><p>d</p><h1>Other</h1><p>e</p>"
+    sections = storage_to_sections(body)
+    assert sections == [
+        Section((), "intro"),
+        Section(("Deploys",), "a"),
+        Section(("Deploys", "Rollback"), "b"),
+        Section(("Deploys", "Rollback", "Data"), "c"),
+        Section(("Deploys", "Canary"), "d"),
+        Section(("Other",), "e"),
+    ], f"heading paths wrong: {sections}"
+    assert storage_to_text(body).startswith("intro\n\n# Deploys\n\na\n\n## Rollback"), "markdown heading lines wrong"
+
+
+def test_headings_in_layout_cells_split_sections_but_not_in_panels() -> None:
+    body = (
+        "<ac:layout><ac:layout-section><ac:layout-cell><h2>Left</h2><p>x</p></ac:layout-cell></ac:layout-section></ac:layout>"
+        '<ac:structured-macro ac:name="info"><ac:rich-text-body><h3>Inner</h3><p>y</p></ac:rich-text-body></ac:structured-macro>'
+    )
+    sections = storage_to_sections(body)
+    assert [s.heading_path for s in sections] == [("Left",)], f"layout heading should open a section: {sections}"
+    assert "Info:\nInner\n\ny" in sections[0].text, f"panel heading should stay inside the panel: {sections[0].text!r}"
+
+
+def test_task_lists() -> None:
+    body = (
+        "<ac:task-list><ac:task><ac:task-id>1</ac:task-id><ac:task-status>complete</ac:task-status>"
+        "<ac:task-body>done thing</ac:task-body></ac:task><ac:task><ac:task-status>incomplete</ac:task-status>"
+        "<ac:task-body>open thing</ac:task-body></ac:task></ac:task-list>"
+    )
+    assert storage_to_text(body) == "- [x] done thing\n- [ ] open thing", "task list status or ids rendered wrong"
+
+
+def test_ten_thousand_levels_of_nesting() -> None:
+    for opening, closing in (("<div>", "</div>"), ("<ul><li>", "</li></ul>"), ("<blockquote>", "</blockquote>"),
+                             ('<ac:structured-macro ac:name="x"><ac:rich-text-body>', "</ac:rich-text-body></ac:structured-macro>")):
+        body = opening * 10_000 + "deep text" + closing * 10_000
+        text = storage_to_text(body)
+        assert "deep text" in text, f"10,000 x {opening}: text lost"
+
+
+def test_unclosed_tags_and_broken_cdata_keep_text() -> None:
+    text = storage_to_text("<p>one <strong>two <em>three<p>four<table><tr><td>cell")
+    for word in ("one", "two", "three", "four", "cell"):
+        assert word in text, f"unclosed tags: {word!r} lost in {text!r}"
+    broken = storage_to_text('<ac:structured-macro ac:name="code"><ac:plain-text-body><![CDATA[x = 1 < 2</ac:plain-text-body></ac:structured-macro><p>after</p>')
+    assert "x = 1 < 2" in broken and "after" in broken, f"broken CDATA: text lost: {broken!r}"
+    assert "</ac:" not in broken, f"broken CDATA swallowed a closing tag: {broken!r}"
+
+
+def test_entities() -> None:
+    assert storage_to_text("<p>a&nbsp;b &amp; &lt;c&gt; &#8212; caf&eacute;</p>") == "a\u00a0b & <c> \u2014 café", "named/numeric entities"
+    assert "lol" not in storage_to_text("<p>x &lol3; y</p>").replace("&lol3", ""), "unknown entity expanded"
+
+
+def test_non_str_body_raises() -> None:
+    for bad in (None, b"<p>x</p>", 3):
+        with pytest.raises(ConversionError):
+            storage_to_sections(bad)  # type: ignore[arg-type]
+    assert storage_to_sections("") == [] and storage_to_text("   ") == "", "empty bodies should give nothing"
+
+
+def test_code_fence_longer_than_inner_backticks() -> None:
+    code = "a\n````\nb\n"
+    text = storage_to_text(f'<ac:structured-macro ac:name="code"><ac:parameter ac:name="language">md</ac:parameter><ac:plain-text-body><![CDATA[{code}]]></ac:plain-text-body></ac:structured-macro>')
+    assert text == "`````md\na\n````\nb\n`````", f"fence must outgrow inner backticks: {text!r}"
+
+
+def test_mentions_images_status_time_links() -> None:
+    body = (
+        '<p><ac:link><ri:user ri:account-id="abc123"/></ac:link> see <ac:link><ri:page ri:content-title="Runbook"/></ac:link>'
+        ' <ac:image><ri:attachment ri:filename="arch.png"/></ac:image> <time datetime="2026-01-02"/>'
+        ' <ac:structured-macro ac:name="status"><ac:parameter ac:name="title">DONE</ac:parameter></ac:structured-macro>'
+        ' <ac:emoticon ac:name="smile" ac:emoji-fallback="🙂"/></p><ac:structured-macro ac:name="toc"/>'
+    )
+    assert storage_to_text(body) == "@abc123 see Runbook [image: arch.png] 2026-01-02 DONE 🙂", storage_to_text(body)
+
+
+def test_large_page_and_long_word_are_fast() -> None:
+    paragraph = "<p>Some <strong>bold</strong> text with a <a href='x'>link</a> and more words.</p>"
+    body = ("<h2>Part</h2>" + paragraph * 200 + "<table><tr><th>a</th><th>b</th></tr>" + "<tr><td>1</td><td>2</td></tr>" * 50 + "</table>") * 60
+    assert len(body) > 1_000_000
+    started = time.perf_counter()
+    sections = storage_to_sections(body)
+    elapsed = time.perf_counter() - started
+    assert len(sections) == 60 and elapsed < 30, f"1 MB+ page: {len(sections)} sections in {elapsed:.1f}s"
+    word = "x" * 100_000
+    assert storage_to_text(f"<p>{word}</p>") == word, "100,000-char word changed"
