@@ -68,6 +68,8 @@ class Site:
     _space_by_id: dict[str, Space] = field(init=False, repr=False, compare=False)
     _page_by_id: dict[str, Page] = field(init=False, repr=False, compare=False)
     _pages_sorted: tuple[Page, ...] = field(init=False, repr=False, compare=False)
+    _pages_by_space: dict[str, list[Page]] = field(init=False, repr=False, compare=False)
+    _position: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spaces", tuple(sorted(self.spaces, key=lambda s: int(s.id))))
@@ -75,6 +77,17 @@ class Site:
         object.__setattr__(self, "_space_by_id", {s.id: s for s in self.spaces})
         object.__setattr__(self, "_page_by_id", {p.id: p for p in self.pages})
         object.__setattr__(self, "_pages_sorted", tuple(sorted(self.pages, key=lambda p: int(p.id))))
+        # indexes computed once per Site, so listing 250 pages of a 10,000-page site stays cheap per request
+        by_space: dict[str, list[Page]] = {s.key: [] for s in self.spaces}
+        position: dict[str, int] = {}
+        siblings_seen: dict[tuple[str, str | None], int] = {}
+        for page in self._pages_sorted:
+            by_space.setdefault(page.space_key, []).append(page)
+            sibling_key = (page.space_key, page.parent_id)
+            position[page.id] = siblings_seen.get(sibling_key, 0)
+            siblings_seen[sibling_key] = position[page.id] + 1
+        object.__setattr__(self, "_pages_by_space", by_space)
+        object.__setattr__(self, "_position", position)
         if len(self._space_by_key) != len(self.spaces) or len(self._space_by_id) != len(self.spaces):
             raise ValueError("space keys and ids must be unique")
         if len(self._page_by_id) != len(self.pages):
@@ -100,7 +113,7 @@ class Site:
         return self._pages_sorted
 
     def pages_in(self, space_key: str) -> list[Page]:
-        return [p for p in self._pages_sorted if p.space_key == space_key]
+        return list(self._pages_by_space.get(space_key, []))
 
     def children(self, page: Page) -> list[Page]:
         return [p for p in self._pages_sorted if p.parent_id == page.id]
@@ -119,13 +132,11 @@ class Site:
 
     def position(self, page: Page) -> int:
         """Index among its siblings (v2 `position`)."""
-        siblings = [p for p in self.pages_in(page.space_key) if p.parent_id == page.parent_id]
-        return siblings.index(page)
+        return self._position[page.id]
 
     def homepage(self, space_key: str) -> Page | None:
         """The first root page of the space, as Confluence's space homepage."""
-        roots = [p for p in self.pages_in(space_key) if p.parent_id is None]
-        return roots[0] if roots else None
+        return next((p for p in self._pages_by_space.get(space_key, []) if p.parent_id is None), None)
 
     def display_name(self, account_id: str) -> str:
         return self.users.get(account_id, account_id)
