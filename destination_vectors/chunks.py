@@ -78,14 +78,13 @@ def split_blocks(text: str) -> list[_Block]:
     current: list[str] = []
     kind = "text"
     separator = ""
-    blank_seen = False
 
     def close() -> None:
         nonlocal current, separator
         if current:
             blocks.append(_Block(kind, "\n".join(current), separator))
             current = []
-        separator = "\n\n" if blank_seen else "\n"
+            separator = "\n"  # the next block follows directly unless a blank line comes first
 
     index = 0
     while index < len(lines):
@@ -96,16 +95,14 @@ def split_blocks(text: str) -> list[_Block]:
             end = index + 1
             while end < len(lines) and lines[end].rstrip() != fence.group(1):
                 end += 1
-            kind, current, blank_seen = "code", lines[index : end + 1], False
+            kind, current = "code", lines[index : end + 1]
             if end >= len(lines):
                 current.append(fence.group(1))  # unclosed fence: close it so each piece is well formed
             close()
             index = end + 1
             continue
         if not line.strip():
-            blank_seen = True
             close()
-            blank_seen = False
             separator = "\n\n"
         else:
             line_kind = "table" if line.startswith("|") else "text"
