@@ -38,12 +38,16 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # a weight-loading bar per process is noise in sync logs
 
         device = None if config.device == "auto" else config.device
         self._model = SentenceTransformer(str(info.path), device=device, local_files_only=True)
         self.name = info.name
         self.max_seq_length = int(self._model.max_seq_length or info.max_seq_length)
-        self.dimension = int(self._model.get_sentence_embedding_dimension() or info.dimension or 0)
+        dimension_of = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dimension = int(dimension_of() or info.dimension or 0)
         self.batch_size = config.batch_size
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
