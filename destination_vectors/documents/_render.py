@@ -244,7 +244,7 @@ class Renderer:
         elif kind == "item":
             item = blocks.list_item(frame.blocks, frame.label)
             if item:
-                (parent.blocks.append([*parent.blocks.pop(), *item]) if parent.kind == "list" and parent.blocks else parent.blocks.append(item))
+                parent.blocks.append(item)  # a list joins its items into one block when it closes
         elif kind == "cell":
             if parent.kind == "row":
                 parent.cells.append((blocks.flatten(frame.blocks), blocks.span(frame.tag.get("colspan", 1), blocks.MAX_COLSPAN), blocks.span(frame.tag.get("rowspan", 1), blocks.MAX_ROWSPAN)))  # type: ignore[union-attr]
@@ -268,8 +268,10 @@ class Renderer:
                 parent.blocks.extend(frame.blocks[1:])
             elif frame.label.partition(":")[2].strip():
                 parent.blocks.append([(frame.label, blocks.LineKind.TEXT)])
-        else:  # list
-            parent.blocks.extend(frame.blocks)
+        else:  # list: items (and any stray text) as one block, lines in order
+            merged = [line for block in frame.blocks for line in block]
+            if merged:
+                parent.blocks.append(merged)
 
     # -- sections -----------------------------------------------------------------------------------------------------
     def start_section(self, level: int, heading: str) -> None:
