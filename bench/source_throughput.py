@@ -19,7 +19,9 @@ import json
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -84,19 +86,30 @@ def record_ids_from_airbyte_stdout(lines: Iterable[bytes], stream: str) -> Itera
 
 
 def timed_subprocess(server: StandIn, result: RunResult, command: Sequence[str], parse: Callable[[Iterable[bytes]], Iterable[str]],
-                     env: dict[str, str] | None = None, cwd: Path = ROOT, stderr_path: Path | None = None) -> RunResult:
-    """Run `command` against `server` from zeroed request counters; fill ids, wall time and request counts in."""
+                     env: dict[str, str] | None = None, cwd: Path = ROOT, stderr_path: Path | None = None,
+                     timeout: float = 900.0) -> RunResult:
+    """Run `command` against `server` from zeroed request counters; fill ids, wall time and request counts in.
+
+    A run still going after `timeout` seconds is killed and marked, so one stuck peer cannot hang the benchmark."""
     server.stats.reset()
     stderr = stderr_path.open("wb") if stderr_path else subprocess.DEVNULL
     started = time.perf_counter()
     try:
         process = subprocess.Popen(list(command), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=stderr)
         assert process.stdout is not None
-        for page_id in parse(process.stdout):
+        watchdog = threading.Timer(timeout, process.kill)
+        watchdog.start()
+        tail: deque[bytes] = deque(maxlen=5)  # the last lines (a failing Airbyte source explains itself on stdout)
+        for page_id in parse(_remember(process.stdout, tail)):
             result.last_record = time.perf_counter() - started
             result.first_record = result.first_record or result.last_record
             result.ids.append(page_id)
         result.exit_code = process.wait()
+        if not watchdog.is_alive():
+            result.note = f"killed after {timeout:g} s"
+        watchdog.cancel()
+        if stderr_path and result.exit_code != 0:
+            stderr_path.with_suffix(".stdout-tail").write_bytes(b"".join(tail))
     finally:
         if stderr_path:
             stderr.close()  # type: ignore[union-attr]
@@ -107,8 +120,14 @@ def timed_subprocess(server: StandIn, result: RunResult, command: Sequence[str],
     return result
 
 
+def _remember(lines: Iterable[bytes], tail: deque[bytes]) -> Iterator[bytes]:
+    for line in lines:
+        tail.append(line)
+        yield line
+
+
 def run_our_source(server: StandIn, workdir: Path, deployment: str, *, workers: int | None, page_size: int,
-                   expected: int, name: str | None = None, python: str = sys.executable) -> RunResult:
+                   expected: int, name: str | None = None, env: dict[str, str] | None = None) -> RunResult:
     """This project's `main.py read` for the `pages` stream only, in a subprocess."""
     config = {
         "base_url": server.url if deployment == "cloud" else server.dc_url,
@@ -121,10 +140,10 @@ def run_our_source(server: StandIn, workdir: Path, deployment: str, *, workers: 
     config_path, catalog_path = workdir / f"{stem}.config.json", workdir / "pages.catalog.json"
     config_path.write_text(json.dumps(config))
     catalog_path.write_text(json.dumps(PAGES_CATALOG))
-    command = [python, str(ROOT / "main.py"), "read", "--config", str(config_path), "--catalog", str(catalog_path)]
+    command = [sys.executable, str(ROOT / "main.py"), "read", "--config", str(config_path), "--catalog", str(catalog_path)]
     result = RunResult(label, expected)
     return timed_subprocess(server, result, command, lambda out: record_ids_from_airbyte_stdout(out, "pages"),
-                            stderr_path=workdir / f"{stem}.stderr")
+                            env=env, stderr_path=workdir / f"{stem}.stderr")
 
 
 def request_bound(result: RunResult, latency_ms: float, workers: int) -> float:
