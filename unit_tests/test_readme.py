@@ -27,7 +27,7 @@ def _commands() -> list[list[str]]:
     for block in _blocks("bash"):
         for line in block.replace("\\\n", " ").splitlines():
             line = line.split("  #", 1)[0].strip()
-            for part in line.split("|"):
+            for part in re.split(r"\|(?!\|)|&&", line):
                 if part.strip():
                     commands.append(shlex.split(part.replace('"$TOKEN"', "token")))
     return commands
@@ -58,8 +58,13 @@ def test_every_command_names_something_real(command: list[str]):
             assert flag in {"--config", "--catalog"}, f"unknown source flag {flag}"
             if not value.startswith("secrets/") and value.endswith(".json") and "/" in value:
                 assert (ROOT / value).exists(), f"README names {value}, which does not exist"
-    elif program == "python":
+    elif program in ("python", "examples/.venv-pyairbyte/bin/python"):
         assert (ROOT / args[0]).exists(), f"README runs {args[0]}, which does not exist"
+    elif program == "python3.11" or program.endswith("/pip"):
+        assert args[:2] in (["-m", "venv"], ["install", "airbyte==0.71.3"]), f"unexpected set-up step {command}"
+        if program.endswith("/pip"):
+            assert "airbyte==0.71.3" in (ROOT / "integration_tests" / "test_pyairbyte.py").read_text(), \
+                "README's PyAirbyte pin must match the tested one"
     elif program == "destination-vectors":
         if args[0] == "write":
             assert args[1:] == ["--config", args[2], "--catalog", args[4]], "write takes --config and --catalog"
