@@ -70,6 +70,8 @@ class Searcher:
         self, query: str, k: int = 10, mode: Mode = "hybrid", visibility: Visibility = "public",
         spaces: Sequence[str] | None = None,
     ) -> list[Hit]:
+        if not query or not query.strip():
+            raise SearchError("the query is empty")
         table = self._store.open_live()
         if table is None:
             raise SearchError(

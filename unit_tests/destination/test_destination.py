@@ -98,3 +98,14 @@ def test_check_reports_a_bad_model_in_one_sentence(config, tmp_path):
     status = DestinationVectors().check(None, {**config.model_dump(), "embedding": {"model": str(tmp_path / "nope")}})
     assert status.status == Status.FAILED and "never downloaded" in status.message
     assert DestinationVectors().check(None, config.model_dump()).status == Status.SUCCEEDED
+
+
+def test_empty_query_and_missing_index_are_clear_errors(config):
+    from destination_vectors.search import SearchError
+
+    searcher = Searcher.from_config(config)
+    with pytest.raises(SearchError, match="run a sync first"):
+        searcher.search("anything")
+    _write(config, _messages(PAGES))
+    with pytest.raises(SearchError, match="empty"):
+        searcher.search("   ")
