@@ -1,0 +1,70 @@
+"""The human commands: search and history, their output formats and their errors."""
+
+from __future__ import annotations
+
+import json
+
+from destination_vectors.cli import main
+from destination_vectors.destination import DestinationVectors
+from unit_tests.destination.messages import catalog, page, record, state
+
+
+def _index(config, tmp_path):
+    pages = [page("1", "Rollback", "<h2>Steps</h2><p>Run the rollback script.</p>"),
+             page("2", "Secret", "<p>rollback secret plans</p>", space="~bob")]
+    list(DestinationVectors().write(config.model_dump(), catalog(), iter([record(p) for p in pages] + [state()])))
+    path = tmp_path / "destination.json"
+    path.write_text(config.model_dump_json())
+    return path
+
+
+def test_search_json_lines_and_public_default(config, tmp_path, capsys):
+    path = _index(config, tmp_path)
+    assert main(["search", "--config", str(path), "--json", "-k", "5", "rollback"]) == 0
+    hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert hits and {h["page_id"] for h in hits} == {"1"}, "default visibility must be public"
+    assert set(hits[0]) == {"rank", "score", "page_id", "chunk_id", "title", "heading_path", "text", "space_key",
+                            "visibility", "webui_url"}
+
+
+def test_queries_file_answers_each_line(config, tmp_path, capsys):
+    path = _index(config, tmp_path)
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "a", "query": "rollback"}\n\n{"id": 7, "query": "secret"}\n')
+    assert main(["search", "--config", str(path), "--visibility", "all", "--queries-file", str(queries)]) == 0
+    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [a["id"] for a in answers] == ["a", 7] and all(a["results"] for a in answers)
+
+
+def test_human_output_has_links(config, tmp_path, capsys):
+    path = _index(config, tmp_path)
+    assert main(["search", "--config", str(path), "rollback script"]) == 0
+    out = capsys.readouterr().out
+    assert "Q: rollback script" in out and "http://confluence.test/wiki/spaces/ENG/pages/1" in out
+
+
+def test_history_table_and_pages(config, tmp_path, capsys):
+    path = _index(config, tmp_path)
+    assert main(["history", "--config", str(path)]) == 0
+    assert "succeeded" in capsys.readouterr().out
+    assert main(["history", "--config", str(path), "--pages", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {r["page_id"] for r in rows} == {"1", "2"}
+
+
+def test_errors_are_one_line_with_exit_code_2(config, tmp_path, capsys):
+    assert main(["search", "--config", str(tmp_path / "missing.json"), "q"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"table_name": "../x"}')
+    assert main(["history", "--config", str(bad)]) == 2
+    assert "not a valid destination config" in capsys.readouterr().err
+    good = tmp_path / "good.json"
+    good.write_text(config.model_dump_json())
+    assert main(["search", "--config", str(good), "q"]) == 2
+    assert "run a sync first" in capsys.readouterr().err
+    queries = tmp_path / "q.jsonl"
+    queries.write_text("not json\n")
+    _index(config, tmp_path)
+    assert main(["search", "--config", str(good), "--queries-file", str(queries)]) == 2
+    assert "q.jsonl:1" in capsys.readouterr().err
