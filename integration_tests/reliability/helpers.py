@@ -300,5 +300,15 @@ __all__ = [
     "StandIn", "assert_write_succeeded", "destination_command", "destination_config", "destination_write",
     "generation_records", "ledger_history", "live_rows", "messages_file", "parsed_config", "run_process",
     "sample_site", "searcher", "site_records", "snapshot_fingerprint", "source_command", "source_config",
-    "title_generation", "write_json",
+    "title_generation", "write_in_process", "write_json",
 ]
+
+
+def write_in_process(config: Mapping[str, Any], records: Sequence[Mapping[str, Any]], mode: str = "overwrite") -> None:
+    """One sync through `DestinationVectors.write` in this process (setup steps: no 5-10 s interpreter start)."""
+    from destination_vectors.destination import DestinationVectors
+    from unit_tests.destination.messages import catalog, record, state
+
+    messages = [record(dict(r), STREAM) for r in records] + [state(STREAM)]
+    out = list(DestinationVectors().write(dict(config), catalog([STREAM], mode), messages))
+    assert any(m.type.name == "STATE" for m in out), "an in-process sync committed nothing"
