@@ -86,6 +86,54 @@ def test_5xx_burst_loses_no_page(deployment: str) -> None:
     assert sorted(p["id"] for p in pages) == sorted(p.id for p in site.all_pages()), f"{deployment}: pages lost to 5xx"
 
 
+@pytest.mark.parametrize("deployment", ["cloud", "data_center"])
+def test_truncated_json_bodies_are_retried_and_lose_no_page(deployment: str) -> None:
+    site = synthetic_site(n_pages=200, n_spaces=3, seed=3)
+    with StandIn(site, faults=Faults(malformed_json_every=4)) as server:
+        output, pages = read_pages(config_for(server, deployment, page_size=20))
+        truncated = int(server.stats.snapshot().get("malformed_sent", 0))
+    assert not output.errors, f"{deployment}: sync failed on truncated JSON: {output.errors[:1]}"
+    assert truncated > 3, f"the stand-in truncated only {truncated} bodies"
+    assert sorted(p["id"] for p in pages) == sorted(p.id for p in site.all_pages()), f"{deployment}: pages lost"
+
+
+def test_truncated_json_on_every_request_fails_naming_path_and_cause() -> None:
+    with StandIn(load_site(SAMPLE_SITE), faults=Faults(malformed_json_every=1)) as server:
+        output, pages = read_pages(config_for(server, "cloud", max_retries=2))
+        requests_made = server.stats.api_requests
+    assert output.errors and not pages, "a body that is never valid JSON did not fail the sync"
+    message = output.errors[0].trace.error.message
+    assert "malformed JSON" in message and "/wiki/api/v2/spaces" in message, message
+    # the spaces stream and the pages stream's parent read each list the spaces: 3 attempts each with max_retries=2
+    assert requests_made == 6, f"max_retries=2 should make 2 x 3 attempts at the space list, made {requests_made}"
+
+
+class _ForgedCursorStandIn(StandIn):
+    """Hands out, on the first v2 page listing that has a next page, a cursor the server never issued."""
+
+    forged = 0
+
+    def _route_api(self, api: str, path: str, query: dict[str, list[str]]) -> Any:
+        result = super()._route_api(api, path, query)
+        links = result.body.get("_links", {}) if isinstance(result.body, dict) else {}
+        if api == "v2" and path.endswith("/pages") and "next" in links and not self.forged:
+            self.forged += 1
+            links["next"] = links["next"].partition("cursor=")[0] + "cursor=bm90LWlzc3VlZA"
+            result.headers.pop("Link", None)
+        return result
+
+
+def test_cursor_the_server_did_not_issue_fails_the_sync_naming_the_path() -> None:
+    with _ForgedCursorStandIn(synthetic_site(n_pages=60, n_spaces=1, seed=4)) as server:
+        output, _ = read_pages(config_for(server, "cloud", page_size=10, num_workers=1))
+        by_path = server.stats.by_path
+    assert server.forged == 1, "the stand-in did not hand out the forged cursor"
+    assert output.errors, "a refused cursor did not fail the sync"
+    message = output.errors[0].trace.error.message
+    assert "HTTP 400 (Invalid cursor)" in message and "/wiki/api/v2/spaces/" in message and "/pages" in message, message
+    assert sum(n for path, n in by_path.items() if path.endswith("/pages")) == 2, f"HTTP 400 was retried: {by_path}"
+
+
 def _storage_format_fixtures() -> dict[str, str]:
     files = sorted(p for p in STORAGE_FORMAT_FIXTURES.rglob("*") if p.suffix in (".xhtml", ".html", ".xml"))
     return {str(path.relative_to(STORAGE_FORMAT_FIXTURES)): path.read_text(encoding="utf-8") for path in files}

@@ -2,6 +2,8 @@
 
 - `NormaliseConfluenceConfig`: maps Airbyte's legacy config, normalises `base_url` once per deployment and refuses a
   `custom_headers` that would replace `Authorization` (YAML transformations cannot parse URLs or raise config errors).
+- `ConfluenceErrorHandler`: the YAML error handler, plus a retry of a 2xx answer whose body is not a JSON object (a
+  body truncated by a proxy or a dropped connection; an HTML page), which the YAML filters cannot see.
 - `RetryAfterCappedBackoff`: exponential backoff with jitter that honours `Retry-After` but caps it (the CDK's
   `WaitTimeFromHeader` fails the sync instead of capping, and no YAML strategy has jitter).
 - `ConfluenceResultsExtractor`: the `results` of a page of Confluence's answer, each carrying the envelope's
@@ -25,12 +27,14 @@ import requests
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import (
     ConfigTransformation,
 )
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -132,6 +136,59 @@ def request_path(response_or_exception: Optional[Union[requests.Response, reques
     return urlsplit(url).path if url else "<unknown path>"
 
 
+_PARSED_BODY = "_confluence_parsed_body"
+"""Attribute under which `ConfluenceErrorHandler` leaves the decoded body for the extractor (decoded once)."""
+
+
+def response_body_problem(response: requests.Response) -> Optional[tuple[str, FailureType]]:
+    """Why a 2xx answer cannot be read as a page of Confluence results (message, failure type), or None.
+
+    A body that declares JSON (or no type) but does not parse was cut off on the way: transient. Anything else (an
+    HTML login or proxy page, plain text) means base_url does not reach the Confluence API: a config error."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        setattr(response, _PARSED_BODY, body)
+        return None
+    content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    path = request_path(response)
+    if not content_type or "json" in content_type:
+        return (
+            f"Confluence answered {path} with malformed JSON (HTTP {response.status_code}, "
+            f"{len(response.content)} bytes that are not a JSON object): a truncated or corrupted body, e.g. from a "
+            "proxy or a dropped connection.",
+            FailureType.transient_error,
+        )
+    return (
+        f"Confluence answered {path} with {content_type} instead of JSON (HTTP {response.status_code}): "
+        "is base_url a Confluence site (with its context path) and deployment right, or did a proxy or login page answer?",
+        FailureType.config_error,
+    )
+
+
+def parsed_body(response: requests.Response) -> Any:
+    """The decoded JSON body, reusing the error handler's decoding when it did one."""
+    body = getattr(response, _PARSED_BODY, None)
+    return body if body is not None else response.json()
+
+
+@dataclass
+class ConfluenceErrorHandler(DefaultErrorHandler):
+    """`DefaultErrorHandler` (filters, retries, backoff from the manifest) that also retries, with the same backoff
+    and `max_retries`, a 2xx answer whose body is not a JSON object; after the last retry the sync fails with the
+    message of `response_body_problem`, which names the path and says "malformed JSON" or what came instead."""
+
+    def interpret_response(self, response_or_exception: Any) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.Response) and response_or_exception.ok:
+            problem = response_body_problem(response_or_exception)
+            if problem is not None:
+                message, failure_type = problem
+                return ErrorResolution(ResponseAction.RETRY, failure_type, message)
+        return super().interpret_response(response_or_exception)
+
+
 @dataclass
 class RetryAfterCappedBackoff(BackoffStrategy):
     """Exponential backoff with equal jitter between `min_retry_seconds` and `max_retry_seconds`; a `Retry-After`
@@ -152,7 +209,9 @@ class RetryAfterCappedBackoff(BackoffStrategy):
     def backoff_time(self, response_or_exception: Any, attempt_count: int) -> Optional[float]:
         delay = self.delay_seconds(response_or_exception, attempt_count)
         SYNC_STATS.count_retry()
-        if isinstance(response_or_exception, requests.Response):
+        if isinstance(response_or_exception, requests.Response) and response_or_exception.ok:
+            cause = f"a body that is not a JSON object (HTTP {response_or_exception.status_code})"
+        elif isinstance(response_or_exception, requests.Response):
             cause = f"HTTP {response_or_exception.status_code}"
         else:
             cause = type(response_or_exception).__name__
@@ -170,13 +229,11 @@ class ConfluenceResultsExtractor(RecordExtractor):
     counts_space_completion: bool = False
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
-        try:
-            body = response.json()
-        except ValueError:
-            raise config_error(
-                f"Confluence answered {request_path(response)} with something that is not JSON "
-                f"(content type {response.headers.get('Content-Type', 'unknown')}); is base_url a Confluence site?"
-            ) from None
+        problem = None if hasattr(response, _PARSED_BODY) else response_body_problem(response)
+        if problem is not None:  # only without ConfluenceErrorHandler, which retries these answers
+            message, failure_type = problem
+            raise AirbyteTracedException(message=message, internal_message=message, failure_type=failure_type)
+        body = parsed_body(response)
         links = body.get("_links") or {}
         SYNC_STATS.count_response(is_last_page_of_a_space=self.counts_space_completion and not links.get("next"))
         link_base = links.get("base")

@@ -27,6 +27,12 @@ class CheckOutcome:
     message: str
 
 
+def _is_truncated_json(response: requests.Response) -> bool:
+    """A 2xx that declares JSON but does not parse: cut off by a proxy or a dropped connection, worth a retry."""
+    content_type = response.headers.get("Content-Type", "json").lower()
+    return response.ok and "json" in content_type and not _is_json(response)
+
+
 def _is_json(response: requests.Response) -> bool:
     try:
         response.json()
@@ -60,7 +66,7 @@ class ConfluenceProbe:
             except requests.RequestException as error:
                 outcome = error
             else:
-                if outcome.status_code not in _RETRYABLE_STATUSES:
+                if outcome.status_code not in _RETRYABLE_STATUSES and not _is_truncated_json(outcome):
                     return outcome
             if attempt <= self._max_retries:
                 time.sleep(self._backoff.delay_seconds(outcome, attempt))
@@ -89,6 +95,8 @@ def check_connection(config: Mapping[str, Any]) -> CheckOutcome:
         return CheckOutcome(False, f"{kind} at {config['normalised_site_base']} rejected the credentials (HTTP 401): check the username/e-mail and API token, or the personal access token.")
     if answer.status_code == 403:
         return CheckOutcome(False, f"{kind} at {config['normalised_site_base']} refused access (HTTP 403): the account in credentials may not use the REST API or read spaces.")
+    if _is_truncated_json(answer):
+        return CheckOutcome(False, f"{kind} at {config['normalised_site_base']} answered {request_path(answer)} with malformed (truncated) JSON on every attempt: a proxy or the network cuts responses off; check them and try again.")
     if answer.status_code != 200 or not _is_json(answer):
         return CheckOutcome(False, _not_confluence_reason(probe, config, is_cloud, spaces_url, answer))
 

@@ -60,6 +60,29 @@ def test_html_200_is_not_confluence(fake: FakeConfluence) -> None:
     assert status == "FAILED" and "does not look like Confluence" in message and "text/html" in message, message
 
 
+def test_html_200_is_not_retried_by_check(fake: FakeConfluence) -> None:
+    fake.fail(r"/spaces$", *[Scripted(status=200, headers={"Content-Type": "text/html"}, text="<html>login</html>")] * 5)
+    fake.serve_v1_at = set()
+    status, message = run_check(cloud_config(fake, max_retries=3))
+    assert status == "FAILED" and "does not look like Confluence" in message, message
+    assert len([r for r in fake.requests if r.path == "/wiki/api/v2/spaces"]) == 1, "an HTML page is a config problem, not retried"
+
+
+def test_check_retries_truncated_json_then_succeeds(fake: FakeConfluence) -> None:
+    fake.add_space("ENG")
+    fake.fail(r"/spaces$", Scripted(text='{"results": [{"id": "10'))
+    status, message = run_check(cloud_config(fake))
+    assert status == "SUCCEEDED", f"check did not retry a truncated JSON body: {message}"
+
+
+def test_check_truncated_json_every_time_says_malformed(fake: FakeConfluence) -> None:
+    fake.fail(r"/spaces$", *[Scripted(text='{"results": [{"id": "10')] * 10)
+    status, message = run_check(cloud_config(fake, max_retries=2))
+    assert status == "FAILED" and "malformed (truncated) JSON" in message and "/wiki/api/v2/spaces" in message, message
+    assert "does not look like Confluence" not in message, message
+    assert len([r for r in fake.requests if r.path == "/wiki/api/v2/spaces"]) == 3, "max_retries=2 should make 3 attempts"
+
+
 @pytest.mark.parametrize("make", [cloud_config, dc_config])
 def test_unknown_space_key(fake: FakeConfluence, make) -> None:
     fake.add_space("ENG")

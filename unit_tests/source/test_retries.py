@@ -1,6 +1,8 @@
 """Retries during read: 429 (Retry-After honoured and capped), 5xx, timeouts; fail fast on 401/403; exhausted
 retries fail the sync with an error naming the URL path and no secret."""
 
+import json
+import re
 import time
 
 import pytest
@@ -128,3 +130,58 @@ def test_progress_and_summary_logs(fake: FakeConfluence, monkeypatch: pytest.Mon
     assert len(progress) >= 3, f"expected a progress line every 5 pages, got {progress}"
     assert "requests" in progress[0] and "spaces done" in progress[0] and "retries" in progress[0], progress[0]
     assert summary and "17 pages read from 2 spaces" in summary[0] and "1 retries" in summary[0], summary
+
+
+TRUNCATED = '{"results": [{"id": "50000", "title": "ENG pa'
+
+
+@pytest.mark.parametrize("make, path", [(cloud_config, r"/spaces/\d+/pages$"), (dc_config, r"/content$")])
+def test_truncated_json_is_retried_and_loses_nothing(fake: FakeConfluence, make, path: str) -> None:
+    _site(fake)
+    fake.fail(path, Scripted(text=TRUNCATED), Scripted(text=TRUNCATED))
+    output = run_read(make(fake, page_size=4))
+    assert not output.errors, f"{make.__name__}: truncated JSON was not retried: {output.errors}"
+    assert sorted(r["id"] for r in page_records(output)) == sorted(p.id for p in fake.pages), "pages lost after truncated JSON"
+    retries = [m.log.message for m in output.logs if m.log.message.startswith("Retrying ")]
+    assert len(retries) == 2 and "not a JSON object" in retries[0], retries
+
+
+def test_truncated_json_forever_fails_after_max_retries_naming_path(fake: FakeConfluence) -> None:
+    _site(fake)
+    fake.fail(r"/spaces/1000/pages$", *[Scripted(text=TRUNCATED)] * 50)
+    output = run_read(cloud_config(fake, max_retries=2))
+    assert output.errors, "truncated JSON forever did not fail the sync"
+    error = output.errors[0].trace.error
+    assert "malformed JSON" in error.message and "/wiki/api/v2/spaces/1000/pages" in error.message, error.message
+    assert error.failure_type == FailureType.transient_error, f"a truncated body is transient: {error.failure_type}"
+    attempts = [r for r in fake.requests if r.path == "/wiki/api/v2/spaces/1000/pages"]
+    assert len(attempts) == 3, f"max_retries=2 should make 3 attempts, made {len(attempts)}"
+
+
+def test_html_200_during_read_fails_clearly_after_retries(fake: FakeConfluence) -> None:
+    _site(fake)
+    html = Scripted(headers={"Content-Type": "text/html; charset=UTF-8"}, text="<html>Log in</html>")
+    fake.fail(r"/content$", *[html] * 50)
+    output = run_read(dc_config(fake, max_retries=1))
+    assert output.errors, "an HTML page instead of JSON did not fail the sync"
+    error = output.errors[0].trace.error
+    assert "text/html instead of JSON" in error.message and "/confluence/rest/api/content" in error.message, error.message
+    assert "base_url" in error.message and error.failure_type == FailureType.config_error, error
+    attempts = [r for r in fake.requests if r.path.endswith("/content") and "spaceKey=ENG" in r.url]
+    assert len(attempts) == 2, f"max_retries=1 should make 2 attempts, made {len(attempts)}"
+
+
+@pytest.mark.parametrize("make, path, body", [
+    (cloud_config, "/wiki/api/v2/spaces/1000/pages", {"errors": [{"status": 400, "code": "INVALID_REQUEST_PARAMETER", "title": "Invalid cursor"}]}),
+    (dc_config, "/confluence/rest/api/content", {"statusCode": 400, "message": "Invalid cursor", "reason": "Bad Request"}),
+])
+def test_http_400_fails_at_once_naming_the_path_and_the_reason(fake: FakeConfluence, make, path: str, body: dict) -> None:
+    _site(fake)
+    fake.fail(re.escape(path) + "$", *[Scripted(status=400, text=json.dumps(body))] * 10)
+    output = run_read(make(fake, page_size=4, max_retries=5))
+    assert output.errors, "HTTP 400 did not fail the sync"
+    error = output.errors[0].trace.error
+    assert "HTTP 400 (Invalid cursor)" in error.message and path in error.message, error.message
+    assert "cursor that the server no longer accepts" in error.message, error.message
+    attempts = [r for r in fake.requests if r.path == path and "spaceKey=DOCS" not in r.url]
+    assert len(attempts) == 1, f"HTTP 400 must not be retried ({len(attempts)} attempts)"
