@@ -106,3 +106,25 @@ def test_body_is_copied_byte_for_byte_even_when_it_looks_like_a_literal(fake: Fa
         fake.pages.append(FakePage(id=str(70000 + index), space_key="ENG", title=f"t{index}", body=body))
     got = {r["id"]: r["body_storage"] for r in page_records(run_read(cloud_config(fake)))}
     assert [got[str(70000 + i)] for i in range(len(bodies))] == bodies, "a body was altered in transit"
+
+
+def test_root_pages_come_without_parent_id_and_the_schema_says_so(fake: FakeConfluence) -> None:
+    """The CDK's serializer drops top-level nulls (nothing in a declarative source can keep them), so a root page has
+    no `parent_id` key at all; the schema documents it and the destination reads records with `.get`."""
+    from destination_vectors.config import DestinationConfig
+    from destination_vectors.records import to_document
+    from source_confluence.source import SourceConfluence
+
+    fake.add_space("ENG", n_pages=4)
+    records = {record["id"]: record for record in page_records(run_read(cloud_config(fake)))}
+    root, child = records[fake.pages[0].id], records[fake.pages[1].id]
+    assert "parent_id" not in root, f"root page: parent_id is {root.get('parent_id')!r}; update the schema description"
+    assert child["parent_id"] == fake.pages[0].id, child
+    assert CONTRACT_FIELDS <= set(root), f"root page lost other fields: {CONTRACT_FIELDS - set(root)}"
+
+    schema = next(s for s in SourceConfluence(config=cloud_config(fake)).discover(None, cloud_config(fake)).streams if s.name == "pages").json_schema
+    assert "absent" in schema["properties"]["parent_id"]["description"].lower(), schema["properties"]["parent_id"]
+    assert "absent" in schema["description"] and ".get" in schema["description"], schema.get("description")
+
+    document = to_document("pages", root, DestinationConfig(), [["id"]])
+    assert document.page_id == root["id"] and document.title == root["title"], document
