@@ -203,9 +203,10 @@ def destination_command(args: Sequence[str], workdir: Path, *, timeout: float = 
 
 
 def destination_write(config: Mapping[str, Any], messages: Path, workdir: Path, *, failpoint: str | None = None,
-                      timeout: float = WRITE_TIMEOUT, mode: str = "overwrite", cwd: Path = ROOT) -> Run:
+                      timeout: float = WRITE_TIMEOUT, mode: str = "overwrite", cwd: Path = ROOT,
+                      inputs: Path | None = None) -> Run:
     """`python -m destination_vectors write` fed `messages`; `failpoint` arms DESTINATION_VECTORS_FAILPOINT."""
-    inputs = workdir / "inputs"
+    inputs = inputs or workdir / "inputs"
     config_path = write_json(_unique(inputs, "destination-config", ".json"), config)
     catalog = catalog_file(_unique(inputs, "destination-catalog", ".json"), STREAM, mode)
     env = {"DESTINATION_VECTORS_FAILPOINT": failpoint} if failpoint else {"DESTINATION_VECTORS_FAILPOINT": ""}
