@@ -180,6 +180,14 @@ class ConfluenceErrorHandler(DefaultErrorHandler):
     and `max_retries`, a 2xx answer whose body is not a JSON object; after the last retry the sync fails with the
     message of `response_body_problem`, which names the path and says "malformed JSON" or what came instead."""
 
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        # The CDK also stops retrying a request after `max_time` seconds (600 by default), which would cut
+        # `max_retries` short with long waits; allow the worst case of the configured retries instead.
+        attempts = int(self.max_retries or 0) + 1  # type: ignore[arg-type]
+        per_attempt = float(self.config.get("max_retry_seconds", 60.0)) + 1.0 + float(self.config.get("request_timeout_seconds") or 60)
+        self.max_time = max(int(self.max_time), int(attempts * per_attempt) + 1)
+
     def interpret_response(self, response_or_exception: Any) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response) and response_or_exception.ok:
             problem = response_body_problem(response_or_exception)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 PROGRESS_EVERY_PAGES = 250
@@ -25,6 +26,7 @@ class SyncStats:
     spaces_done: int = 0
     requests: int = 0
     retries: int = 0
+    started: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def reset(self) -> None:
@@ -32,6 +34,7 @@ class SyncStats:
         with self._lock:
             self.pages = self.pages_with_empty_body = self.pages_dropped_by_max_pages = 0
             self.spaces_done = self.requests = self.retries = 0
+            self.started = time.monotonic()
 
     def count_response(self, is_last_page_of_a_space: bool) -> None:
         with self._lock:
@@ -60,19 +63,26 @@ class SyncStats:
             self.pages_with_empty_body += 1
 
     def progress_line(self) -> str:
+        seconds = max(time.monotonic() - self.started, 1e-9)
         return (
-            f"Progress: {self.pages} pages so far, {self.spaces_done} spaces done, "
-            f"{self.requests} requests, {self.retries} retries."
+            f"Progress: {_n(self.pages, 'page')} so far ({self.pages / seconds:.1f}/s), "
+            f"{_n(self.spaces_done, 'space')} done, {_n(self.requests, 'request')}, {_n(self.retries, 'retry', 'retries')}."
         )
 
-    def summary_line(self) -> str:
+    def summary_line(self, failed: bool = False) -> str:
         capped = (
-            f", {self.pages_dropped_by_max_pages} pages skipped by max_pages" if self.pages_dropped_by_max_pages else ""
+            f", {_n(self.pages_dropped_by_max_pages, 'page')} skipped by max_pages" if self.pages_dropped_by_max_pages else ""
         )
+        outcome = "Sync FAILED after" if failed else "Sync summary:"
         return (
-            f"Sync summary: {self.pages} pages read from {self.spaces_done} spaces in {self.requests} requests "
-            f"with {self.retries} retries; {self.pages_with_empty_body} pages had an empty body{capped}."
+            f"{outcome} {_n(self.pages, 'page')} read from {_n(self.spaces_done, 'space')} in "
+            f"{_n(self.requests, 'request')} with {_n(self.retries, 'retry', 'retries')} in "
+            f"{time.monotonic() - self.started:.1f} s; {_n(self.pages_with_empty_body, 'page')} had an empty body{capped}."
         )
+
+
+def _n(count: int, singular: str, plural: str = "") -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
 SYNC_STATS = SyncStats()

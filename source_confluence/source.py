@@ -3,7 +3,8 @@
 1. `check` diagnoses the cause of a failure (see connection_check.py) instead of "stream spaces failed".
 2. `request_timeout_seconds` becomes the requesters' connect/read timeout: the schema only takes literal numbers
    there, so the manifest is patched with the configured value before the components are built.
-3. `read` resets the sync counters and ends with a summary log line (pages, spaces, requests, retries, empty bodies).
+3. `read` resets the sync counters and ends with a summary log line (pages, spaces, requests, retries, seconds, empty
+   bodies), also when the sync fails.
 """
 
 from __future__ import annotations
@@ -81,5 +82,10 @@ class SourceConfluence(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
         SYNC_STATS.reset()
-        yield from super().read(logger, config, catalog, state)
+        try:
+            yield from super().read(logger, config, catalog, state)
+        except Exception:
+            # A failed sync still says how far it got (the error trace itself is emitted by the CDK).
+            yield AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.WARN, message=SYNC_STATS.summary_line(failed=True)))
+            raise
         yield AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.INFO, message=SYNC_STATS.summary_line()))

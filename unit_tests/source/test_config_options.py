@@ -58,6 +58,13 @@ def test_personal_spaces_can_be_left_out(fake: FakeConfluence) -> None:
         assert keys == {"ENG", "HR"}, f"{make.__name__}: include_personal_spaces=false still read {keys}"
 
 
+@pytest.mark.parametrize("make", [cloud_config, dc_config])
+def test_personal_space_named_in_space_keys_is_read_even_without_personal_spaces(fake: FakeConfluence, make) -> None:
+    _site(fake)
+    keys = _space_keys(page_records(run_read(make(fake, space_keys=["~alice", "HR"], include_personal_spaces=False))))
+    assert keys == {"~alice", "HR"}, f"{make.__name__}: a personal space named in space_keys was dropped: {keys}"
+
+
 def test_visibility_rules(fake: FakeConfluence) -> None:
     _site(fake)
     for make in (cloud_config, dc_config):

@@ -128,8 +128,29 @@ def test_progress_and_summary_logs(fake: FakeConfluence, monkeypatch: pytest.Mon
     progress = [line for line in logs if line.startswith("Progress:")]
     summary = [line for line in logs if line.startswith("Sync summary:")]
     assert len(progress) >= 3, f"expected a progress line every 5 pages, got {progress}"
-    assert "requests" in progress[0] and "spaces done" in progress[0] and "retries" in progress[0], progress[0]
-    assert summary and "17 pages read from 2 spaces" in summary[0] and "1 retries" in summary[0], summary
+    assert "requests" in progress[0] and " done" in progress[0] and "/s)" in progress[0] and "retr" in progress[0], progress[0]
+    assert summary and "17 pages read from 2 spaces" in summary[0] and "with 1 retry in" in summary[0], summary
+
+
+def test_failed_sync_still_logs_how_far_it_got(fake: FakeConfluence) -> None:
+    _site(fake)
+    fake.fail(r"/spaces/1001/pages$", *[Scripted(status=503)] * 10)
+    output = run_read(cloud_config(fake, page_size=4, max_retries=1, num_workers=1))
+    assert output.errors, "503 forever did not fail the sync"
+    logs = [m.log.message for m in output.logs]
+    assert not [line for line in logs if line.startswith("Sync summary:")], "a failed sync must not log a success summary"
+    failed = [line for line in logs if line.startswith("Sync FAILED after")]
+    assert failed and "12 pages read from 1 space in" in failed[0] and "with 2 retries" in failed[0], logs[-5:]
+
+
+def test_error_handler_time_limit_does_not_cut_max_retries_short() -> None:
+    from source_confluence.components import ConfluenceErrorHandler
+
+    config = {"max_retries": 20, "max_retry_seconds": 120, "request_timeout_seconds": 30}
+    handler = ConfluenceErrorHandler(config=config, parameters={}, max_retries="{{ config.get('max_retries', 5) }}")
+    assert handler.max_retries == 20
+    assert handler.max_time >= 21 * (120 + 1 + 30), f"the CDK would give up after {handler.max_time} s, before 20 retries"
+    assert ConfluenceErrorHandler(config={}, parameters={}).max_time >= 600, "never below the CDK default"
 
 
 TRUNCATED = '{"results": [{"id": "50000", "title": "ENG pa'
