@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -27,7 +28,8 @@ QUESTIONS = [
 def main() -> int:
     DATA.mkdir(exist_ok=True)
     stand_in = subprocess.Popen(
-        [PYTHON, "-m", "integration_tests.confluence_stand_in", "--site", "integration_tests/sample_site"],
+        [PYTHON, "-m", "integration_tests.confluence_stand_in", "--site", "integration_tests/sample_site",
+         "--port", str(_preferred_port())],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )
     try:
@@ -52,6 +54,16 @@ def main() -> int:
     finally:
         stand_in.terminate()
         stand_in.wait(timeout=10)
+
+
+def _preferred_port(port: int = 8090) -> int:
+    """The same port each run when it is free, so page links (and so the index rows) stay the same between runs."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return 0
+    return port
 
 
 def _write_configs(url: str) -> tuple[Path, Path, Path]:
