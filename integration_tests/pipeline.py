@@ -9,11 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES_CATALOG = {"streams": [{
-    "stream": {"name": "pages", "json_schema": {"type": "object"}, "supported_sync_modes": ["full_refresh"],
-               "source_defined_primary_key": [["id"]]},
-    "sync_mode": "full_refresh", "destination_sync_mode": "overwrite", "primary_key": [["id"]],
-}]}
+PAGES_CATALOG = ROOT / "integration_tests" / "pages_catalog.json"  # the pages stream, overwrite
 
 
 def write_json(path: Path, value: object) -> Path:
@@ -32,7 +28,7 @@ def source_config(url: str, **extra: object) -> dict:
 def sync(workdir: Path, source: dict, destination: dict, env: dict | None = None,
          timeout: float = 600) -> tuple[subprocess.CompletedProcess, list[dict]]:
     """Pipes a real source read into a real destination write; returns the write's result and its messages."""
-    catalog = write_json(workdir / "catalog.json", PAGES_CATALOG)
+    catalog = PAGES_CATALOG
     source_path = write_json(workdir / "source.json", source)
     destination_path = write_json(workdir / "destination.json", destination)
     reader = subprocess.Popen(

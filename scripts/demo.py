@@ -74,12 +74,7 @@ def _write_configs(url: str) -> tuple[Path, Path, Path]:
     }, indent=2))
     destination = DATA / "destination_config.json"
     destination.write_text(json.dumps({"lancedb_uri": str(DATA / "lancedb")}, indent=2))
-    catalog = DATA / "configured_catalog.json"
-    catalog.write_text(json.dumps({"streams": [{
-        "stream": {"name": "pages", "json_schema": {"type": "object"}, "supported_sync_modes": ["full_refresh"],
-                   "source_defined_primary_key": [["id"]]},
-        "sync_mode": "full_refresh", "destination_sync_mode": "overwrite", "primary_key": [["id"]],
-    }]}, indent=2))
+    catalog = ROOT / "integration_tests" / "pages_catalog.json"
     return source, destination, catalog
 
 
