@@ -103,7 +103,8 @@ class DestinationVectors(Destination):
                     if message.type == Type.RECORD and message.record is not None:
                         writer.add_record(message.record.stream, message.record.data)
                     elif message.type == Type.STATE and message.state is not None:
-                        if writer.on_state(_state_streams(message)):
+                        stats = message.state.sourceStats
+                        if writer.on_state(_state_streams(message), stats.recordCount if stats else None):
                             yield from held
                             held.clear()
                             yield message

@@ -164,8 +164,19 @@ class SyncWriter:
         failpoint("stage")
 
     # -- states and the commit ------------------------------------------------------------------------------------
-    def on_state(self, streams: Sequence[str] | None) -> bool:
-        """A STATE says the source finished what came before it. Returns True when it may be emitted now."""
+    def on_state(self, streams: Sequence[str] | None, source_record_count: float | None = None) -> bool:
+        """A STATE says the source finished what came before it. Returns True when it may be emitted now.
+
+        When the STATE carries the source's record count (`sourceStats.recordCount`), a mismatch means messages were
+        lost between source and destination: the sync stops before anything is committed.
+        """
+        if source_record_count is not None and streams is not None and len(streams) == 1:
+            received = self._records_since_state.get(streams[0], 0)
+            if received != int(source_record_count):
+                raise SyncFailed(
+                    f"stream {streams[0]}: the source reported {int(source_record_count)} records before this STATE "
+                    f"but {received} arrived; messages were lost in between, so nothing is committed"
+                )
         for name in streams if streams is not None else list(self._records_since_state):
             self._records_since_state[name] = 0
         if any(plan.mode == "overwrite" for plan in self.streams.values()):

@@ -24,12 +24,13 @@ def record(data: dict, stream: str = "pages") -> AirbyteMessage:
     )
 
 
-def state(stream: str = "pages") -> AirbyteMessage:
-    return AirbyteMessageSerializer.load({
-        "type": "STATE",
-        "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": stream},
-                                               "stream_state": {"__ab_no_cursor_state_message": True}}},
-    })
+def state(stream: str = "pages", record_count: int | None = None) -> AirbyteMessage:
+    """The STATE a declarative source emits at the end of a full-refresh stream (with its record count if given)."""
+    body: dict[str, Any] = {"type": "STREAM", "stream": {"stream_descriptor": {"name": stream},
+                                                       "stream_state": {"__ab_no_cursor_state_message": True}}}
+    if record_count is not None:
+        body["sourceStats"] = {"recordCount": float(record_count)}
+    return AirbyteMessageSerializer.load({"type": "STATE", "state": body})
 
 
 def catalog_dict(streams: Iterable[str] = ("pages",), mode: str = "overwrite") -> dict:

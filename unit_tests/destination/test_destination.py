@@ -109,3 +109,12 @@ def test_empty_query_and_missing_index_are_clear_errors(config):
     _write(config, _messages(PAGES))
     with pytest.raises(SearchError, match="empty"):
         searcher.search("   ")
+
+
+def test_state_record_count_mismatch_means_lost_messages_and_commits_nothing(config):
+    _write(config, _messages(PAGES))
+    before = _chunk_ids(config)
+    with pytest.raises(AirbyteTracedException, match="reported 3 records before this STATE but 2 arrived"):
+        _write(config, [record(PAGES[0]), record(PAGES[1]), state(record_count=3)])
+    assert _chunk_ids(config) == before, "lost messages must not shrink the index"
+    assert len(_write(config, [record(p) for p in PAGES] + [state(record_count=3)])) == 1
