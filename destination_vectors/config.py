@@ -103,6 +103,13 @@ class DestinationConfig(BaseModel):
         json_schema_extra={"order": 11},
     )
 
+    verify_record_counts: bool = Field(
+        True, title="Verify record counts",
+        description="Compare each STATE's source record count with the records received; a mismatch (lost messages) "
+        "commits nothing. Turn off when the platform filters rows between source and destination (Airbyte mappers).",
+        json_schema_extra={"order": 12},
+    )
+
     @field_validator("table_name")
     @classmethod
     def _safe_table_name(cls, value: str) -> str:

@@ -170,7 +170,8 @@ class SyncWriter:
         When the STATE carries the source's record count (`sourceStats.recordCount`), a mismatch means messages were
         lost between source and destination: the sync stops before anything is committed.
         """
-        if source_record_count is not None and streams is not None and len(streams) == 1:
+        counted = source_record_count is not None and self.config.verify_record_counts
+        if counted and streams is not None and len(streams) == 1:
             received = self._records_since_state.get(streams[0], 0)
             if received != int(source_record_count):
                 raise SyncFailed(
