@@ -65,6 +65,20 @@ class RunResult:
         return self.unique / self.wall if self.wall > 0 else 0.0
 
     @property
+    def read_seconds(self) -> float:
+        """First page to last page: the read phase, without start-up and shut-down."""
+        return self.last_record - self.first_record
+
+    @property
+    def read_pages_per_second(self) -> float:
+        """Pages after the first, over the read phase (0 if fewer than two pages arrived)."""
+        return (self.unique - 1) / self.read_seconds if self.read_seconds > 0 and self.unique > 1 else 0.0
+
+    @property
+    def killed(self) -> bool:
+        return self.note.startswith("killed after")
+
+    @property
     def ok(self) -> bool:
         return self.exit_code == 0 and self.unique == self.expected and self.duplicates == 0
 

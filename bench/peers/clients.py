@@ -37,7 +37,7 @@ def airbyte_tls_cert() -> tuple[str, str]:
     return str(cert), str(key)
 
 
-def run_airbyte(server: StandIn, workdir: Path, expected: int) -> RunResult:
+def run_airbyte(server: StandIn, workdir: Path, expected: int, timeout: float = 900.0) -> RunResult:
     """Airbyte's published source-confluence 0.2.16: v1 /wiki/rest/api over HTTPS, 25 pages per request."""
     if not server.url.startswith("https://"):
         raise ValueError("the Airbyte peer builds https://{domain_name}/wiki/rest/api/: serve the stand-in with TLS")
@@ -50,10 +50,10 @@ def run_airbyte(server: StandIn, workdir: Path, expected: int) -> RunResult:
                "--catalog", str(catalog_path)]
     result = RunResult("Airbyte source-confluence 0.2.16 (v1, HTTPS)", expected)
     return timed_subprocess(server, result, command, lambda out: record_ids_from_airbyte_stdout(out, "pages"),
-                            env=_peer_env(), cwd=workdir, stderr_path=workdir / "airbyte.stderr")
+                            env=_peer_env(), cwd=workdir, stderr_path=workdir / "airbyte.stderr", timeout=timeout)
 
 
-def run_langchain(server: StandIn, workdir: Path, expected: int) -> RunResult:
+def run_langchain(server: StandIn, workdir: Path, expected: int, timeout: float = 900.0) -> RunResult:
     """LangChain ConfluenceLoader (langchain-community 0.4.2, atlassian-python-api 4.0.7), one loader per space."""
     command = [str(LANGCHAIN.python), str(HERE / "langchain_runner.py"), f"{server.url}/wiki",
                CREDENTIALS["username"], CREDENTIALS["api_token"]]
@@ -62,7 +62,7 @@ def run_langchain(server: StandIn, workdir: Path, expected: int) -> RunResult:
         env["REQUESTS_CA_BUNDLE"] = airbyte_tls_cert()[0]
     result = RunResult(f"LangChain ConfluenceLoader 0.4.2 (v1, {server.url.split(':')[0].upper()})", expected)
     return timed_subprocess(server, result, command, _lines_as_ids, env=env, cwd=workdir,
-                            stderr_path=workdir / "langchain.stderr")
+                            stderr_path=workdir / "langchain.stderr", timeout=timeout)
 
 
 def _lines_as_ids(lines: Iterable[bytes]) -> Iterator[str]:

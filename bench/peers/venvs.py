@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,10 +41,12 @@ class PeerEnv:
             return self
         if self.path.exists():
             shutil.rmtree(self.path)
-        print(f"building {self.path} ({', '.join(self.requirements)}) ...", file=sys.stderr)
+        print(f"building {self.path} ({', '.join(self.requirements)}) ...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
         subprocess.run([self.base_python, "-m", "venv", str(self.path)], check=True)
         subprocess.run([str(self.python), "-m", "pip", "install", "-q", *self.requirements], check=True)
         marker.write_text(wanted)
+        print(f"built {self.path} in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
         return self
 
     def version_of(self, distribution: str) -> str:
