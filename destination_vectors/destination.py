@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import os
 from typing import Any, Iterable, Mapping
 
+import orjson
 from airbyte_cdk.destinations import Destination
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
+    AirbyteMessageSerializer,
     ConfiguredAirbyteCatalog,
     ConnectorSpecification,
     DestinationSyncMode,
@@ -47,6 +51,21 @@ def parse_config(config: Mapping[str, Any]) -> DestinationConfig:
 
 
 class DestinationVectors(Destination):
+    def _parse_input_stream(self, input_stream: io.TextIOWrapper) -> Iterable[AirbyteMessage]:
+        """Like the CDK's, but a line orjson refuses (lone UTF-16 surrogates: valid JSON, invalid UTF-8) is parsed by
+        the stdlib instead of being dropped, and an unparsable line is reported by number, never echoed."""
+        logger = logging.getLogger("airbyte")
+        for number, line in enumerate(input_stream, start=1):
+            try:
+                yield AirbyteMessageSerializer.load(orjson.loads(line))
+                continue
+            except orjson.JSONDecodeError:
+                pass
+            try:
+                yield AirbyteMessageSerializer.load(json.loads(line))
+            except (ValueError, TypeError, KeyError) as error:
+                logger.warning(f"input line {number} is not an Airbyte message ({type(error).__name__}); ignored")
+
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
         return ConnectorSpecification(
             documentationUrl=DOCUMENTATION_URL,

@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import email.utils
 import logging
 import random
@@ -37,6 +39,7 @@ from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 
 from source_confluence.progress import SYNC_STATS
 from source_confluence.site_url import CLOUD, SiteUrlError, normalise_site_urls
@@ -73,6 +76,7 @@ class NormaliseConfluenceConfig(ConfigTransformation):
                 "api_token": config["api_token"],
             }
         config.setdefault("deployment", CLOUD)
+        register_derived_secrets(config)
         if not config.get("base_url"):
             # Let spec validation report the missing field, in its own words.
             return
@@ -86,6 +90,22 @@ class NormaliseConfluenceConfig(ConfigTransformation):
         config["normalised_v1_api_root"] = urls.v1_api_root
         config["normalised_custom_headers"] = validated_custom_headers(config.get("custom_headers"))
         config["normalised_internal_space_keys"] = [str(key).casefold() for key in config.get("internal_space_keys") or []]
+
+
+def register_derived_secrets(config: Mapping[str, Any]) -> None:
+    """Masks what the CDK's log filter cannot know is secret: the Basic header value (base64 of user:token) that
+    debug logs of requests print, and a legacy top-level `api_token` that the spec does not mark."""
+    credentials = config.get("credentials") or {}
+    token = credentials.get("api_token") or credentials.get("token") or config.get("api_token")
+    if not token:
+        return
+    derived = [str(token)]
+    username = credentials.get("username") or config.get("email")
+    if username:
+        basic = base64.b64encode(f"{username}:{token}".encode()).decode()
+        derived += [basic, f"Basic {basic}"]
+    for secret in derived:
+        add_to_secrets(secret)
 
 
 def validated_custom_headers(raw_headers: Any) -> dict[str, str]:

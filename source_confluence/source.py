@@ -26,6 +26,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.sources.types import ConnectionDefinition
 
+from source_confluence.components import register_derived_secrets
 from source_confluence.connection_check import check_connection
 from source_confluence.progress import SYNC_STATS
 
@@ -68,6 +69,7 @@ class SourceConfluence(YamlDeclarativeSource):
         return manifest
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        register_derived_secrets(self._config or config)
         outcome = check_connection(self._config or config)
         (logger.info if outcome.succeeded else logger.warning)(outcome.message)
         return AirbyteConnectionStatus(
@@ -82,6 +84,7 @@ class SourceConfluence(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
         SYNC_STATS.reset()
+        register_derived_secrets(self._config or config)  # after the entrypoint replaced the secret list
         try:
             yield from super().read(logger, config, catalog, state)
         except Exception:
