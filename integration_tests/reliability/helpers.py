@@ -125,10 +125,15 @@ def run_process(
 
 
 def _unique(folder: Path, label: str, suffix: str) -> Path:
+    """A new, empty file `<label>.<n><suffix>`, claimed atomically (runs in parallel threads never share one)."""
+    folder.mkdir(parents=True, exist_ok=True)
     for index in range(10_000):
         path = folder / f"{label}.{index}{suffix}"
-        if not path.exists():
-            return path
+        try:
+            with open(path, "x"):
+                return path
+        except FileExistsError:
+            continue
     raise RuntimeError(f"too many runs in {folder}")
 
 

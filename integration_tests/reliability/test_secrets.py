@@ -80,7 +80,7 @@ DEBUG_LEAK = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=DEBUG_LEAK)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=DEBUG_LEAK)
 def test_read_with_debug_logging_does_not_leak_the_authorization_header(tmp_path: Path) -> None:
     with StandIn(sample_site(), auth=AUTH) as server:
         run = source_command("read", tmp_path / "runs", source_config(server.url, credentials=BASIC),
