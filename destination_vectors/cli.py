@@ -94,6 +94,7 @@ def _search(config: DestinationConfig, options: argparse.Namespace) -> int:
     ask = dict(k=options.k, mode=options.mode, visibility=options.visibility, spaces=options.space or None)
     try:
         if options.queries_file:
+            failed = 0
             for line_number, line in enumerate(options.queries_file.read_text(encoding="utf-8").splitlines(), 1):
                 if not line.strip():
                     continue
@@ -102,9 +103,16 @@ def _search(config: DestinationConfig, options: argparse.Namespace) -> int:
                     query_id, query = item.get("id", line_number), item["query"]
                 except (ValueError, KeyError, AttributeError):
                     raise _UserError(f"{options.queries_file}:{line_number}: not a JSON object with a query") from None
-                hits = searcher.search(query, **ask)
+                try:
+                    hits = searcher.search(query, **ask)
+                except SearchError:
+                    raise
+                except Exception as error:  # one bad question must not lose the answers to the rest
+                    failed += 1
+                    print(json.dumps({"id": query_id, "results": [], "error": f"{type(error).__name__}: {error}"}))
+                    continue
                 print(json.dumps({"id": query_id, "results": [h.to_dict() for h in hits]}, ensure_ascii=False))
-            return 0
+            return 1 if failed else 0
         hits = searcher.search(options.query, **ask)
     except SearchError as error:
         raise _UserError(str(error)) from None

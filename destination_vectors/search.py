@@ -12,6 +12,8 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Literal, Sequence
 
+from lancedb.query import MatchQuery
+
 from destination_vectors.config import DestinationConfig
 from destination_vectors.table import ChunkStore, quote
 from destination_vectors.vectors import Embedder, load_embedder
@@ -84,8 +86,11 @@ class Searcher:
                 raise SearchError("the full-text index does not exist yet (the table is empty or never synced)")
             logger.warning("no full-text index yet: searching by vector only")
             mode = "vector"
+        # The words as a plain match query: a query string would be parsed (quotes become phrase queries, which
+        # the index cannot answer without positions), and text copied from a page is full of quotes.
+        words = MatchQuery(query, "text")
         if mode == "fts":
-            builder = table.search(query, query_type="fts").select([*HIT_COLUMNS, "_score"])
+            builder = table.search(words, query_type="fts").select([*HIT_COLUMNS, "_score"])
             score_column = "_score"
         else:
             vector = self._query_vector(table, query)
@@ -97,7 +102,7 @@ class Searcher:
                 from lancedb.rerankers import RRFReranker
 
                 builder = (
-                    table.search(query_type="hybrid").vector(vector).text(query).distance_type("cosine")
+                    table.search(query_type="hybrid").vector(vector).text(words).distance_type("cosine")
                     .select(HIT_COLUMNS).rerank(RRFReranker())
                 )
                 score_column = "_relevance_score"
