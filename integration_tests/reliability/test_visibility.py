@@ -134,18 +134,9 @@ def test_the_copied_queries_do_reach_internal_chunks_without_the_filter(index: I
         f"only {reached} of {len(control)} internal-text queries reach an internal chunk unfiltered")
 
 
-PHRASE_BUG = (
-    "a query holding a double quote (text copied from a page, e.\"g. a docstring) is parsed as an FTS phrase query, "
-    "and the index has no positions: hybrid and fts search raise 'ValueError: Invalid input, position is not found "
-    "but required for phrase queries' (destination_vectors/table.py create_fts_index without with_position=True; "
-    "search.py passes the raw text as an FTS query string; cli.py catches only SearchError, so a --queries-file run "
-    "dies with a traceback part-way)"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=PHRASE_BUG)
 @pytest.mark.parametrize("mode", ["hybrid", "fts"])
 def test_query_with_double_quotes_is_answered(tmp_path: Path, mode: str) -> None:
+    """Text copied from a page is full of quotes; they must be words to search, not phrase-query syntax."""
     config = destination_config(tmp_path)
     write_in_process(config, site_records(sample_site()))
     query = '"""Sum of line prices after the discount; never negative."""'
