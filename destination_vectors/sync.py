@@ -23,12 +23,16 @@ from destination_vectors.ledger import Ledger, SeenPages, SyncCounts
 from destination_vectors.model import load_tokenizer
 from destination_vectors.progress import Progress
 from destination_vectors.records import BadRecord, SourceDocument, to_document
-from destination_vectors.table import ChunkStore, Staging, chunk_schema, rows_to_arrow
+from destination_vectors.table import CarriedPages, ChunkStore, Staging, chunk_schema, rows_to_arrow
 from destination_vectors.vectors import EmbedCounts, Embedder, chunk_content_hash, embed_with_reuse, model_tokenizer_name
 
 logger = logging.getLogger("airbyte")
 
 EMBED_BATCH_ROWS = 256
+CARRY_BATCH_PAGES = 500
+# Part of every page hash: bump it when documents/ or chunks.py change what they produce, so that unchanged pages
+# are converted and chunked again instead of carried over with chunks of the old kind.
+PIPELINE_VERSION = "2026.11.1"
 
 
 class SyncFailed(RuntimeError):
@@ -86,6 +90,8 @@ class SyncWriter:
         self._dedup_since_commit: dict[str, set[str]] = {}
         self._staging: Staging | None = None
         self._lookup = None
+        self._carried: CarriedPages | None = None
+        self._carry_pending: dict[str, list[str]] = {}
         self._table_version: int | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
@@ -96,6 +102,7 @@ class SyncWriter:
             self.ledger.start_sync(self.run_id, sorted(self.streams), self.embedder.name)
             self._staging = self.store.start_staging(self.embedder.dimension)
             self._lookup = self.store.reuse_lookup(self.embedder.name)
+            self._carried = self.store.carried_pages(chunk_schema(self.embedder.dimension))
             try:
                 yield self
             except BaseException as error:
@@ -113,7 +120,9 @@ class SyncWriter:
         self._records_since_state[stream] = self._records_since_state.get(stream, 0) + 1
         try:
             document = to_document(stream, data, self.config, plan.primary_key)
-            chunks = self._chunk(document)
+            page_hash = self._page_hash(document)
+            carried = self._carried.chunks_if_unchanged(stream, document.page_id, page_hash) if self._carried else 0
+            chunks = [] if carried else self._chunk(document)
         except Exception as error:  # a bad record must not take the sync down unless the user asked for that
             self._bad_record(stream, data, error)
             return
@@ -125,15 +134,46 @@ class SyncWriter:
         if plan.mode == "append_dedup":
             self._dedup_since_commit.setdefault(stream, set()).add(document.page_id)
         self._seen.add(stream, document.page_id, document.version, document.content_hash, document.title)
+        if carried:
+            self._carry(stream, document.page_id, carried)
         for chunk in chunks:
             text = chunk.text
             row = _chunk_row(document, chunk.index, " > ".join(chunk.heading_path), text, self.embedder.name)
+            row["page_hash"] = page_hash
+            row["row_hash"] = _row_hash(row)
             self._pending.rows.append(row)
             self._pending.texts.append(text)
-        self.progress.update(records=1, chunks=len(chunks))
+        self.progress.update(records=1, chunks=carried or len(chunks))
         failpoint("record")
         if len(self._pending.rows) >= EMBED_BATCH_ROWS:
             self._flush()
+
+    def _page_hash(self, document: SourceDocument) -> str:
+        """Everything a page's rows are made of: equal hashes mean equal rows."""
+        digest = hashlib.sha256()
+        for part in (
+            PIPELINE_VERSION, self.embedder.name, str(self.max_tokens), str(self.config.chunking.overlap_tokens),
+            document.stream, document.page_id, document.title, document.body, str(document.body_is_storage),
+            document.space_key, document.visibility, document.webui_url, document.updated_at, str(document.version),
+            document.metadata_json(),
+        ):
+            digest.update(part.encode("utf-8", "replace") + b"\x00")
+        return digest.hexdigest()
+
+    def _carry(self, stream: str, page_id: str, chunks: int) -> None:
+        pending = self._carry_pending.setdefault(stream, [])
+        pending.append(page_id)
+        self._embed_counts.reused += chunks
+        self.progress.update(reused=chunks)
+        if len(pending) >= CARRY_BATCH_PAGES:
+            self._flush_carried()
+
+    def _flush_carried(self) -> None:
+        assert self._staging is not None and self._carried is not None
+        for stream, page_ids in self._carry_pending.items():
+            if page_ids:
+                self._staging.add(self._carried.rows(stream, page_ids))
+        self._carry_pending = {}
 
     def _chunk(self, document: SourceDocument):
         sections = storage_to_sections(document.body) if document.body_is_storage else [Section((), document.body)]
@@ -151,6 +191,8 @@ class SyncWriter:
         logger.warning(f"stream {stream}: skipped record {page_id}: {reason}")
 
     def _flush(self) -> None:
+        if self._carry_pending:
+            self._flush_carried()
         if not self._pending.rows:
             return
         pending, self._pending = self._pending, _Pending()
@@ -251,11 +293,16 @@ def _chunk_row(document: SourceDocument, index: int, heading_path: str, text: st
         "metadata": document.metadata_json(),
         "embedding_model": model,
     }
+    return row
+
+
+def _row_hash(row: dict[str, Any]) -> str:
+    """Equal when every stored field is equal: the swap rewrites only rows whose hash changed."""
     digest = hashlib.sha256()
     for key in sorted(row):
-        digest.update(f"{key}={row[key]}\x00".encode("utf-8", "replace"))
-    row["row_hash"] = digest.hexdigest()
-    return row
+        if key != "row_hash":
+            digest.update(f"{key}={row[key]}\x00".encode("utf-8", "replace"))
+    return digest.hexdigest()
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ SNAPSHOT_TAG_PREFIX = "snapshot-"
 FTS_COLUMN = "text"
 TEXT_COLUMNS = (
     "chunk_id", "stream", "page_id", "title", "heading_path", "text", "space_key", "visibility", "webui_url",
-    "updated_at", "content_hash", "row_hash", "metadata", "embedding_model",
+    "updated_at", "content_hash", "row_hash", "page_hash", "metadata", "embedding_model",
 )
 
 
@@ -81,6 +81,9 @@ class ChunkStore:
         live = self.open_live()
         return VectorLookup(live, model_name)
 
+    def carried_pages(self, schema: pa.Schema) -> "CarriedPages":
+        return CarriedPages(self.open_live(), schema)
+
     # -- staging -------------------------------------------------------------------------------------------------
     def start_staging(self, dimension: int) -> "Staging":
         """A fresh staging table; one left by a killed sync is replaced."""
@@ -96,8 +99,9 @@ class ChunkStore:
         """One commit: upsert every staged chunk, delete what the replaced streams / re-sent pages no longer have."""
         schema = staging.table.schema
         live = self.open_live()
-        if live is not None and live.schema.field("vector").type != schema.field("vector").type:
-            logger.warning("embedding dimension changed: the table is rebuilt with the new model's vectors only")
+        if live is not None and live.schema != schema:
+            logger.warning("the table's columns or vector size changed (new model or new version of this "
+                           "destination): it is rebuilt from this sync's chunks only")
             live = None
             mode = "overwrite"
         else:
@@ -195,3 +199,34 @@ class VectorLookup:
             return {}
         matrix = vectors.flatten().to_numpy(zero_copy_only=False).reshape(len(vectors), -1)
         return dict(zip(found.column("content_hash").to_pylist(), matrix))
+
+
+class CarriedPages:
+    """Pages whose every input (text, metadata, model, chunking) is unchanged since the live snapshot.
+
+    Their rows are copied from the snapshot as they are, so an unchanged page is neither converted, chunked nor
+    embedded again: a full re-pull where little changed costs little more than reading its input.
+    """
+
+    def __init__(self, live: lancedb.table.Table | None, schema: pa.Schema) -> None:
+        self._schema = schema
+        self._dataset = live.to_lance() if live is not None and live.schema == schema else None
+        self._known: dict[tuple[str, str], tuple[str, int]] = {}
+        if self._dataset is not None:
+            pages = self._dataset.to_table(columns=["stream", "page_id", "page_hash"])
+            for stream, page_id, page_hash in zip(*(pages.column(n).to_pylist() for n in pages.column_names)):
+                _, count = self._known.get((stream, page_id), (page_hash, 0))
+                self._known[(stream, page_id)] = (page_hash, count + 1)
+
+    def chunks_if_unchanged(self, stream: str, page_id: str, page_hash: str) -> int:
+        """The page's chunk count when its rows can be carried over, else 0."""
+        known = self._known.get((stream, page_id))
+        return known[1] if known is not None and known[0] == page_hash else 0
+
+    def rows(self, stream: str, page_ids: Sequence[str]) -> pa.Table:
+        assert self._dataset is not None
+        ids = ", ".join(quote(page) for page in page_ids)
+        found = self._dataset.to_table(
+            columns=self._schema.names, filter=f"stream = {quote(stream)} AND page_id IN ({ids})"
+        )
+        return found.cast(self._schema)

@@ -118,3 +118,27 @@ def test_state_record_count_mismatch_means_lost_messages_and_commits_nothing(con
         _write(config, [record(PAGES[0]), record(PAGES[1]), state(record_count=3)])
     assert _chunk_ids(config) == before, "lost messages must not shrink the index"
     assert len(_write(config, [record(p) for p in PAGES] + [state(record_count=3)])) == 1
+
+
+def test_unchanged_pages_are_carried_over_without_conversion(config, monkeypatch):
+    from destination_vectors import sync
+
+    _write(config, _messages(PAGES))
+    before = ChunkStore(config.lancedb_uri, config.table_name).open_live().to_arrow().sort_by("chunk_id")
+    converted: list[str] = []
+    original = sync.SyncWriter._chunk
+    monkeypatch.setattr(sync.SyncWriter, "_chunk", lambda self, doc: converted.append(doc.page_id) or original(self, doc))
+    moved = dict(PAGES[1], webui_url="http://confluence.test/wiki/spaces/IT/pages/2/VPN")
+    _write(config, _messages([PAGES[0], moved, PAGES[2]]))
+    assert converted == ["2"], "only the page whose record changed may be converted again"
+    run = Ledger(config.resolved_ledger_path).history(1)[0]
+    assert run["embedded"] == 0 and run["reused"] == run["chunks"], "a link change must not re-embed"
+    after = ChunkStore(config.lancedb_uri, config.table_name).open_live().to_arrow().sort_by("chunk_id")
+    assert after.column("chunk_id") == before.column("chunk_id")
+    assert after.column("vector") == before.column("vector"), "carried rows must keep their vectors exactly"
+    monkeypatch.setattr(sync, "PIPELINE_VERSION", "next")
+    converted.clear()
+    _write(config, _messages(PAGES))
+    assert sorted(converted) == ["1", "2", "3"], "a new pipeline version must convert every page again"
+    run = Ledger(config.resolved_ledger_path).history(1)[0]
+    assert (run["records"], run["chunks"]) == (3, len(_chunk_ids(config))), f"carried pages counted once: {run}"
