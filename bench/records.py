@@ -48,13 +48,21 @@ def write_messages(records: Iterable[dict], path: Path, stream: str = "pages") -
     return path
 
 
+def catalog_dict(streams: Iterable[str] = ("pages",), mode: str = "overwrite") -> dict:
+    """A configured catalog of full-refresh streams keyed on `id`, in the destination sync mode given."""
+    return {"streams": [
+        {
+            "stream": {"name": name, "json_schema": {"type": "object"}, "supported_sync_modes": ["full_refresh"],
+                       "source_defined_primary_key": [["id"]]},
+            "sync_mode": "full_refresh", "destination_sync_mode": mode, "primary_key": [["id"]],
+        }
+        for name in streams
+    ]}
+
+
 def catalog_file(path: Path, stream: str = "pages", mode: str = "overwrite") -> Path:
-    path.write_text(json.dumps({"streams": [{
-        "stream": {"name": stream, "json_schema": {"type": "object"}, "supported_sync_modes": ["full_refresh"],
-                   "source_defined_primary_key": [["id"]]},
-        "sync_mode": "full_refresh", "destination_sync_mode": mode, "primary_key": [["id"]],
-    }]}))
+    path.write_text(json.dumps(catalog_dict([stream], mode)))
     return path
 
 
-__all__ = ["site_records", "edit_fraction", "write_messages", "catalog_file"]
+__all__ = ["site_records", "edit_fraction", "write_messages", "catalog_dict", "catalog_file"]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterable
 
 from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, ConfiguredAirbyteCatalogSerializer
 from airbyte_cdk.models import AirbyteMessageSerializer
+
+from bench.records import catalog_dict
 
 
 def page(page_id: str, title: str, body: str, *, space: str = "ENG", version: int = 1, **extra: Any) -> dict:
@@ -33,21 +34,5 @@ def state(stream: str = "pages", record_count: int | None = None) -> AirbyteMess
     return AirbyteMessageSerializer.load({"type": "STATE", "state": body})
 
 
-def catalog_dict(streams: Iterable[str] = ("pages",), mode: str = "overwrite") -> dict:
-    return {"streams": [
-        {
-            "stream": {"name": name, "json_schema": {"type": "object"}, "supported_sync_modes": ["full_refresh"],
-                       "source_defined_primary_key": [["id"]]},
-            "sync_mode": "full_refresh", "destination_sync_mode": mode, "primary_key": [["id"]],
-        }
-        for name in streams
-    ]}
-
-
 def catalog(streams: Iterable[str] = ("pages",), mode: str = "overwrite") -> ConfiguredAirbyteCatalog:
     return ConfiguredAirbyteCatalogSerializer.load(catalog_dict(streams, mode))
-
-
-def sync_lines(pages: Iterable[dict], stream: str = "pages", final_state: bool = True) -> str:
-    messages = [record(p, stream) for p in pages] + ([state(stream)] if final_state else [])
-    return "".join(json.dumps(AirbyteMessageSerializer.dump(m)) + "\n" for m in messages)
