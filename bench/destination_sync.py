@@ -32,8 +32,20 @@ def run_write(workdir: Path, messages: Path, catalog: Path, config: dict) -> dic
     started = time.perf_counter()
     with messages.open("rb") as stdin:
         process = subprocess.Popen(
-            [sys.executable, "-m", "destination_vectors", "write", "--config", str(config_path), "--catalog", str(catalog)],
-            cwd=ROOT, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "destination_vectors",
+                "write",
+                "--config",
+                str(config_path),
+                "--catalog",
+                str(catalog),
+            ],
+            cwd=ROOT,
+            stdin=stdin,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -75,8 +87,10 @@ def search_latency(config: dict, queries: int) -> tuple[float, float]:
     from destination_vectors.search import Searcher
 
     searcher = Searcher.from_config(DestinationConfig.model_validate(config))
-    questions = [f"how do I configure the {word} pipeline step {i}" for i, word in
-                 enumerate(["deploy", "backup", "vpn", "invoice", "release"] * (queries // 5 + 1))][:queries]
+    questions = [
+        f"how do I configure the {word} pipeline step {i}"
+        for i, word in enumerate(["deploy", "backup", "vpn", "invoice", "release"] * (queries // 5 + 1))
+    ][:queries]
     searcher.search(questions[0])  # open the table, warm the model
     started = time.perf_counter()
     for question in questions:
@@ -111,28 +125,65 @@ def main(argv: list[str] | None = None) -> None:
     raw_rate = len(texts) / raw
     cold_rate = cold["chunks"] / cold["seconds"]
     rows = [
-        ("raw model.encode of the same chunks", f"{len(texts)} chunks", f"{raw:.1f} s", f"{raw_rate:.1f} chunks/s", "1.00"),
-        ("cold sync (in-write time)", f"{cold['chunks']} chunks, {cold['embedded']} embedded", f"{cold['seconds']:.1f} s",
-         f"{cold_rate:.1f} chunks/s", f"overhead {raw_rate / cold_rate - 1:+.1%} (target < 10%)"),
-        ("warm re-pull, nothing changed", f"{warm['embedded']} embedded, {warm['reused']} reused",
-         f"{warm['seconds']:.1f} s", "", f"{warm['seconds'] / cold['seconds']:.1%} of cold (target < 5%)"),
-        ("warm re-pull, 1% pages changed", f"{one_percent['embedded']} embedded, {one_percent['reused']} reused",
-         f"{one_percent['seconds']:.1f} s", "", f"{one_percent['seconds'] / cold['seconds']:.1%} of cold (target < 10%)"),
+        (
+            "raw model.encode of the same chunks",
+            f"{len(texts)} chunks",
+            f"{raw:.1f} s",
+            f"{raw_rate:.1f} chunks/s",
+            "1.00",
+        ),
+        (
+            "cold sync (in-write time)",
+            f"{cold['chunks']} chunks, {cold['embedded']} embedded",
+            f"{cold['seconds']:.1f} s",
+            f"{cold_rate:.1f} chunks/s",
+            f"overhead {raw_rate / cold_rate - 1:+.1%} (target < 10%)",
+        ),
+        (
+            "warm re-pull, nothing changed",
+            f"{warm['embedded']} embedded, {warm['reused']} reused",
+            f"{warm['seconds']:.1f} s",
+            "",
+            f"{warm['seconds'] / cold['seconds']:.1%} of cold (target < 5%)",
+        ),
+        (
+            "warm re-pull, 1% pages changed",
+            f"{one_percent['embedded']} embedded, {one_percent['reused']} reused",
+            f"{one_percent['seconds']:.1f} s",
+            "",
+            f"{one_percent['seconds'] / cold['seconds']:.1%} of cold (target < 10%)",
+        ),
         ("cold sync wall time incl. process start", "", f"{cold['wall']:.1f} s", "", ""),
-        ("search, hybrid, end to end (per query)", f"{options.queries} queries", f"{search * 1000:.1f} ms", "",
-         f"{search / embed:.2f}x the query embedding alone ({embed * 1000:.1f} ms)"),
+        (
+            "search, hybrid, end to end (per query)",
+            f"{options.queries} queries",
+            f"{search * 1000:.1f} ms",
+            "",
+            f"{search / embed:.2f}x the query embedding alone ({embed * 1000:.1f} ms)",
+        ),
     ]
     for pages in options.memory_pages:
         small = site_records(synthetic_site(pages, seed=11, body_paragraphs=0))
         memory_work = Path(tempfile.mkdtemp(prefix=f"bench-memory-{pages}-"))
-        result = run_write(memory_work, write_messages(small, memory_work / "m.jsonl"), catalog,
-                           {"lancedb_uri": str(memory_work / "lancedb")})
-        rows.append((f"peak RSS of write, {pages} pages", f"{result['chunks']} chunks", f"{result['seconds']:.0f} s",
-                     f"{result['peak_rss_mb']:.0f} MB", ""))
+        result = run_write(
+            memory_work,
+            write_messages(small, memory_work / "m.jsonl"),
+            catalog,
+            {"lancedb_uri": str(memory_work / "lancedb")},
+        )
+        rows.append(
+            (
+                f"peak RSS of write, {pages} pages",
+                f"{result['chunks']} chunks",
+                f"{result['seconds']:.0f} s",
+                f"{result['peak_rss_mb']:.0f} MB",
+                "",
+            )
+        )
     print()
     widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
     for row in rows:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)))
 
 
 if __name__ == "__main__":

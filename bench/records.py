@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from integration_tests.confluence_stand_in import Site
 
@@ -15,14 +15,27 @@ def site_records(site: Site, base: str = "http://127.0.0.1:8090/wiki") -> list[d
     for page in site.pages:
         space = spaces[page.space_key]
         webui = f"/spaces/{space.key}/pages/{page.id}"
-        records.append({
-            "id": page.id, "title": page.title, "status": page.status, "space_id": space.id, "space_key": space.key,
-            "space_name": space.name, "space_type": space.type,
-            "visibility": "internal" if space.key.startswith("~") else "public", "parent_id": page.parent_id,
-            "ancestors": [], "author_id": page.author_id, "created_at": page.created_at,
-            "updated_at": page.updated_at, "version": page.version, "body_storage": page.body, "webui": webui,
-            "webui_url": base + webui,
-        })
+        records.append(
+            {
+                "id": page.id,
+                "title": page.title,
+                "status": page.status,
+                "space_id": space.id,
+                "space_key": space.key,
+                "space_name": space.name,
+                "space_type": space.type,
+                "visibility": "internal" if space.key.startswith("~") else "public",
+                "parent_id": page.parent_id,
+                "ancestors": [],
+                "author_id": page.author_id,
+                "created_at": page.created_at,
+                "updated_at": page.updated_at,
+                "version": page.version,
+                "body_storage": page.body,
+                "webui": webui,
+                "webui_url": base + webui,
+            }
+        )
     return records
 
 
@@ -32,8 +45,11 @@ def edit_fraction(records: list[dict], fraction: float, seed: int = 1) -> list[d
     edited = []
     for index, record in enumerate(records):
         if step and index % step == seed % step:
-            record = {**record, "body_storage": record["body_storage"] + f"<p>Edited paragraph {seed}.</p>",
-                      "version": record["version"] + 1}
+            record = {
+                **record,
+                "body_storage": record["body_storage"] + f"<p>Edited paragraph {seed}.</p>",
+                "version": record["version"] + 1,
+            }
         edited.append(record)
     return edited
 
@@ -43,21 +59,42 @@ def write_messages(records: Iterable[dict], path: Path, stream: str = "pages") -
         for record in records:
             out.write(json.dumps({"type": "RECORD", "record": {"stream": stream, "data": record, "emitted_at": 0}}))
             out.write("\n")
-        out.write(json.dumps({"type": "STATE", "state": {"type": "STREAM", "stream": {
-            "stream_descriptor": {"name": stream}, "stream_state": {"__ab_no_cursor_state_message": True}}}}) + "\n")
+        out.write(
+            json.dumps(
+                {
+                    "type": "STATE",
+                    "state": {
+                        "type": "STREAM",
+                        "stream": {
+                            "stream_descriptor": {"name": stream},
+                            "stream_state": {"__ab_no_cursor_state_message": True},
+                        },
+                    },
+                }
+            )
+            + "\n"
+        )
     return path
 
 
 def catalog_dict(streams: Iterable[str] = ("pages",), mode: str = "overwrite") -> dict:
     """A configured catalog of full-refresh streams keyed on `id`, in the destination sync mode given."""
-    return {"streams": [
-        {
-            "stream": {"name": name, "json_schema": {"type": "object"}, "supported_sync_modes": ["full_refresh"],
-                       "source_defined_primary_key": [["id"]]},
-            "sync_mode": "full_refresh", "destination_sync_mode": mode, "primary_key": [["id"]],
-        }
-        for name in streams
-    ]}
+    return {
+        "streams": [
+            {
+                "stream": {
+                    "name": name,
+                    "json_schema": {"type": "object"},
+                    "supported_sync_modes": ["full_refresh"],
+                    "source_defined_primary_key": [["id"]],
+                },
+                "sync_mode": "full_refresh",
+                "destination_sync_mode": mode,
+                "primary_key": [["id"]],
+            }
+            for name in streams
+        ]
+    }
 
 
 def catalog_file(path: Path, stream: str = "pages", mode: str = "overwrite") -> Path:

@@ -22,19 +22,29 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 from integration_tests.confluence_stand_in import Faults, Site, StandIn, synthetic_site
 
 ROOT = Path(__file__).resolve().parents[1]
 CREDENTIALS = {"auth_type": "basic", "username": "demo@example.com", "api_token": "demo-api-token"}
-PAGES_CATALOG = {"streams": [{
-    "stream": {"name": "pages", "json_schema": {}, "supported_sync_modes": ["full_refresh"],
-               "source_defined_primary_key": [["id"]]},
-    "sync_mode": "full_refresh", "destination_sync_mode": "overwrite", "primary_key": [["id"]],
-}]}
+PAGES_CATALOG = {
+    "streams": [
+        {
+            "stream": {
+                "name": "pages",
+                "json_schema": {},
+                "supported_sync_modes": ["full_refresh"],
+                "source_defined_primary_key": [["id"]],
+            },
+            "sync_mode": "full_refresh",
+            "destination_sync_mode": "overwrite",
+            "primary_key": [["id"]],
+        }
+    ]
+}
 
 
 @dataclass
@@ -99,9 +109,16 @@ def record_ids_from_airbyte_stdout(lines: Iterable[bytes], stream: str) -> Itera
             yield str(record["data"]["id"])
 
 
-def timed_subprocess(server: StandIn, result: RunResult, command: Sequence[str], parse: Callable[[Iterable[bytes]], Iterable[str]],
-                     env: dict[str, str] | None = None, cwd: Path = ROOT, stderr_path: Path | None = None,
-                     timeout: float = 900.0) -> RunResult:
+def timed_subprocess(
+    server: StandIn,
+    result: RunResult,
+    command: Sequence[str],
+    parse: Callable[[Iterable[bytes]], Iterable[str]],
+    env: dict[str, str] | None = None,
+    cwd: Path = ROOT,
+    stderr_path: Path | None = None,
+    timeout: float = 900.0,
+) -> RunResult:
     """Run `command` against `server` from zeroed request counters; fill ids, wall time and request counts in.
 
     A run still going after `timeout` seconds is killed and marked, so one stuck peer cannot hang the benchmark."""
@@ -140,12 +157,23 @@ def _remember(lines: Iterable[bytes], tail: deque[bytes]) -> Iterator[bytes]:
         yield line
 
 
-def run_our_source(server: StandIn, workdir: Path, deployment: str, *, workers: int | None, page_size: int,
-                   expected: int, name: str | None = None, env: dict[str, str] | None = None) -> RunResult:
+def run_our_source(
+    server: StandIn,
+    workdir: Path,
+    deployment: str,
+    *,
+    workers: int | None,
+    page_size: int,
+    expected: int,
+    name: str | None = None,
+    env: dict[str, str] | None = None,
+) -> RunResult:
     """This project's `main.py read` for the `pages` stream only, in a subprocess."""
     config = {
         "base_url": server.url if deployment == "cloud" else server.dc_url,
-        "deployment": deployment, "credentials": CREDENTIALS, "page_size": page_size,
+        "deployment": deployment,
+        "credentials": CREDENTIALS,
+        "page_size": page_size,
     }
     if workers is not None:
         config["num_workers"] = workers
@@ -154,10 +182,24 @@ def run_our_source(server: StandIn, workdir: Path, deployment: str, *, workers: 
     config_path, catalog_path = workdir / f"{stem}.config.json", workdir / "pages.catalog.json"
     config_path.write_text(json.dumps(config))
     catalog_path.write_text(json.dumps(PAGES_CATALOG))
-    command = [sys.executable, str(ROOT / "main.py"), "read", "--config", str(config_path), "--catalog", str(catalog_path)]
+    command = [
+        sys.executable,
+        str(ROOT / "main.py"),
+        "read",
+        "--config",
+        str(config_path),
+        "--catalog",
+        str(catalog_path),
+    ]
     result = RunResult(label, expected)
-    return timed_subprocess(server, result, command, lambda out: record_ids_from_airbyte_stdout(out, "pages"),
-                            env=env, stderr_path=workdir / f"{stem}.stderr")
+    return timed_subprocess(
+        server,
+        result,
+        command,
+        lambda out: record_ids_from_airbyte_stdout(out, "pages"),
+        env=env,
+        stderr_path=workdir / f"{stem}.stderr",
+    )
 
 
 def request_bound(result: RunResult, latency_ms: float, workers: int) -> float:
@@ -180,7 +222,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     """A plain Markdown table (it reads fine in a terminal and pastes into RESULTS.md as is)."""
     cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + " |" for row in cells]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
@@ -196,10 +238,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--spaces", type=int, default=4)
     parser.add_argument("--latency-ms", type=float, default=20.0)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 4, 16],
-                        help="num_workers values to run (the config default is 4)")
-    parser.add_argument("--page-size", type=int, nargs="+", default=[100],
-                        help="page_size values (Cloud v2 allows 250; DC v1 caps at 100)")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 4, 16], help="num_workers values to run (the config default is 4)"
+    )
+    parser.add_argument(
+        "--page-size",
+        type=int,
+        nargs="+",
+        default=[100],
+        help="page_size values (Cloud v2 allows 250; DC v1 caps at 100)",
+    )
     parser.add_argument("--deployments", nargs="+", default=["cloud", "data_center"])
     return parser.parse_args(argv)
 
@@ -209,26 +257,61 @@ def main(argv: list[str] | None = None) -> int:
     site = synthetic_site(args.pages, args.spaces)
     expected = expected_pages(site)
     rows: list[list[object]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-source-") as tmp, \
-            StandIn(site, faults=Faults(latency_ms=args.latency_ms)) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-source-") as tmp,
+        StandIn(site, faults=Faults(latency_ms=args.latency_ms)) as server,
+    ):
         for deployment in args.deployments:
             for page_size in args.page_size:
                 for workers in args.workers:
-                    result = run_our_source(server, Path(tmp), deployment, workers=workers, page_size=page_size,
-                                            expected=expected)
+                    result = run_our_source(
+                        server, Path(tmp), deployment, workers=workers, page_size=page_size, expected=expected
+                    )
                     bound = request_bound(result, args.latency_ms, workers)
                     chain = chain_seconds(site, deployment, page_size, args.latency_ms)
-                    rows.append([result.name, f"{result.unique}/{expected}", result.duplicates, result.api_requests,
-                                 result.wall, result.pages_per_second, bound, result.wall / bound if bound else 0.0,
-                                 chain, result.first_record, result.last_record - result.first_record,
-                                 result.wall - result.last_record,
-                                 "ok" if result.ok else f"FAIL exit={result.exit_code}"])
+                    rows.append(
+                        [
+                            result.name,
+                            f"{result.unique}/{expected}",
+                            result.duplicates,
+                            result.api_requests,
+                            result.wall,
+                            result.pages_per_second,
+                            bound,
+                            result.wall / bound if bound else 0.0,
+                            chain,
+                            result.first_record,
+                            result.last_record - result.first_record,
+                            result.wall - result.last_record,
+                            "ok" if result.ok else f"FAIL exit={result.exit_code}",
+                        ]
+                    )
                     print(f"  {result.name}: {result.unique}/{expected} pages in {result.wall:.2f} s", file=sys.stderr)
-    print(f"synthetic_site({args.pages}, {args.spaces}) with {args.latency_ms:g} ms per API request; "
-          f"bound = successful requests x latency / workers; chain = longest one-space request chain x latency; "
-          f"wall = start (to first page) + read (first to last page) + exit")
-    print(format_table(["run", "pages", "dup", "requests", "wall s", "pages/s", "bound s", "wall/bound",
-                        "chain s", "start s", "read s", "exit s", "status"], rows))
+    print(
+        f"synthetic_site({args.pages}, {args.spaces}) with {args.latency_ms:g} ms per API request; "
+        f"bound = successful requests x latency / workers; chain = longest one-space request chain x latency; "
+        f"wall = start (to first page) + read (first to last page) + exit"
+    )
+    print(
+        format_table(
+            [
+                "run",
+                "pages",
+                "dup",
+                "requests",
+                "wall s",
+                "pages/s",
+                "bound s",
+                "wall/bound",
+                "chain s",
+                "start s",
+                "read s",
+                "exit s",
+                "status",
+            ],
+            rows,
+        )
+    )
     return 0
 
 

@@ -21,8 +21,8 @@ and no subsections gives a chunk holding just its context line.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from destination_vectors.documents import Section
 from destination_vectors.model import Tokenizer
@@ -61,7 +61,9 @@ def validate_chunking(max_tokens: int, overlap_tokens: int, model_max: int) -> N
 
 def _validate_budget(max_tokens: int, overlap_tokens: int) -> None:
     if max_tokens < MIN_MAX_TOKENS:
-        raise ValueError(f"max_tokens={max_tokens} is too small: at least {MIN_MAX_TOKENS} are needed for a context line and content")
+        raise ValueError(
+            f"max_tokens={max_tokens} is too small: at least {MIN_MAX_TOKENS} are needed for a context line and content"
+        )
     if overlap_tokens < 0:
         raise ValueError(f"overlap_tokens={overlap_tokens} must not be negative")
     if overlap_tokens * 2 >= max_tokens:
@@ -160,16 +162,18 @@ class _Chunker:
             cuts = [0] + [offsets[i][0] for i in range(step, len(offsets), step)]
             if len(cuts) == 1:  # one token that still does not fit: halve by characters
                 cuts = [0, len(piece) // 2]
-            segments = [piece[a:b] for a, b in zip(cuts, cuts[1:] + [len(piece)]) if b > a]
+            segments = [piece[a:b] for a, b in zip(cuts, cuts[1:] + [len(piece)], strict=False) if b > a]
             work.extend(reversed(segments))
         return out
 
-    def pack(self, units: list[str], joiner: str, budget: int, split_unit: Callable[[str, int], list[Piece]]) -> list[Piece]:
+    def pack(
+        self, units: list[str], joiner: str, budget: int, split_unit: Callable[[str, int], list[Piece]]
+    ) -> list[Piece]:
         """Greedy packing of units (counted once, in one batch); a unit over budget is split by split_unit."""
         groups: list[Piece] = []
         current: list[str] = []
         used = 0
-        for unit, tokens in zip(units, self.counts(units)):
+        for unit, tokens in zip(units, self.counts(units), strict=False):
             if tokens > budget:
                 if current:
                     groups.append((joiner.join(current), used))
@@ -213,8 +217,14 @@ class _Chunker:
         for candidate in dict.fromkeys((opening, closing + language, closing)):
             frame_tokens = self.counts([candidate + "\n" + closing])[0]
             if frame_tokens * 2 <= budget and body:
-                groups = self.pack(body, "\n", budget - frame_tokens, lambda line, b: self.fit_tokens(line, b, strip=False))
-                return [(f"{candidate}\n{code}\n{closing}", frame_tokens + tokens) for code, tokens in groups if code.strip()]
+                groups = self.pack(
+                    body, "\n", budget - frame_tokens, lambda line, b: self.fit_tokens(line, b, strip=False)
+                )
+                return [
+                    (f"{candidate}\n{code}\n{closing}", frame_tokens + tokens)
+                    for code, tokens in groups
+                    if code.strip()
+                ]
         return self.split_prose(text, budget)
 
     def split_block(self, block: _Block, budget: int) -> list[Piece]:
@@ -259,7 +269,7 @@ class _Chunker:
         parts: list[str] = []
         used = 0
         only_tail = False
-        for block, tokens in zip(blocks, block_tokens):
+        for block, tokens in zip(blocks, block_tokens, strict=False):
             pieces = [(block.text, tokens)] if tokens <= piece_budget else self.split_block(block, piece_budget)
             for number, (text, piece_tokens) in enumerate(pieces):
                 if parts and not only_tail and (used + piece_tokens > budget or number > 0):
@@ -287,7 +297,7 @@ def chunk_sections(
     section_blocks = [split_blocks(section.text) for section in sections]
     all_tokens = iter(chunker.counts([block.text for blocks in section_blocks for block in blocks]))
     planned: list[tuple[tuple[str, ...], str, str]] = []  # heading path, prefix, content
-    for position, (section, blocks) in enumerate(zip(sections, section_blocks)):
+    for position, (section, blocks) in enumerate(zip(sections, section_blocks, strict=False)):
         tokens = [next(all_tokens) for _ in blocks]
         prefix, prefix_tokens = chunker.prefix(title, section.heading_path)
         if not blocks:
@@ -319,11 +329,15 @@ def _fitted_chunks(chunker: _Chunker, planned: list[tuple[tuple[str, ...], str, 
     texts = [_join(prefix, content) for _, prefix, content in planned]
     totals = chunker.tokenizer.count_many(texts)
     chunks: list[Chunk] = []
-    for (path, prefix, content), text, total in zip(planned, texts, totals):
+    for (path, prefix, content), text, total in zip(planned, texts, totals, strict=False):
         if total <= chunker.max_tokens:
             chunks.append(Chunk(len(chunks), path, text))
             continue
-        budget = chunker.max_tokens - chunker.special - chunker.counts([prefix])[0] - 2 if prefix else chunker.max_tokens - chunker.special
+        budget = (
+            chunker.max_tokens - chunker.special - chunker.counts([prefix])[0] - 2
+            if prefix
+            else chunker.max_tokens - chunker.special
+        )
         while True:
             pieces = [_join(prefix, piece) for piece, _ in chunker.fit_tokens(content, max(1, budget), strip=True)]
             if all(count <= chunker.max_tokens for count in chunker.tokenizer.count_many(pieces)) or budget <= 1:

@@ -6,8 +6,9 @@ import argparse
 import json
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from destination_vectors.config import DestinationConfig
 
@@ -56,12 +57,19 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="?", help="the question (or use --queries-file)")
     search.add_argument("-k", type=int, default=5, help="results per query (default 5)")
     search.add_argument("--mode", choices=["hybrid", "vector", "fts"], default="hybrid")
-    search.add_argument("--visibility", choices=["public", "internal", "all"], default="public",
-                        help="public (default) never returns a chunk of a personal or internal space")
+    search.add_argument(
+        "--visibility",
+        choices=["public", "internal", "all"],
+        default="public",
+        help="public (default) never returns a chunk of a personal or internal space",
+    )
     search.add_argument("--space", action="append", default=[], metavar="KEY", help="only these space keys")
     search.add_argument("--json", action="store_true", help="one JSON object per hit")
-    search.add_argument("--queries-file", type=Path,
-                        help="JSON lines with id and query: one model load, one JSON line of results per query")
+    search.add_argument(
+        "--queries-file",
+        type=Path,
+        help="JSON lines with id and query: one model load, one JSON line of results per query",
+    )
     search.set_defaults(handler=_search)
     history = commands.add_parser("history", help="the ledger: one row per sync")
     history.add_argument("--config", required=True)
@@ -154,12 +162,16 @@ def _history(config: DestinationConfig, options: argparse.Namespace) -> int:
             state = f"deleted {row['deleted_at']:%Y-%m-%d %H:%M}" if row["deleted_at"] else "live"
             print(f"{row['stream']:<10} {row['page_id']:<14} v{row['version']:<4} {state:<24} {row['title']}")
         return 0
-    print(f"{'started (UTC)':<20} {'status':<12} {'records':>8} {'chunks':>7} {'embedded':>9} {'reused':>7} "
-          f"{'added':>6} {'updated':>8} {'deleted':>8} {'seconds':>8}")
+    print(
+        f"{'started (UTC)':<20} {'status':<12} {'records':>8} {'chunks':>7} {'embedded':>9} {'reused':>7} "
+        f"{'added':>6} {'updated':>8} {'deleted':>8} {'seconds':>8}"
+    )
     for row in rows:
-        print(f"{row['started_at']:%Y-%m-%d %H:%M:%S}  {row['status']:<12} {row['records']:>8} {row['chunks']:>7} "
-              f"{row['embedded']:>9} {row['reused']:>7} {row['pages_added']:>6} {row['pages_updated']:>8} "
-              f"{row['pages_deleted']:>8} {row['seconds'] or 0:>8.1f}")
+        print(
+            f"{row['started_at']:%Y-%m-%d %H:%M:%S}  {row['status']:<12} {row['records']:>8} {row['chunks']:>7} "
+            f"{row['embedded']:>9} {row['reused']:>7} {row['pages_added']:>6} {row['pages_updated']:>8} "
+            f"{row['pages_deleted']:>8} {row['seconds'] or 0:>8.1f}"
+        )
     return 0
 
 

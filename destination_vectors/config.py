@@ -12,7 +12,15 @@ from destination_vectors.model import DEFAULT_MODEL
 
 _SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _SAFE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
-CONFLUENCE_METADATA_FIELDS = ["space_key", "space_name", "visibility", "webui_url", "updated_at", "version", "ancestors"]
+CONFLUENCE_METADATA_FIELDS = [
+    "space_key",
+    "space_name",
+    "visibility",
+    "webui_url",
+    "updated_at",
+    "version",
+    "ancestors",
+]
 
 
 class EmbeddingConfig(BaseModel):
@@ -27,25 +35,33 @@ class EmbeddingConfig(BaseModel):
         json_schema_extra={"order": 0},
     )
     device: Literal["auto", "cpu", "cuda"] = Field(
-        "auto", title="Device", description="Where to embed: auto picks cuda when available.",
+        "auto",
+        title="Device",
+        description="Where to embed: auto picks cuda when available.",
         json_schema_extra={"order": 1},
     )
-    batch_size: int = Field(32, ge=1, le=4096, title="Batch size", description="Chunks per model call.",
-                            json_schema_extra={"order": 2})
+    batch_size: int = Field(
+        32, ge=1, le=4096, title="Batch size", description="Chunks per model call.", json_schema_extra={"order": 2}
+    )
 
 
 class ChunkingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", title="Chunking")
 
     max_tokens: int | None = Field(
-        None, ge=16, title="Max tokens per chunk",
+        None,
+        ge=16,
+        title="Max tokens per chunk",
         description="Counted with the model's own tokenizer, special tokens included. Default and upper bound: the "
         "model's max_seq_length (256 for all-MiniLM-L6-v2); a larger value is refused, because the model would "
         "silently truncate the chunk.",
-        examples=[256, 128], json_schema_extra={"order": 0},
+        examples=[256, 128],
+        json_schema_extra={"order": 0},
     )
     overlap_tokens: int = Field(
-        0, ge=0, title="Overlap tokens",
+        0,
+        ge=0,
+        title="Overlap tokens",
         description="Tokens of the previous chunk's tail repeated at the start of the next chunk of the same section.",
         json_schema_extra={"order": 1},
     )
@@ -57,54 +73,73 @@ class DestinationConfig(BaseModel):
     model_config = ConfigDict(extra="ignore", title="Vectors destination (LanceDB + local embeddings)")
 
     lancedb_uri: str = Field(
-        "./data/lancedb", title="LanceDB URI",
+        "./data/lancedb",
+        title="LanceDB URI",
         description="A local folder, or any URI LanceDB accepts (s3://bucket/path, gs://..., az://...).",
-        examples=["./data/lancedb", "s3://my-bucket/confluence"], json_schema_extra={"order": 0},
+        examples=["./data/lancedb", "s3://my-bucket/confluence"],
+        json_schema_extra={"order": 0},
     )
     table_name: str = Field(
-        "confluence_chunks", title="Table name",
-        description="Letters, digits and underscores; starts with a letter.", json_schema_extra={"order": 1},
+        "confluence_chunks",
+        title="Table name",
+        description="Letters, digits and underscores; starts with a letter.",
+        json_schema_extra={"order": 1},
     )
     ledger_path: str | None = Field(
-        None, title="Ledger path",
+        None,
+        title="Ledger path",
         description="DuckDB file for the sync history. Default: <lancedb_uri>/<table_name>.ledger.duckdb for a local "
-        "folder, ./<table_name>.ledger.duckdb for a remote URI.", json_schema_extra={"order": 2},
+        "folder, ./<table_name>.ledger.duckdb for a remote URI.",
+        json_schema_extra={"order": 2},
     )
     embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig, json_schema_extra={"order": 3})
     chunking: ChunkingConfig = Field(default_factory=ChunkingConfig, json_schema_extra={"order": 4})
     text_field: str = Field(
-        "body_storage", title="Text field",
-        description="The record field holding the text to index.", json_schema_extra={"order": 5},
+        "body_storage",
+        title="Text field",
+        description="The record field holding the text to index.",
+        json_schema_extra={"order": 5},
     )
     text_format: Literal["auto", "storage", "plain"] = Field(
-        "auto", title="Text format",
+        "auto",
+        title="Text format",
         description="storage = Confluence storage XHTML; plain = index as is; auto = storage for body_storage, "
-        "plain otherwise.", json_schema_extra={"order": 6},
+        "plain otherwise.",
+        json_schema_extra={"order": 6},
     )
     title_field: str = Field("title", title="Title field", json_schema_extra={"order": 7})
     metadata_fields: list[str] = Field(
-        default_factory=lambda: list(CONFLUENCE_METADATA_FIELDS), title="Metadata fields",
+        default_factory=lambda: list(CONFLUENCE_METADATA_FIELDS),
+        title="Metadata fields",
         description="Record fields kept beside each chunk (space_key, visibility, webui_url, updated_at and version "
-        "fill their own columns; the rest go to the JSON `metadata` column).", json_schema_extra={"order": 8},
+        "fill their own columns; the rest go to the JSON `metadata` column).",
+        json_schema_extra={"order": 8},
     )
     default_visibility: Literal["internal", "public"] = Field(
-        "internal", title="Visibility of records without one",
+        "internal",
+        title="Visibility of records without one",
         description="Records with no `visibility` field get this. internal is the safe default: such chunks never "
-        "answer a `--visibility public` search.", json_schema_extra={"order": 9},
+        "answer a `--visibility public` search.",
+        json_schema_extra={"order": 9},
     )
     on_bad_record: Literal["skip", "fail"] = Field(
-        "skip", title="On a record that cannot be converted",
+        "skip",
+        title="On a record that cannot be converted",
         description="skip: count it, log its id, go on. fail: stop the sync; the previous snapshot stays.",
         json_schema_extra={"order": 10},
     )
     keep_snapshots: int = Field(
-        2, ge=1, le=100, title="Snapshots kept",
+        2,
+        ge=1,
+        le=100,
+        title="Snapshots kept",
         description="Committed snapshots kept (tagged) after housekeeping; older versions and fragments are removed.",
         json_schema_extra={"order": 11},
     )
 
     verify_record_counts: bool = Field(
-        True, title="Verify record counts",
+        True,
+        title="Verify record counts",
         description="Compare each STATE's source record count with the records received; a mismatch (lost messages) "
         "commits nothing. Turn off when the platform filters rows between source and destination (Airbyte mappers).",
         json_schema_extra={"order": 12},
@@ -140,7 +175,7 @@ class DestinationConfig(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _overlap_below_limit(self) -> "DestinationConfig":
+    def _overlap_below_limit(self) -> DestinationConfig:
         limit = self.chunking.max_tokens
         if limit is not None and self.chunking.overlap_tokens * 2 >= limit:
             raise ValueError("chunking.overlap_tokens must be less than half of chunking.max_tokens")

@@ -6,7 +6,8 @@ import io
 import json
 import logging
 import os
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import orjson
 from airbyte_cdk.destinations import Destination
@@ -45,7 +46,8 @@ def parse_config(config: Mapping[str, Any]) -> DestinationConfig:
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'config'}: {e['msg']}" for e in error.errors())
         raise AirbyteTracedException(
-            message=f"invalid configuration: {problems}", internal_message=problems,
+            message=f"invalid configuration: {problems}",
+            internal_message=problems,
             failure_type=FailureType.config_error,
         ) from None
 
@@ -97,7 +99,9 @@ class DestinationVectors(Destination):
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
     def write(
-        self, config: Mapping[str, Any], configured_catalog: ConfiguredAirbyteCatalog,
+        self,
+        config: Mapping[str, Any],
+        configured_catalog: ConfiguredAirbyteCatalog,
         input_messages: Iterable[AirbyteMessage],
     ) -> Iterable[AirbyteMessage]:
         parsed = parse_config(config)

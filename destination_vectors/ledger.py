@@ -6,10 +6,11 @@ Connections are short-lived (DuckDB lets one process write a file at a time), so
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -49,8 +50,23 @@ CREATE TABLE IF NOT EXISTS pages (
 """
 
 SYNC_COLUMNS = (
-    "run_id", "started_at", "ended_at", "status", "streams", "embedding_model", "records", "bad_records", "chunks",
-    "embedded", "reused", "pages_added", "pages_updated", "pages_deleted", "seconds", "table_version", "error",
+    "run_id",
+    "started_at",
+    "ended_at",
+    "status",
+    "streams",
+    "embedding_model",
+    "records",
+    "bad_records",
+    "chunks",
+    "embedded",
+    "reused",
+    "pages_added",
+    "pages_updated",
+    "pages_deleted",
+    "seconds",
+    "table_version",
+    "error",
 )
 
 
@@ -77,7 +93,7 @@ class SeenPages:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Ledger:
@@ -117,11 +133,19 @@ class Ledger:
                 rows = seen.by_stream.get(stream, [])
                 batch = pa.table(
                     {
-                        "page_id": [r[0] for r in rows], "version": [r[1] for r in rows],
-                        "content_hash": [r[2] for r in rows], "title": [r[3] for r in rows],
+                        "page_id": [r[0] for r in rows],
+                        "version": [r[1] for r in rows],
+                        "content_hash": [r[2] for r in rows],
+                        "title": [r[3] for r in rows],
                     },
-                    schema=pa.schema([("page_id", pa.string()), ("version", pa.int64()),
-                                      ("content_hash", pa.string()), ("title", pa.string())]),
+                    schema=pa.schema(
+                        [
+                            ("page_id", pa.string()),
+                            ("version", pa.int64()),
+                            ("content_hash", pa.string()),
+                            ("title", pa.string()),
+                        ]
+                    ),
                 )
                 db.register("seen_batch", batch)
                 db.execute("CREATE OR REPLACE TEMP TABLE seen AS SELECT DISTINCT ON (page_id) * FROM seen_batch")
@@ -152,8 +176,13 @@ class Ledger:
             db.execute("COMMIT")
 
     def finish_sync(
-        self, run_id: str, status: str, counts: SyncCounts, seconds: float,
-        table_version: int | None = None, error: str | None = None,
+        self,
+        run_id: str,
+        status: str,
+        counts: SyncCounts,
+        seconds: float,
+        table_version: int | None = None,
+        error: str | None = None,
     ) -> None:
         values = asdict(counts)
         assignments = ", ".join(f"{name} = ?" for name in values)
@@ -171,7 +200,7 @@ class Ledger:
             cursor = db.execute(
                 f"SELECT {', '.join(SYNC_COLUMNS)} FROM syncs ORDER BY started_at DESC LIMIT ?", [limit]
             )
-            return [dict(zip(SYNC_COLUMNS, row)) for row in cursor.fetchall()]
+            return [dict(zip(SYNC_COLUMNS, row, strict=False)) for row in cursor.fetchall()]
 
     def pages(self, stream: str | None = None, include_deleted: bool = True) -> list[dict[str, Any]]:
         if not self.path.exists():
@@ -188,4 +217,4 @@ class Ledger:
             cursor = db.execute(
                 f"SELECT {', '.join(columns)} FROM pages WHERE {' AND '.join(where)} ORDER BY stream, page_id", params
             )
-            return [dict(zip(columns, row)) for row in cursor.fetchall()]
+            return [dict(zip(columns, row, strict=False)) for row in cursor.fetchall()]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from destination_vectors.config import DestinationConfig
 
@@ -64,9 +65,7 @@ def to_document(
     visibility = data.get("visibility")
     if visibility not in ("internal", "public"):
         visibility = config.default_visibility
-    metadata = {
-        name: data[name] for name in config.metadata_fields if name in data and name not in COLUMN_FIELDS
-    }
+    metadata = {name: data[name] for name in config.metadata_fields if name in data and name not in COLUMN_FIELDS}
     return SourceDocument(
         stream=stream,
         page_id=page_id,

@@ -1,16 +1,17 @@
 """Search the live snapshot: hybrid (vector + full text, fused with reciprocal rank), vector only, or full text only.
 
-    from destination_vectors.search import Searcher
-    searcher = Searcher.from_config(config)          # loads the model once
-    for hit in searcher.search("How do I roll back a deploy?", k=5):
-        print(hit.rank, hit.title, hit.webui_url)
+from destination_vectors.search import Searcher
+searcher = Searcher.from_config(config)          # loads the model once
+for hit in searcher.search("How do I roll back a deploy?", k=5):
+    print(hit.rank, hit.title, hit.webui_url)
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 from lancedb.query import MatchQuery
 
@@ -23,7 +24,15 @@ logger = logging.getLogger("airbyte")
 Mode = Literal["hybrid", "vector", "fts"]
 Visibility = Literal["public", "internal", "all"]
 HIT_COLUMNS = [
-    "page_id", "chunk_id", "title", "heading_path", "text", "space_key", "visibility", "webui_url", "embedding_model",
+    "page_id",
+    "chunk_id",
+    "title",
+    "heading_path",
+    "text",
+    "space_key",
+    "visibility",
+    "webui_url",
+    "embedding_model",
 ]
 
 
@@ -65,11 +74,15 @@ class Searcher:
         self._model_checked = False
 
     @classmethod
-    def from_config(cls, config: DestinationConfig, embedder: Embedder | None = None) -> "Searcher":
+    def from_config(cls, config: DestinationConfig, embedder: Embedder | None = None) -> Searcher:
         return cls(ChunkStore(config.lancedb_uri, config.table_name), embedder or load_embedder(config.embedding))
 
     def search(
-        self, query: str, k: int = 10, mode: Mode = "hybrid", visibility: Visibility = "public",
+        self,
+        query: str,
+        k: int = 10,
+        mode: Mode = "hybrid",
+        visibility: Visibility = "public",
         spaces: Sequence[str] | None = None,
     ) -> list[Hit]:
         if not query or not query.strip():
@@ -102,8 +115,12 @@ class Searcher:
                 from lancedb.rerankers import RRFReranker
 
                 builder = (
-                    table.search(query_type="hybrid").vector(vector).text(words).distance_type("cosine")
-                    .select(HIT_COLUMNS).rerank(RRFReranker())
+                    table.search(query_type="hybrid")
+                    .vector(vector)
+                    .text(words)
+                    .distance_type("cosine")
+                    .select(HIT_COLUMNS)
+                    .rerank(RRFReranker())
                 )
                 score_column = "_relevance_score"
         if where:
@@ -129,7 +146,14 @@ def _to_hit(rank: int, row: dict, score_column: str) -> Hit:
     raw = float(row.get(score_column) or 0.0)
     score = 1.0 - raw if score_column == "_distance" else raw
     return Hit(
-        rank=rank, score=round(score, 6), page_id=row["page_id"], chunk_id=row["chunk_id"], title=row["title"],
-        heading_path=row["heading_path"], text=row["text"], space_key=row["space_key"],
-        visibility=row["visibility"], webui_url=row["webui_url"],
+        rank=rank,
+        score=round(score, 6),
+        page_id=row["page_id"],
+        chunk_id=row["chunk_id"],
+        title=row["title"],
+        heading_path=row["heading_path"],
+        text=row["text"],
+        space_key=row["space_key"],
+        visibility=row["visibility"],
+        webui_url=row["webui_url"],
     )

@@ -11,9 +11,10 @@ import fcntl
 import hashlib
 import logging
 import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from destination_vectors.chunks import chunk_sections, validate_chunking
 from destination_vectors.config import DestinationConfig
@@ -24,7 +25,13 @@ from destination_vectors.model import load_tokenizer
 from destination_vectors.progress import Progress
 from destination_vectors.records import BadRecord, SourceDocument, to_document
 from destination_vectors.table import CarriedPages, ChunkStore, Staging, chunk_schema, rows_to_arrow
-from destination_vectors.vectors import EmbedCounts, Embedder, chunk_content_hash, embed_with_reuse, model_tokenizer_name
+from destination_vectors.vectors import (
+    EmbedCounts,
+    Embedder,
+    chunk_content_hash,
+    embed_with_reuse,
+    model_tokenizer_name,
+)
 
 logger = logging.getLogger("airbyte")
 
@@ -69,8 +76,13 @@ class _Pending:
 
 
 class SyncWriter:
-    def __init__(self, config: DestinationConfig, streams: Sequence[StreamPlan], embedder: Embedder,
-                 progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        config: DestinationConfig,
+        streams: Sequence[StreamPlan],
+        embedder: Embedder,
+        progress: Progress | None = None,
+    ) -> None:
         self.config = config
         self.streams = {plan.name: plan for plan in streams}
         self.embedder = embedder
@@ -96,7 +108,7 @@ class SyncWriter:
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def session(self) -> Iterator["SyncWriter"]:
+    def session(self) -> Iterator[SyncWriter]:
         """Holds the table lock for the whole sync; records the outcome in the ledger however the sync ends."""
         with _table_lock(self.config):
             self.ledger.start_sync(self.run_id, sorted(self.streams), self.embedder.name)
@@ -107,7 +119,9 @@ class SyncWriter:
                 yield self
             except BaseException as error:
                 self._sync_counts()
-                self.ledger.finish_sync(self.run_id, "failed", self.counts, self.progress.seconds, error=str(error)[:2000])
+                self.ledger.finish_sync(
+                    self.run_id, "failed", self.counts, self.progress.seconds, error=str(error)[:2000]
+                )
                 raise
             finally:
                 self.progress.close()
@@ -152,9 +166,20 @@ class SyncWriter:
         """Everything a page's rows are made of: equal hashes mean equal rows."""
         digest = hashlib.sha256()
         for part in (
-            PIPELINE_VERSION, self.embedder.name, str(self.max_tokens), str(self.config.chunking.overlap_tokens),
-            document.stream, document.page_id, document.title, document.body, str(document.body_is_storage),
-            document.space_key, document.visibility, document.webui_url, document.updated_at, str(document.version),
+            PIPELINE_VERSION,
+            self.embedder.name,
+            str(self.max_tokens),
+            str(self.config.chunking.overlap_tokens),
+            document.stream,
+            document.page_id,
+            document.title,
+            document.body,
+            str(document.body_is_storage),
+            document.space_key,
+            document.visibility,
+            document.webui_url,
+            document.updated_at,
+            str(document.version),
             document.metadata_json(),
         ):
             digest.update(part.encode("utf-8", "replace") + b"\x00")
@@ -185,8 +210,10 @@ class SyncWriter:
         page_id = getattr(error, "page_id", None) or (data.get("id") if isinstance(data, Mapping) else None)
         reason = error.reason if isinstance(error, BadRecord) else f"{type(error).__name__}: {str(error)[:300]}"
         if self.config.on_bad_record == "fail":
-            raise SyncFailed(f"stream {stream}: record {page_id} cannot be indexed ({reason}); "
-                             "set on_bad_record to skip to index the rest")
+            raise SyncFailed(
+                f"stream {stream}: record {page_id} cannot be indexed ({reason}); "
+                "set on_bad_record to skip to index the rest"
+            )
         self.progress.update(bad=1)
         logger.warning(f"stream {stream}: skipped record {page_id}: {reason}")
 
@@ -202,7 +229,9 @@ class SyncWriter:
         failpoint("embed")
         assert self._staging is not None
         self._staging.add(rows_to_arrow(pending.rows, vectors, chunk_schema(self.embedder.dimension)))
-        self.progress.update(embedded=self._embed_counts.embedded - before[0], reused=self._embed_counts.reused - before[1])
+        self.progress.update(
+            embedded=self._embed_counts.embedded - before[0], reused=self._embed_counts.reused - before[1]
+        )
         failpoint("stage")
 
     # -- states and the commit ------------------------------------------------------------------------------------
@@ -245,8 +274,10 @@ class SyncWriter:
             failpoint("before_commit")
             result = self.store.commit(self._staging, replace, dedup)
             self._table_version = result.version
-            logger.info(f"committed table version {result.version}: {result.inserted} chunks inserted, "
-                        f"{result.updated} updated, {result.deleted} deleted")
+            logger.info(
+                f"committed table version {result.version}: {result.inserted} chunks inserted, "
+                f"{result.updated} updated, {result.deleted} deleted"
+            )
         if not final:
             self._staging = self.store.start_staging(self.embedder.dimension)
             return None
@@ -317,5 +348,7 @@ def _table_lock(config: DestinationConfig) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise SyncFailed(f"another sync is writing table {config.table_name!r} in {folder}; try again later")
+            raise SyncFailed(
+                f"another sync is writing table {config.table_name!r} in {folder}; try again later"
+            ) from None
         yield

@@ -8,9 +8,10 @@ One commit = one new version: readers see the previous snapshot until it lands, 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import lancedb
 import numpy as np
@@ -23,8 +24,21 @@ logger = logging.getLogger("airbyte")
 SNAPSHOT_TAG_PREFIX = "snapshot-"
 FTS_COLUMN = "text"
 TEXT_COLUMNS = (
-    "chunk_id", "stream", "page_id", "title", "heading_path", "text", "space_key", "visibility", "webui_url",
-    "updated_at", "content_hash", "row_hash", "page_hash", "metadata", "embedding_model",
+    "chunk_id",
+    "stream",
+    "page_id",
+    "title",
+    "heading_path",
+    "text",
+    "space_key",
+    "visibility",
+    "webui_url",
+    "updated_at",
+    "content_hash",
+    "row_hash",
+    "page_hash",
+    "metadata",
+    "embedding_model",
 )
 
 
@@ -77,15 +91,15 @@ class ChunkStore:
         names = getattr(result, "tables", result)
         return list(names)
 
-    def reuse_lookup(self, model_name: str) -> "VectorLookup":
+    def reuse_lookup(self, model_name: str) -> VectorLookup:
         live = self.open_live()
         return VectorLookup(live, model_name)
 
-    def carried_pages(self, schema: pa.Schema) -> "CarriedPages":
+    def carried_pages(self, schema: pa.Schema) -> CarriedPages:
         return CarriedPages(self.open_live(), schema)
 
     # -- staging -------------------------------------------------------------------------------------------------
-    def start_staging(self, dimension: int) -> "Staging":
+    def start_staging(self, dimension: int) -> Staging:
         """A fresh staging table; one left by a killed sync is replaced."""
         table = self._db.create_table(self.staging_name, schema=chunk_schema(dimension), mode="overwrite")
         return Staging(table)
@@ -95,13 +109,17 @@ class ChunkStore:
             self._db.drop_table(self.staging_name)
 
     # -- the swap ------------------------------------------------------------------------------------------------
-    def commit(self, staging: "Staging", replace_streams: Iterable[str], dedup_pages: dict[str, set[str]]) -> CommitResult:
+    def commit(
+        self, staging: Staging, replace_streams: Iterable[str], dedup_pages: dict[str, set[str]]
+    ) -> CommitResult:
         """One commit: upsert every staged chunk, delete what the replaced streams / re-sent pages no longer have."""
         schema = staging.table.schema
         live = self.open_live()
         if live is not None and live.schema != schema:
-            logger.warning("the table's columns or vector size changed (new model or new version of this "
-                           "destination): it is rebuilt from this sync's chunks only")
+            logger.warning(
+                "the table's columns or vector size changed (new model or new version of this "
+                "destination): it is rebuilt from this sync's chunks only"
+            )
             live = None
             mode = "overwrite"
         else:
@@ -198,7 +216,7 @@ class VectorLookup:
         if len(vectors) == 0:
             return {}
         matrix = vectors.flatten().to_numpy(zero_copy_only=False).reshape(len(vectors), -1)
-        return dict(zip(found.column("content_hash").to_pylist(), matrix))
+        return dict(zip(found.column("content_hash").to_pylist(), matrix, strict=False))
 
 
 class CarriedPages:
@@ -214,7 +232,9 @@ class CarriedPages:
         self._known: dict[tuple[str, str], tuple[str, int]] = {}
         if self._dataset is not None:
             pages = self._dataset.to_table(columns=["stream", "page_id", "page_hash"])
-            for stream, page_id, page_hash in zip(*(pages.column(n).to_pylist() for n in pages.column_names)):
+            for stream, page_id, page_hash in zip(
+                *(pages.column(n).to_pylist() for n in pages.column_names), strict=False
+            ):
                 _, count = self._known.get((stream, page_id), (page_hash, 0))
                 self._known[(stream, page_id)] = (page_hash, count + 1)
 

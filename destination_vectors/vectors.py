@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -46,7 +47,9 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(str(info.path), device=device, local_files_only=True)
         self.name = info.name
         self.max_seq_length = int(self._model.max_seq_length or info.max_seq_length)
-        dimension_of = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dimension_of = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
         self.dimension = int(dimension_of() or info.dimension or 0)
         self.batch_size = config.batch_size
 
@@ -54,8 +57,11 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self._model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
 
@@ -119,7 +125,7 @@ def embed_with_reuse(
     if todo:
         first_rows = [rows[0] for rows in todo.values()]
         fresh = embedder.embed([texts[row] for row in first_rows])
-        for vector, rows in zip(fresh, todo.values()):
+        for vector, rows in zip(fresh, todo.values(), strict=False):
             vectors[rows] = vector
         counts.embedded += len(first_rows)
         counts.reused += sum(len(rows) - 1 for rows in todo.values())

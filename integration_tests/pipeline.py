@@ -19,27 +19,43 @@ def write_json(path: Path, value: object) -> Path:
 
 def source_config(url: str, **extra: object) -> dict:
     return {
-        "base_url": url, "deployment": "cloud",
+        "base_url": url,
+        "deployment": "cloud",
         "credentials": {"auth_type": "basic", "username": "demo@example.com", "api_token": "demo-api-token"},
         **extra,
     }
 
 
-def sync(workdir: Path, source: dict, destination: dict, env: dict | None = None,
-         timeout: float = 600) -> tuple[subprocess.CompletedProcess, list[dict]]:
+def sync(
+    workdir: Path, source: dict, destination: dict, env: dict | None = None, timeout: float = 600
+) -> tuple[subprocess.CompletedProcess, list[dict]]:
     """Pipes a real source read into a real destination write; returns the write's result and its messages."""
     catalog = PAGES_CATALOG
     source_path = write_json(workdir / "source.json", source)
     destination_path = write_json(workdir / "destination.json", destination)
     reader = subprocess.Popen(
         [sys.executable, "main.py", "read", "--config", str(source_path), "--catalog", str(catalog)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     try:
         writer = subprocess.run(
-            [sys.executable, "-m", "destination_vectors", "write", "--config", str(destination_path),
-             "--catalog", str(catalog)],
-            cwd=ROOT, stdin=reader.stdout, capture_output=True, text=True, timeout=timeout,
+            [
+                sys.executable,
+                "-m",
+                "destination_vectors",
+                "write",
+                "--config",
+                str(destination_path),
+                "--catalog",
+                str(catalog),
+            ],
+            cwd=ROOT,
+            stdin=reader.stdout,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             env={**os.environ, **(env or {})},
         )
     finally:
@@ -50,5 +66,6 @@ def sync(workdir: Path, source: dict, destination: dict, env: dict | None = None
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "destination_vectors", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "destination_vectors", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )

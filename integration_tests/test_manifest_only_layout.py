@@ -59,7 +59,9 @@ def build_image_layout(root: Path) -> Path:
 
 def run_in_layout(code: Path, *args: str) -> list[dict[str, Any]]:
     """Run one Airbyte command in the layout as the image's entrypoint would (the script's directory on sys.path)."""
-    done = subprocess.run([sys.executable, "main_local.py", *args], cwd=code, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "main_local.py", *args], cwd=code, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, f"{args[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 

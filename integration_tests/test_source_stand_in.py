@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
+
 from integration_tests.confluence_stand_in import Faults, StandIn, load_site, site_from_bodies, synthetic_site
 from source_confluence.source import SourceConfluence
 
@@ -32,7 +33,12 @@ def config_for(server: StandIn, deployment: str, **overrides: Any) -> dict[str, 
 
 
 def read_pages(config: dict[str, Any]) -> tuple[EntrypointOutput, list[dict[str, Any]]]:
-    catalog = CatalogBuilder().with_stream("spaces", SyncMode.full_refresh).with_stream("pages", SyncMode.full_refresh).build()
+    catalog = (
+        CatalogBuilder()
+        .with_stream("spaces", SyncMode.full_refresh)
+        .with_stream("pages", SyncMode.full_refresh)
+        .build()
+    )
     output = read(SourceConfluence(config=config), config, catalog)
     return output, [m.record.data for m in output.records if m.record.stream == "pages"]
 
@@ -57,11 +63,17 @@ def test_sample_site_every_page_once(sample_server: StandIn, deployment: str) ->
 
 def test_sample_site_matches_expected_records(sample_server: StandIn) -> None:
     _, pages = read_pages(config_for(sample_server, "cloud"))
-    expected = [json.loads(line)["data"] for line in (HERE / "expected_records.jsonl").read_text().splitlines() if '"pages"' in line]
+    expected = [
+        json.loads(line)["data"]
+        for line in (HERE / "expected_records.jsonl").read_text().splitlines()
+        if '"pages"' in line
+    ]
     strip = lambda record: {k: v for k, v in record.items() if k not in VOLATILE_FIELDS}  # noqa: E731
     got = {page["id"]: strip(page) for page in pages}
     want = {record["id"]: strip(record) for record in expected}
-    assert got == want, f"records differ from expected_records.jsonl for ids {sorted(k for k in got if got.get(k) != want.get(k))[:5]}"
+    assert got == want, (
+        f"records differ from expected_records.jsonl for ids {sorted(k for k in got if got.get(k) != want.get(k))[:5]}"
+    )
 
 
 @pytest.mark.parametrize("deployment", ["cloud", "data_center"])

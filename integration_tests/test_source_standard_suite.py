@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from boltons.typeutils import classproperty
-
 from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests.declarative_sources import DeclarativeSourceTestSuite
 from airbyte_cdk.test.standard_tests.pytest_hooks import pytest_generate_tests  # noqa: F401  (parametrizes `scenario`)
+from boltons.typeutils import classproperty
+
 from integration_tests.confluence_stand_in import StandIn, load_site
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +59,9 @@ def sample_site_stand_in() -> Iterator[StandIn]:
     try:
         server = StandIn(load_site(SAMPLE_SITE), port=STAND_IN_PORT).start()
     except OSError as error:
-        pytest.fail(f"could not start the Confluence stand-in on 127.0.0.1:{STAND_IN_PORT} (chosen free at collection): {error}")
+        pytest.fail(
+            f"could not start the Confluence stand-in on 127.0.0.1:{STAND_IN_PORT} (chosen free at collection): {error}"
+        )
     try:
         yield server
     finally:
@@ -94,7 +97,13 @@ class TestSourceConfluenceStandardSuite(DeclarativeSourceTestSuite):
         scenarios = super().get_scenarios()
         assert scenarios, "acceptance-test-config.yml yielded no scenarios: the suite would test nothing"
         return [
-            scenario.model_copy(update={"config_dict": _pointed_at_stand_in(scenario.get_config_dict(connector_root=REPO_ROOT, empty_if_missing=False))})
+            scenario.model_copy(
+                update={
+                    "config_dict": _pointed_at_stand_in(
+                        scenario.get_config_dict(connector_root=REPO_ROOT, empty_if_missing=False)
+                    )
+                }
+            )
             for scenario in scenarios
         ]
 

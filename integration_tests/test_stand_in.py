@@ -12,8 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urljoin
 
 import pytest
@@ -22,7 +22,12 @@ from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
 from integration_tests.confluence_stand_in import (
-    DEFAULT_AUTH, Faults, StandIn, load_site, site_from_bodies, synthetic_site,
+    DEFAULT_AUTH,
+    Faults,
+    StandIn,
+    load_site,
+    site_from_bodies,
+    synthetic_site,
 )
 from integration_tests.confluence_stand_in.tls import make_self_signed_cert
 
@@ -41,7 +46,9 @@ def _openapi(name: str, server: str, strict: bool, path_prefix_swap: tuple[str, 
         old, new = path_prefix_swap
         document["paths"] = {p.replace(old, new, 1): spec for p, spec in document["paths"].items()}
     policy = "forbid" if strict else "allow"
-    return OpenAPI.from_dict(document, config=Config(spec_validator_cls=None, additional_properties_default_policy=policy))
+    return OpenAPI.from_dict(
+        document, config=Config(spec_validator_cls=None, additional_properties_default_policy=policy)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -85,39 +92,51 @@ def test_validator_rejects_a_response_that_breaks_the_schema(sample: StandIn, sp
 
 
 V2_LIST_PATHS = [
-    "/wiki/api/v2/spaces", "/wiki/api/v2/spaces?keys=ENG,HR&limit=1", "/wiki/api/v2/spaces?type=personal",
-    "/wiki/api/v2/spaces?description-format=plain&include-icon=true", "/wiki/api/v2/pages?limit=5",
-    "/wiki/api/v2/pages?body-format=storage&limit=250", "/wiki/api/v2/pages?space-id=98305&status=current",
-    "/wiki/api/v2/spaces/98305/pages?body-format=storage", "/wiki/api/v2/spaces/98308/pages?depth=root",
+    "/wiki/api/v2/spaces",
+    "/wiki/api/v2/spaces?keys=ENG,HR&limit=1",
+    "/wiki/api/v2/spaces?type=personal",
+    "/wiki/api/v2/spaces?description-format=plain&include-icon=true",
+    "/wiki/api/v2/pages?limit=5",
+    "/wiki/api/v2/pages?body-format=storage&limit=250",
+    "/wiki/api/v2/pages?space-id=98305&status=current",
+    "/wiki/api/v2/spaces/98305/pages?body-format=storage",
+    "/wiki/api/v2/spaces/98308/pages?depth=root",
 ]
-V2_SINGLE_PATHS = ["/wiki/api/v2/spaces/98305", "/wiki/api/v2/pages/101004",
-                   "/wiki/api/v2/pages/101004?body-format=storage"]
+V2_SINGLE_PATHS = [
+    "/wiki/api/v2/spaces/98305",
+    "/wiki/api/v2/pages/101004",
+    "/wiki/api/v2/pages/101004?body-format=storage",
+]
 
 
 @pytest.mark.parametrize("path", V2_LIST_PATHS)
-def test_v2_list_responses_match_the_openapi_document_exactly(sample: StandIn, specs: dict[str, OpenAPI],
-                                                              path: str) -> None:
+def test_v2_list_responses_match_the_openapi_document_exactly(
+    sample: StandIn, specs: dict[str, OpenAPI], path: str
+) -> None:
     response = requests.get(sample.url + path, auth=BASIC, timeout=5)
     _validate(specs["v2-strict"], response)
     assert response.json()["_links"]["base"] == f"{sample.url}/wiki", "v2 _links.base must be <site>/wiki"
 
 
 @pytest.mark.parametrize("path", V2_SINGLE_PATHS)
-def test_v2_single_responses_match_the_openapi_document(sample: StandIn, specs: dict[str, OpenAPI],
-                                                        path: str) -> None:
+def test_v2_single_responses_match_the_openapi_document(sample: StandIn, specs: dict[str, OpenAPI], path: str) -> None:
     _validate(specs["v2"], requests.get(sample.url + path, auth=BASIC, timeout=5))
 
 
 V1_PATHS = [
-    "/rest/api/space", "/rest/api/space?spaceKey=ENG&spaceKey=~alice", "/rest/api/space/HR",
+    "/rest/api/space",
+    "/rest/api/space?spaceKey=ENG&spaceKey=~alice",
+    "/rest/api/space/HR",
     "/rest/api/content?type=page&spaceKey=ENG&expand=body.storage,version,space,ancestors,history&limit=3",
-    "/rest/api/content?limit=2&start=4", "/rest/api/content/101004?expand=body.storage,version,ancestors",
+    "/rest/api/content?limit=2&start=4",
+    "/rest/api/content/101004?expand=body.storage,version,ancestors",
 ]
 
 
 @pytest.mark.parametrize("path", V1_PATHS)
-def test_v1_cloud_and_data_center_responses_match_the_swagger_document(sample: StandIn, specs: dict[str, OpenAPI],
-                                                                      path: str) -> None:
+def test_v1_cloud_and_data_center_responses_match_the_swagger_document(
+    sample: StandIn, specs: dict[str, OpenAPI], path: str
+) -> None:
     _validate(specs["v1"], requests.get(f"{sample.url}/wiki{path}", auth=BASIC, timeout=5))
     _validate(specs["v1-dc"], requests.get(f"{sample.dc_url}{path}", headers=BEARER, timeout=5))
     if "/space" in path:  # space shapes have no open objects: check no undocumented field slipped in
@@ -130,8 +149,12 @@ def test_v2_page_fields_links_and_body(sample: StandIn) -> None:
     page = requests.get(f"{sample.url}/wiki/api/v2/pages/101004?body-format=storage", auth=BASIC, timeout=5).json()
     original = (SAMPLE_SITE / "ENG" / "rollback.xhtml").read_text(encoding="utf-8")
     assert page["body"]["storage"] == {"representation": "storage", "value": original}, "storage body not verbatim"
-    assert (page["title"], page["parentId"], page["parentType"], page["spaceId"]) == ("Rollback", "101003", "page",
-                                                                                     "98305")
+    assert (page["title"], page["parentId"], page["parentType"], page["spaceId"]) == (
+        "Rollback",
+        "101003",
+        "page",
+        "98305",
+    )
     assert page["_links"]["webui"] == "/spaces/ENG/pages/101004/Rollback", "v2 webui not /spaces/KEY/pages/ID/Title"
     web = requests.get(page["_links"]["base"] + page["_links"]["webui"], timeout=5)
     assert web.status_code == 200 and "Rollback" in web.text, "base + webui must open the page"
@@ -166,7 +189,7 @@ def _walk_v2(server: StandIn, first: str, headers: dict[str, str]) -> tuple[list
         ids.extend(item["id"] for item in body["results"])
         next_link = body["_links"].get("next")
         if next_link:
-            assert response.headers["Link"].startswith(f"<{server.url}{next_link}>; rel=\"next\""), "Link header"
+            assert response.headers["Link"].startswith(f'<{server.url}{next_link}>; rel="next"'), "Link header"
             assert next_link.startswith("/wiki/api/v2/"), "_links.next must be relative to the site root"
         else:
             assert 'rel="next"' not in response.headers.get("Link", ""), "Link header on the last page"
@@ -233,7 +256,9 @@ def test_cursor_the_server_did_not_issue_is_a_400(big: StandIn) -> None:
 @pytest.mark.parametrize("path", ["/wiki/api/v2/pages", "/wiki/rest/api/content", "/confluence/rest/api/space"])
 def test_bad_or_missing_credentials_get_401_without_echo(sample: StandIn, path: str) -> None:
     attempts = [
-        {}, {"auth": ("demo@example.com", "wrong-token-123")}, {"headers": {"Authorization": "Bearer wrong-pat-456"}},
+        {},
+        {"auth": ("demo@example.com", "wrong-token-123")},
+        {"headers": {"Authorization": "Bearer wrong-pat-456"}},
         {"headers": {"Authorization": "Basic !!notbase64"}},
     ]
     for attempt in attempts:
@@ -268,8 +293,9 @@ def _statuses(server: StandIn, count: int, path: str = "/wiki/api/v2/spaces") ->
 
 def test_faults_fire_on_the_requested_request_numbers() -> None:
     site = load_site(SAMPLE_SITE)
-    faults = Faults(status_429_every=3, retry_after="9223372036854775807", status_5xx_every=5, status_5xx_burst=2,
-                    reset_every=7)
+    faults = Faults(
+        status_429_every=3, retry_after="9223372036854775807", status_5xx_every=5, status_5xx_burst=2, reset_every=7
+    )
     with StandIn(site, faults=faults) as server:
         web = requests.get(f"{server.url}/wiki/spaces/ENG/pages/101004/Rollback", timeout=5)
         assert web.status_code == 200, "web UI must not be faulted or counted as an API request"
@@ -307,15 +333,21 @@ def test_slow_malformed_and_latency_faults() -> None:
 
 # ---- bodies, edits, sites -------------------------------------------------------------------------------------------
 def test_every_storage_fixture_comes_back_byte_for_byte() -> None:
-    files = sorted(p for p in (SHARED / "fixtures" / "storage-format").rglob("*")
-                   if p.suffix in (".xhtml", ".xml", ".html"))
+    files = sorted(
+        p for p in (SHARED / "fixtures" / "storage-format").rglob("*") if p.suffix in (".xhtml", ".xml", ".html")
+    )
     assert len(files) >= 20, "fixture corpus not found"
     bodies = {str(p.relative_to(SHARED)): p.read_bytes().decode("utf-8") for p in files}
     with StandIn(site_from_bodies(bodies)) as server:
-        served = {page["title"]: page["body"]["storage"]["value"] for page in requests.get(
-            f"{server.url}/wiki/api/v2/pages?body-format=storage&limit=250", auth=BASIC, timeout=5).json()["results"]}
-        v1 = requests.get(f"{server.dc_url}/rest/api/content?expand=body.storage&limit=100", headers=BEARER,
-                          timeout=5).json()["results"]
+        served = {
+            page["title"]: page["body"]["storage"]["value"]
+            for page in requests.get(
+                f"{server.url}/wiki/api/v2/pages?body-format=storage&limit=250", auth=BASIC, timeout=5
+            ).json()["results"]
+        }
+        v1 = requests.get(
+            f"{server.dc_url}/rest/api/content?expand=body.storage&limit=100", headers=BEARER, timeout=5
+        ).json()["results"]
     assert served == bodies, "v2 changed a body"
     assert {page["title"]: page["body"]["storage"]["value"] for page in v1} == bodies, "v1 changed a body"
 
@@ -350,8 +382,18 @@ def test_sample_site_has_the_promised_shape() -> None:
     rollback = next(p for p in site.pages if p.title == "Rollback")
     assert [a.title for a in site.ancestors(rollback)] == ["Engineering Home", "Runbooks", "Deploys"]
     everything = " ".join(p.body for p in site.pages)
-    for construct in ('ac:name="toc"', 'ac:name="status"', "ri:user", "ri:attachment", "ri:page", "ac:task-list",
-                      'ac:name="expand"', 'ac:name="warning"', 'ac:name="info"', "<![CDATA["):
+    for construct in (
+        'ac:name="toc"',
+        'ac:name="status"',
+        "ri:user",
+        "ri:attachment",
+        "ri:page",
+        "ac:task-list",
+        'ac:name="expand"',
+        'ac:name="warning"',
+        'ac:name="info"',
+        "<![CDATA[",
+    ):
         assert construct in everything, f"sample site lacks {construct}"
 
 
@@ -368,9 +410,19 @@ def test_https_with_a_self_signed_certificate(tmp_path: Path) -> None:
 
 def test_cli_prints_its_address_serves_and_stops_on_sigterm() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "integration_tests.confluence_stand_in", "--site", str(SAMPLE_SITE),
-         "--status-429-every", "2"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "integration_tests.confluence_stand_in",
+            "--site",
+            str(SAMPLE_SITE),
+            "--status-429-every",
+            "2",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None

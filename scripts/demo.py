@@ -28,9 +28,18 @@ QUESTIONS = [
 def main() -> int:
     DATA.mkdir(exist_ok=True)
     stand_in = subprocess.Popen(
-        [PYTHON, "-m", "integration_tests.confluence_stand_in", "--site", "integration_tests/sample_site",
-         "--port", str(_preferred_port())],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        [
+            PYTHON,
+            "-m",
+            "integration_tests.confluence_stand_in",
+            "--site",
+            "integration_tests/sample_site",
+            "--port",
+            str(_preferred_port()),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         ready = json.loads(stand_in.stdout.readline() or "{}")
@@ -45,8 +54,10 @@ def main() -> int:
         print(f"\n==> index:  {DATA / 'lancedb'} (LanceDB table confluence_chunks)")
         print(f"==> ledger: {DATA / 'lancedb' / 'confluence_chunks.ledger.duckdb'}")
         print(f"    try: .venv/bin/destination-vectors history --config {destination_config.relative_to(ROOT)}")
-        print(f"         .venv/bin/destination-vectors search --config {destination_config.relative_to(ROOT)} "
-              "\"who is on call this week?\"")
+        print(
+            f"         .venv/bin/destination-vectors search --config {destination_config.relative_to(ROOT)} "
+            '"who is on call this week?"'
+        )
         return 0
     except KeyboardInterrupt:
         print("\ninterrupted; the previous index (if any) is intact", file=sys.stderr)
@@ -68,10 +79,16 @@ def _preferred_port(port: int = 8090) -> int:
 
 def _write_configs(url: str) -> tuple[Path, Path, Path]:
     source = DATA / "source_config.json"
-    source.write_text(json.dumps({
-        "base_url": url, "deployment": "cloud",
-        "credentials": {"auth_type": "basic", "username": "demo@example.com", "api_token": "demo-api-token"},
-    }, indent=2))
+    source.write_text(
+        json.dumps(
+            {
+                "base_url": url,
+                "deployment": "cloud",
+                "credentials": {"auth_type": "basic", "username": "demo@example.com", "api_token": "demo-api-token"},
+            },
+            indent=2,
+        )
+    )
     destination = DATA / "destination_config.json"
     destination.write_text(json.dumps({"lancedb_uri": str(DATA / "lancedb")}, indent=2))
     catalog = ROOT / "integration_tests" / "pages_catalog.json"
@@ -82,11 +99,15 @@ def _sync(source_config: Path, destination_config: Path, catalog: Path) -> bool:
     print("==> python main.py read ... | destination-vectors write ...", flush=True)
     source = subprocess.Popen(
         [PYTHON, "main.py", "read", "--config", str(source_config), "--catalog", str(catalog)],
-        cwd=ROOT, stdout=subprocess.PIPE,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
     )
     destination = subprocess.Popen(
         [PYTHON, "-m", "destination_vectors", "write", "--config", str(destination_config), "--catalog", str(catalog)],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     tee = threading.Thread(target=_forward, args=(source.stdout, destination.stdin), daemon=True)
     tee.start()

@@ -16,21 +16,20 @@
 from __future__ import annotations
 
 import base64
-
 import email.utils
 import logging
 import random
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, MutableMapping, Optional, Union
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
-from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
+from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import (
     ConfigTransformation,
@@ -38,8 +37,8 @@ from airbyte_cdk.sources.declarative.transformations.config_transformations.conf
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_confluence.progress import SYNC_STATS
 from source_confluence.site_url import CLOUD, SiteUrlError, normalise_site_urls
@@ -89,7 +88,9 @@ class NormaliseConfluenceConfig(ConfigTransformation):
         config["normalised_api_root"] = urls.api_root
         config["normalised_v1_api_root"] = urls.v1_api_root
         config["normalised_custom_headers"] = validated_custom_headers(config.get("custom_headers"))
-        config["normalised_internal_space_keys"] = [str(key).casefold() for key in config.get("internal_space_keys") or []]
+        config["normalised_internal_space_keys"] = [
+            str(key).casefold() for key in config.get("internal_space_keys") or []
+        ]
 
 
 def register_derived_secrets(config: Mapping[str, Any]) -> None:
@@ -121,7 +122,9 @@ def validated_custom_headers(raw_headers: Any) -> dict[str, str]:
             raise config_error("custom_headers must be a JSON object of header names to values.") from None
     if not isinstance(raw_headers, Mapping):
         raise config_error("custom_headers must be a JSON object of header names to values.")
-    refused = sorted(name for name in raw_headers if str(name).strip().lower() in ("authorization", "proxy-authorization", "cookie"))
+    refused = sorted(
+        name for name in raw_headers if str(name).strip().lower() in ("authorization", "proxy-authorization", "cookie")
+    )
     if refused:
         raise config_error(
             f"custom_headers may not set {', '.join(refused)}: credentials belong in `credentials`, "
@@ -130,7 +133,7 @@ def validated_custom_headers(raw_headers: Any) -> dict[str, str]:
     return {str(name): str(value) for name, value in raw_headers.items()}
 
 
-def retry_after_seconds(response: requests.Response, now: Optional[datetime] = None) -> Optional[float]:
+def retry_after_seconds(response: requests.Response, now: datetime | None = None) -> float | None:
     """Seconds asked for by `Retry-After` (delta seconds or an HTTP date); None when absent or unreadable."""
     value = response.headers.get("Retry-After")
     if value is None:
@@ -145,11 +148,11 @@ def retry_after_seconds(response: requests.Response, now: Optional[datetime] = N
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def request_path(response_or_exception: Optional[Union[requests.Response, requests.RequestException]]) -> str:
+def request_path(response_or_exception: requests.Response | requests.RequestException | None) -> str:
     """The URL path of the failed request (never its headers, which carry credentials)."""
     request = getattr(response_or_exception, "request", None)
     url = getattr(request, "url", None) or getattr(response_or_exception, "url", None)
@@ -160,7 +163,7 @@ _PARSED_BODY = "_confluence_parsed_body"
 """Attribute under which `ConfluenceErrorHandler` leaves the decoded body for the extractor (decoded once)."""
 
 
-def response_body_problem(response: requests.Response) -> Optional[tuple[str, FailureType]]:
+def response_body_problem(response: requests.Response) -> tuple[str, FailureType] | None:
     """Why a 2xx answer cannot be read as a page of Confluence results (message, failure type), or None.
 
     A body that declares JSON (or no type) but does not parse was cut off on the way: transient. Anything else (an
@@ -205,7 +208,11 @@ class ConfluenceErrorHandler(DefaultErrorHandler):
         # The CDK also stops retrying a request after `max_time` seconds (600 by default), which would cut
         # `max_retries` short with long waits; allow the worst case of the configured retries instead.
         attempts = int(self.max_retries or 0) + 1  # type: ignore[arg-type]
-        per_attempt = float(self.config.get("max_retry_seconds", 60.0)) + 1.0 + float(self.config.get("request_timeout_seconds") or 60)
+        per_attempt = (
+            float(self.config.get("max_retry_seconds", 60.0))
+            + 1.0
+            + float(self.config.get("request_timeout_seconds") or 60)
+        )
         self.max_time = max(int(self.max_time), int(attempts * per_attempt) + 1)
 
     def interpret_response(self, response_or_exception: Any) -> ErrorResolution:
@@ -228,13 +235,15 @@ class RetryAfterCappedBackoff(BackoffStrategy):
     def delay_seconds(self, response_or_exception: Any, attempt_count: int) -> float:
         low = max(0.0, float(self.config.get("min_retry_seconds", 1.0)))
         high = max(low, float(self.config.get("max_retry_seconds", 60.0)))
-        asked = retry_after_seconds(response_or_exception) if isinstance(response_or_exception, requests.Response) else None
+        asked = (
+            retry_after_seconds(response_or_exception) if isinstance(response_or_exception, requests.Response) else None
+        )
         if asked is not None:
             return min(high, max(asked, low))
         ceiling = min(high, low * (2 ** max(0, attempt_count - 1)))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
-    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> Optional[float]:
+    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
         delay = self.delay_seconds(response_or_exception, attempt_count)
         SYNC_STATS.count_retry()
         if isinstance(response_or_exception, requests.Response) and response_or_exception.ok:
@@ -243,7 +252,9 @@ class RetryAfterCappedBackoff(BackoffStrategy):
             cause = f"HTTP {response_or_exception.status_code}"
         else:
             cause = type(response_or_exception).__name__
-        logger.info(f"Retrying {request_path(response_or_exception)} after {cause} in {delay:.2f}s (attempt {attempt_count}).")
+        logger.info(
+            f"Retrying {request_path(response_or_exception)} after {cause} in {delay:.2f}s (attempt {attempt_count})."
+        )
         compensated = delay - _CDK_EXTRA_SLEEP_SECONDS
         return compensated if compensated != 0 else -1e-9
 
@@ -278,8 +289,8 @@ class MaxPagesFilter(RecordFilter):
         self,
         records: Iterable[Mapping[str, Any]],
         stream_state: StreamState,
-        stream_slice: Optional[StreamSlice] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
         max_pages = self.config.get("max_pages")
         for record in records:
@@ -287,7 +298,7 @@ class MaxPagesFilter(RecordFilter):
                 yield record
 
 
-def page_visibility(space_key: Optional[str], config: Mapping[str, Any]) -> str:
+def page_visibility(space_key: str | None, config: Mapping[str, Any]) -> str:
     """`internal` for personal spaces (`~` keys) and for keys listed in `internal_space_keys`, else `public`."""
     key = space_key or ""
     internal_keys = config.get("normalised_internal_space_keys")
@@ -296,7 +307,7 @@ def page_visibility(space_key: Optional[str], config: Mapping[str, Any]) -> str:
     return "internal" if key.startswith("~") or key.casefold() in internal_keys else "public"
 
 
-def _string_or_none(value: Any) -> Optional[str]:
+def _string_or_none(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
@@ -310,26 +321,32 @@ class PageRecordShaper(RecordTransformation):
     def transform(
         self,
         record: MutableMapping[str, Any],
-        config: Optional[Config] = None,
-        stream_state: Optional[StreamState] = None,
-        stream_slice: Optional[StreamSlice] = None,
+        config: Config | None = None,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
     ) -> None:
         config = config or self.config
         link_base = record.pop(LINK_BASE_KEY, None) or config.get("normalised_site_base") or ""
-        shaped = self._from_v2(record, stream_slice) if "spaceId" in record or "space" not in record else self._from_v1(record)
+        shaped = (
+            self._from_v2(record, stream_slice)
+            if "spaceId" in record or "space" not in record
+            else self._from_v1(record)
+        )
         shaped["visibility"] = page_visibility(shaped["space_key"], config)
         body = shaped["body_storage"]
         if not isinstance(body, str) or body == "":
             shaped["body_storage"] = ""
             SYNC_STATS.count_empty_body()
-            logger.info(f"Page {shaped['id']} ({shaped['space_key']}) has no storage body; emitted with body_storage \"\".")
+            logger.info(
+                f'Page {shaped["id"]} ({shaped["space_key"]}) has no storage body; emitted with body_storage "".'
+            )
         webui = shaped["webui"] or ""
         shaped["webui_url"] = (link_base.rstrip("/") + webui) if webui else None
         record.clear()
         record.update(shaped)
 
     @staticmethod
-    def _from_v2(page: Mapping[str, Any], stream_slice: Optional[StreamSlice]) -> dict[str, Any]:
+    def _from_v2(page: Mapping[str, Any], stream_slice: StreamSlice | None) -> dict[str, Any]:
         space: Mapping[str, Any] = getattr(stream_slice, "extra_fields", None) or {}
         partition: Mapping[str, Any] = getattr(stream_slice, "partition", None) or {}
         version = page.get("version") or {}

@@ -9,8 +9,9 @@ includes a header or credential; only URLs, statuses and space keys.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 from urllib.parse import urljoin
 
 import requests
@@ -58,7 +59,7 @@ class ConfluenceProbe:
         self._backoff = RetryAfterCappedBackoff(config=config)
         self._max_retries = int(config.get("max_retries", 5))
 
-    def get(self, url: str, params: Optional[Mapping[str, Any]] = None) -> requests.Response | requests.RequestException:
+    def get(self, url: str, params: Mapping[str, Any] | None = None) -> requests.Response | requests.RequestException:
         outcome: requests.Response | requests.RequestException
         for attempt in range(1, self._max_retries + 2):
             try:
@@ -90,20 +91,39 @@ def check_connection(config: Mapping[str, Any]) -> CheckOutcome:
     answer = probe.get(spaces_url, {"limit": 1})
 
     if isinstance(answer, requests.RequestException):
-        return CheckOutcome(False, f"Could not reach {config['normalised_origin']} ({_describe(answer)} after retries): check base_url and that the host is reachable.")
+        return CheckOutcome(
+            False,
+            f"Could not reach {config['normalised_origin']} ({_describe(answer)} after retries): check base_url and that the host is reachable.",
+        )
     if answer.status_code == 401:
-        return CheckOutcome(False, f"{kind} at {config['normalised_site_base']} rejected the credentials (HTTP 401): check the username/e-mail and API token, or the personal access token.")
+        return CheckOutcome(
+            False,
+            f"{kind} at {config['normalised_site_base']} rejected the credentials (HTTP 401): check the username/e-mail and API token, or the personal access token.",
+        )
     if answer.status_code == 403:
-        return CheckOutcome(False, f"{kind} at {config['normalised_site_base']} refused access (HTTP 403): the account in credentials may not use the REST API or read spaces.")
+        return CheckOutcome(
+            False,
+            f"{kind} at {config['normalised_site_base']} refused access (HTTP 403): the account in credentials may not use the REST API or read spaces.",
+        )
     if _is_truncated_json(answer):
-        return CheckOutcome(False, f"{kind} at {config['normalised_site_base']} answered {request_path(answer)} with malformed (truncated) JSON on every attempt: a proxy or the network cuts responses off; check them and try again.")
+        return CheckOutcome(
+            False,
+            f"{kind} at {config['normalised_site_base']} answered {request_path(answer)} with malformed (truncated) JSON on every attempt: a proxy or the network cuts responses off; check them and try again.",
+        )
     if answer.status_code != 200 or not _is_json(answer):
         return CheckOutcome(False, _not_confluence_reason(probe, config, is_cloud, spaces_url, answer))
 
     missing = list(_unreadable_space_keys(probe, config, is_cloud, api_root))
     if missing:
-        return CheckOutcome(False, f"Space key(s) {', '.join(missing)} do not exist on {config['normalised_site_base']} or are not readable by this account: fix space_keys (keys are case-sensitive) or grant access.")
-    spaces = f"spaces {', '.join(config['space_keys'])} are readable" if config.get("space_keys") else "every readable space will be read"
+        return CheckOutcome(
+            False,
+            f"Space key(s) {', '.join(missing)} do not exist on {config['normalised_site_base']} or are not readable by this account: fix space_keys (keys are case-sensitive) or grant access.",
+        )
+    spaces = (
+        f"spaces {', '.join(config['space_keys'])} are readable"
+        if config.get("space_keys")
+        else "every readable space will be read"
+    )
     return CheckOutcome(True, f"Connected to {kind} at {config['normalised_site_base']}; {spaces}.")
 
 
@@ -114,26 +134,34 @@ def _not_confluence_reason(
     if is_cloud:
         other = probe.get(config["normalised_v1_api_root"] + "/space", {"limit": 1})
         if isinstance(other, requests.Response) and _is_json(other) and other.status_code in (200, 401, 403):
-            return (f"{config['base_url']} has no Confluence Cloud REST v2 API ({request_path(answer)} answered {_describe(answer)}) "
-                    "but answers REST v1: this looks like Data Center; set deployment to data_center.")
+            return (
+                f"{config['base_url']} has no Confluence Cloud REST v2 API ({request_path(answer)} answered {_describe(answer)}) "
+                "but answers REST v1: this looks like Data Center; set deployment to data_center."
+            )
     else:
         other = probe.get(config["normalised_origin"] + "/wiki/api/v2/spaces", {"limit": 1})
         if isinstance(other, requests.Response) and _is_json(other) and other.status_code in (200, 401, 403):
-            return (f"{config['base_url']} has no REST v1 API at {request_path(answer)} ({_describe(answer)}) but answers "
-                    "Confluence Cloud REST v2: this looks like Confluence Cloud; set deployment to cloud.")
-    return (f"{config['base_url']} does not look like Confluence: {request_path(answer)} answered {_describe(answer)} "
-            "instead of JSON; check base_url (and its context path) and deployment.")
+            return (
+                f"{config['base_url']} has no REST v1 API at {request_path(answer)} ({_describe(answer)}) but answers "
+                "Confluence Cloud REST v2: this looks like Confluence Cloud; set deployment to cloud."
+            )
+    return (
+        f"{config['base_url']} does not look like Confluence: {request_path(answer)} answered {_describe(answer)} "
+        "instead of JSON; check base_url (and its context path) and deployment."
+    )
 
 
-def _unreadable_space_keys(probe: ConfluenceProbe, config: Mapping[str, Any], is_cloud: bool, api_root: str) -> Iterable[str]:
+def _unreadable_space_keys(
+    probe: ConfluenceProbe, config: Mapping[str, Any], is_cloud: bool, api_root: str
+) -> Iterable[str]:
     wanted = [str(key) for key in config.get("space_keys") or []]
     if not wanted:
         return []
     if not is_cloud:
         return [key for key in wanted if not _dc_space_readable(probe, api_root, key)]
     found: set[str] = set()
-    url: Optional[str] = api_root + "/spaces"
-    params: Optional[dict[str, Any]] = {"keys": wanted, "limit": 250}
+    url: str | None = api_root + "/spaces"
+    params: dict[str, Any] | None = {"keys": wanted, "limit": 250}
     while url and not set(wanted) <= found:
         answer = probe.get(url, params)
         if not isinstance(answer, requests.Response) or answer.status_code != 200 or not _is_json(answer):

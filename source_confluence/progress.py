@@ -71,7 +71,9 @@ class SyncStats:
 
     def summary_line(self, failed: bool = False) -> str:
         capped = (
-            f", {_n(self.pages_dropped_by_max_pages, 'page')} skipped by max_pages" if self.pages_dropped_by_max_pages else ""
+            f", {_n(self.pages_dropped_by_max_pages, 'page')} skipped by max_pages"
+            if self.pages_dropped_by_max_pages
+            else ""
         )
         outcome = "Sync FAILED after" if failed else "Sync summary:"
         return (

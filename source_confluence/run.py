@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
-from typing import List, Optional
+from datetime import UTC, datetime
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
 from airbyte_cdk.models import (
@@ -44,13 +43,13 @@ def _config_failure(command: str, error: AirbyteTracedException) -> AirbyteMessa
         type=Type.TRACE,
         trace=AirbyteTraceMessage(
             type=TraceType.ERROR,
-            emitted_at=datetime.now(timezone.utc).timestamp() * 1000,
+            emitted_at=datetime.now(UTC).timestamp() * 1000,
             error=AirbyteErrorTraceMessage(message=text, failure_type=error.failure_type or FailureType.config_error),
         ),
     )
 
 
-def create_source(args: List[str]) -> SourceConfluence:
+def create_source(args: list[str]) -> SourceConfluence:
     """Read config/catalog/state named by the CLI args and build the source with them."""
     parsed = AirbyteEntrypoint.parse_args(args)
     config_path = getattr(parsed, "config", None)
@@ -62,7 +61,7 @@ def create_source(args: List[str]) -> SourceConfluence:
     return SourceConfluence(config=config, catalog=catalog, state=state, config_path=config_path)
 
 
-def run(args: Optional[List[str]] = None) -> None:
+def run(args: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if args is None else args)
     try:
         source = create_source(args)

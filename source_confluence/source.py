@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
-from typing import Any, Iterator, List, Mapping, MutableMapping, Optional
+from typing import Any
 
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
@@ -52,10 +53,10 @@ class SourceConfluence(YamlDeclarativeSource):
 
     def __init__(
         self,
-        config: Optional[Mapping[str, Any]] = None,
-        catalog: Optional[ConfiguredAirbyteCatalog] = None,
-        state: Optional[List[AirbyteStateMessage]] = None,
-        config_path: Optional[str] = None,
+        config: Mapping[str, Any] | None = None,
+        catalog: ConfiguredAirbyteCatalog | None = None,
+        state: list[AirbyteStateMessage] | None = None,
+        config_path: str | None = None,
     ) -> None:
         self._raw_config: Mapping[str, Any] = config or {}
         super().__init__(
@@ -81,7 +82,7 @@ class SourceConfluence(YamlDeclarativeSource):
         logger: logging.Logger,
         config: Mapping[str, Any],
         catalog: ConfiguredAirbyteCatalog,
-        state: Optional[List[AirbyteStateMessage]] = None,
+        state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
         SYNC_STATS.reset()
         register_derived_secrets(self._config or config)  # after the entrypoint replaced the secret list
@@ -89,6 +90,8 @@ class SourceConfluence(YamlDeclarativeSource):
             yield from super().read(logger, config, catalog, state)
         except Exception:
             # A failed sync still says how far it got (the error trace itself is emitted by the CDK).
-            yield AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.WARN, message=SYNC_STATS.summary_line(failed=True)))
+            yield AirbyteMessage(
+                type=Type.LOG, log=AirbyteLogMessage(level=Level.WARN, message=SYNC_STATS.summary_line(failed=True))
+            )
             raise
         yield AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.INFO, message=SYNC_STATS.summary_line()))

@@ -54,7 +54,7 @@ def test_every_command_names_something_real(command: list[str]):
         assert importlib.util.find_spec(args[1]) is not None, f"README runs module {args[1]} that does not exist"
     elif program == "python" and args[0] == "main.py":
         assert args[1] in {"spec", "check", "discover", "read"}, f"unknown source command {args[1]}"
-        for flag, value in zip(args[2::2], args[3::2]):
+        for flag, value in zip(args[2::2], args[3::2], strict=False):
             assert flag in {"--config", "--catalog"}, f"unknown source flag {flag}"
             if not value.startswith("secrets/") and value.endswith(".json") and "/" in value:
                 assert (ROOT / value).exists(), f"README names {value}, which does not exist"
@@ -63,8 +63,9 @@ def test_every_command_names_something_real(command: list[str]):
     elif program == "python3.11" or program.endswith("/pip"):
         assert args[:2] in (["-m", "venv"], ["install", "airbyte==0.71.3"]), f"unexpected set-up step {command}"
         if program.endswith("/pip"):
-            assert "airbyte==0.71.3" in (ROOT / "integration_tests" / "test_pyairbyte.py").read_text(), \
+            assert "airbyte==0.71.3" in (ROOT / "integration_tests" / "test_pyairbyte.py").read_text(), (
                 "README's PyAirbyte pin must match the tested one"
+            )
     elif program == "destination-vectors":
         if args[0] == "write":
             assert args[1:] == ["--config", args[2], "--catalog", args[4]], "write takes --config and --catalog"

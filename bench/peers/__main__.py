@@ -17,8 +17,8 @@ import argparse
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bench.peers.clients import airbyte_tls_cert, run_airbyte, run_langchain
 from bench.peers.venvs import AIRBYTE, LANGCHAIN
@@ -38,8 +38,9 @@ def faults_for(scenario: str, latency_ms: float) -> Faults:
     return Faults(latency_ms=latency_ms)
 
 
-def run_scenario(site: Site, scenario: str, latency_ms: float, workdir: Path,
-                 peer_timeout: float = 900.0) -> list[RunResult]:
+def run_scenario(
+    site: Site, scenario: str, latency_ms: float, workdir: Path, peer_timeout: float = 900.0
+) -> list[RunResult]:
     """Every client once against an HTTP and an HTTPS stand-in carrying the same site and faults."""
     expected = expected_pages(site)
     cert, key = airbyte_tls_cert()
@@ -47,13 +48,37 @@ def run_scenario(site: Site, scenario: str, latency_ms: float, workdir: Path,
     faults = faults_for(scenario, latency_ms)
     with StandIn(site, faults=faults) as http, StandIn(site, faults=faults, tls=(cert, key)) as https:
         runs: list[tuple[str, Callable[[], RunResult]]] = [
-            (MAIN_LINE, lambda: run_our_source(http, workdir, "cloud", workers=None, page_size=100,
-                                               expected=expected, name=MAIN_LINE)),
-            ("ours DC v1", lambda: run_our_source(http, workdir, "data_center", workers=None, page_size=100,
-                                                  expected=expected, name="ours DC v1 (defaults, HTTP)")),
-            ("ours https", lambda: run_our_source(https, workdir, "cloud", workers=None, page_size=100,
-                                                  expected=expected, name="ours Cloud v2 (defaults, HTTPS)",
-                                                  env=tls_env)),
+            (
+                MAIN_LINE,
+                lambda: run_our_source(
+                    http, workdir, "cloud", workers=None, page_size=100, expected=expected, name=MAIN_LINE
+                ),
+            ),
+            (
+                "ours DC v1",
+                lambda: run_our_source(
+                    http,
+                    workdir,
+                    "data_center",
+                    workers=None,
+                    page_size=100,
+                    expected=expected,
+                    name="ours DC v1 (defaults, HTTP)",
+                ),
+            ),
+            (
+                "ours https",
+                lambda: run_our_source(
+                    https,
+                    workdir,
+                    "cloud",
+                    workers=None,
+                    page_size=100,
+                    expected=expected,
+                    name="ours Cloud v2 (defaults, HTTPS)",
+                    env=tls_env,
+                ),
+            ),
             ("airbyte", lambda: run_airbyte(https, workdir, expected, timeout=peer_timeout)),
             ("langchain", lambda: run_langchain(http, workdir, expected, timeout=peer_timeout)),
         ]
@@ -61,9 +86,13 @@ def run_scenario(site: Site, scenario: str, latency_ms: float, workdir: Path,
         for label, run in runs:
             print(f"[{scenario}] {label} ...", file=sys.stderr, flush=True)
             result = run()
-            print(f"[{scenario}] {result.name}: {result.unique}/{expected} pages, {result.wall:.2f} s "
-                  f"(start {result.first_record:.2f} s, read {result.read_seconds:.2f} s), "
-                  f"exit {result.exit_code} {result.note}", file=sys.stderr, flush=True)
+            print(
+                f"[{scenario}] {result.name}: {result.unique}/{expected} pages, {result.wall:.2f} s "
+                f"(start {result.first_record:.2f} s, read {result.read_seconds:.2f} s), "
+                f"exit {result.exit_code} {result.note}",
+                file=sys.stderr,
+                flush=True,
+            )
             results.append(result)
     return results
 
@@ -84,8 +113,10 @@ def scenario_table(results: list[RunResult]) -> str:
     ours = next(r for r in results if r.name == MAIN_LINE)
     peers = [r for r in results if not r.name.startswith("ours") and comparable(r)]
     if not peers:
-        return format_table(["client", "pages", "status"], [[r.name, r.unique, r.exit_code] for r in results]) + \
-            "\n\nno peer delivered every page: no ratio"
+        return (
+            format_table(["client", "pages", "status"], [[r.name, r.unique, r.exit_code] for r in results])
+            + "\n\nno peer delivered every page: no ratio"
+        )
     fastest = max(peers, key=lambda r: r.pages_per_second)
     fastest_read = max(peers, key=lambda r: r.read_pages_per_second)
     rows = []
@@ -96,24 +127,57 @@ def scenario_table(results: list[RunResult]) -> str:
             status = f"bounded ({r.note})"
         else:
             status = f"exit={r.exit_code} {r.note}".strip()
-        rows.append([r.name, f"{r.unique}/{r.expected}", len(r.ids), r.duplicates, r.api_requests, r.status_429_sent,
-                     r.wall, r.first_record, r.read_seconds, r.pages_per_second, r.read_pages_per_second,
-                     _ratio(ours.pages_per_second, r.pages_per_second),
-                     _ratio(ours.read_pages_per_second, r.read_pages_per_second), status])
-    table = format_table(["client", "unique pages", "total", "dup", "requests", "429s", "wall s", "start s",
-                          "read s", "e2e pages/s", "read pages/s", "ours/this e2e", "ours/this read", "status"], rows)
+        rows.append(
+            [
+                r.name,
+                f"{r.unique}/{r.expected}",
+                len(r.ids),
+                r.duplicates,
+                r.api_requests,
+                r.status_429_sent,
+                r.wall,
+                r.first_record,
+                r.read_seconds,
+                r.pages_per_second,
+                r.read_pages_per_second,
+                _ratio(ours.pages_per_second, r.pages_per_second),
+                _ratio(ours.read_pages_per_second, r.read_pages_per_second),
+                status,
+            ]
+        )
+    table = format_table(
+        [
+            "client",
+            "unique pages",
+            "total",
+            "dup",
+            "requests",
+            "429s",
+            "wall s",
+            "start s",
+            "read s",
+            "e2e pages/s",
+            "read pages/s",
+            "ours/this e2e",
+            "ours/this read",
+            "status",
+        ],
+        rows,
+    )
     ratio = _ratio(ours.pages_per_second, fastest.pages_per_second)
     read_ratio = _ratio(ours.read_pages_per_second, fastest_read.read_pages_per_second)
 
     def verdict(value: float) -> str:
         return "MET" if ours.ok and value >= 3 else "NOT MET"
 
-    return (f"{table}\n\nstart = launch to first page; read = first to last page; e2e pages/s = unique pages / wall; "
-            f"read pages/s = (unique pages - 1) / read s\n"
-            f"ours (Cloud v2, defaults) / fastest peer end to end ({fastest.name}): {ratio:.2f}x; "
-            f"target (all pages, no duplicates, >= 3x): {verdict(ratio)}\n"
-            f"ours (Cloud v2, defaults) / fastest peer read phase ({fastest_read.name}): {read_ratio:.2f}x; "
-            f"target: {verdict(read_ratio)}")
+    return (
+        f"{table}\n\nstart = launch to first page; read = first to last page; e2e pages/s = unique pages / wall; "
+        f"read pages/s = (unique pages - 1) / read s\n"
+        f"ours (Cloud v2, defaults) / fastest peer end to end ({fastest.name}): {ratio:.2f}x; "
+        f"target (all pages, no duplicates, >= 3x): {verdict(ratio)}\n"
+        f"ours (Cloud v2, defaults) / fastest peer read phase ({fastest_read.name}): {read_ratio:.2f}x; "
+        f"target: {verdict(read_ratio)}"
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -122,8 +186,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--spaces", type=int, default=4)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--scenarios", nargs="+", choices=sorted(SCENARIOS), default=["normal", "429"])
-    parser.add_argument("--peer-timeout", type=float, default=900.0,
-                        help="stop a peer after this many seconds; its rates then come from a bounded run")
+    parser.add_argument(
+        "--peer-timeout",
+        type=float,
+        default=900.0,
+        help="stop a peer after this many seconds; its rates then come from a bounded run",
+    )
     parser.add_argument("--keep", type=Path, help="keep configs and peer stderr logs in this folder (e.g. bench/out)")
     return parser.parse_args(argv)
 
@@ -140,10 +208,12 @@ def main(argv: list[str] | None = None) -> int:
             results = run_scenario(site, scenario, args.latency_ms, workdir, args.peer_timeout)
             print(f"\n### {scenario}: synthetic_site({args.pages}, {args.spaces}), {SCENARIOS[scenario]}\n")
             print(scenario_table(results), flush=True)
-    print(f"\nversions: airbyte-source-confluence {AIRBYTE.version_of('airbyte-source-confluence')} "
-          f"(airbyte-cdk {AIRBYTE.version_of('airbyte-cdk')}), langchain-community "
-          f"{LANGCHAIN.version_of('langchain-community')}, atlassian-python-api "
-          f"{LANGCHAIN.version_of('atlassian-python-api')}")
+    print(
+        f"\nversions: airbyte-source-confluence {AIRBYTE.version_of('airbyte-source-confluence')} "
+        f"(airbyte-cdk {AIRBYTE.version_of('airbyte-cdk')}), langchain-community "
+        f"{LANGCHAIN.version_of('langchain-community')}, atlassian-python-api "
+        f"{LANGCHAIN.version_of('atlassian-python-api')}"
+    )
     return 0
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from bench.peers.venvs import AIRBYTE, LANGCHAIN
 from bench.source_throughput import CREDENTIALS, RunResult, record_ids_from_airbyte_stdout, timed_subprocess
@@ -13,10 +13,15 @@ from integration_tests.confluence_stand_in import StandIn
 from integration_tests.confluence_stand_in.tls import make_self_signed_cert
 
 HERE = Path(__file__).resolve().parent
-AIRBYTE_CATALOG = {"streams": [{
-    "stream": {"name": "pages", "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
-    "sync_mode": "full_refresh", "destination_sync_mode": "overwrite",
-}]}
+AIRBYTE_CATALOG = {
+    "streams": [
+        {
+            "stream": {"name": "pages", "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
+            "sync_mode": "full_refresh",
+            "destination_sync_mode": "overwrite",
+        }
+    ]
+}
 
 
 def airbyte_tls_cert() -> tuple[str, str]:
@@ -41,28 +46,58 @@ def run_airbyte(server: StandIn, workdir: Path, expected: int, timeout: float = 
     """Airbyte's published source-confluence 0.2.16: v1 /wiki/rest/api over HTTPS, 25 pages per request."""
     if not server.url.startswith("https://"):
         raise ValueError("the Airbyte peer builds https://{domain_name}/wiki/rest/api/: serve the stand-in with TLS")
-    config = {"domain_name": server.url.removeprefix("https://"), "email": CREDENTIALS["username"],
-              "api_token": CREDENTIALS["api_token"]}
+    config = {
+        "domain_name": server.url.removeprefix("https://"),
+        "email": CREDENTIALS["username"],
+        "api_token": CREDENTIALS["api_token"],
+    }
     config_path, catalog_path = workdir / "airbyte.config.json", workdir / "airbyte.catalog.json"
     config_path.write_text(json.dumps(config))
     catalog_path.write_text(json.dumps(AIRBYTE_CATALOG))
-    command = [str(AIRBYTE.path / "bin" / "source-confluence"), "read", "--config", str(config_path),
-               "--catalog", str(catalog_path)]
+    command = [
+        str(AIRBYTE.path / "bin" / "source-confluence"),
+        "read",
+        "--config",
+        str(config_path),
+        "--catalog",
+        str(catalog_path),
+    ]
     result = RunResult("Airbyte source-confluence 0.2.16 (v1, HTTPS)", expected)
-    return timed_subprocess(server, result, command, lambda out: record_ids_from_airbyte_stdout(out, "pages"),
-                            env=_peer_env(), cwd=workdir, stderr_path=workdir / "airbyte.stderr", timeout=timeout)
+    return timed_subprocess(
+        server,
+        result,
+        command,
+        lambda out: record_ids_from_airbyte_stdout(out, "pages"),
+        env=_peer_env(),
+        cwd=workdir,
+        stderr_path=workdir / "airbyte.stderr",
+        timeout=timeout,
+    )
 
 
 def run_langchain(server: StandIn, workdir: Path, expected: int, timeout: float = 900.0) -> RunResult:
     """LangChain ConfluenceLoader (langchain-community 0.4.2, atlassian-python-api 4.0.7), one loader per space."""
-    command = [str(LANGCHAIN.python), str(HERE / "langchain_runner.py"), f"{server.url}/wiki",
-               CREDENTIALS["username"], CREDENTIALS["api_token"]]
+    command = [
+        str(LANGCHAIN.python),
+        str(HERE / "langchain_runner.py"),
+        f"{server.url}/wiki",
+        CREDENTIALS["username"],
+        CREDENTIALS["api_token"],
+    ]
     env = _peer_env()
     if server.url.startswith("https://"):
         env["REQUESTS_CA_BUNDLE"] = airbyte_tls_cert()[0]
     result = RunResult(f"LangChain ConfluenceLoader 0.4.2 (v1, {server.url.split(':')[0].upper()})", expected)
-    return timed_subprocess(server, result, command, _lines_as_ids, env=env, cwd=workdir,
-                            stderr_path=workdir / "langchain.stderr", timeout=timeout)
+    return timed_subprocess(
+        server,
+        result,
+        command,
+        _lines_as_ids,
+        env=env,
+        cwd=workdir,
+        stderr_path=workdir / "langchain.stderr",
+        timeout=timeout,
+    )
 
 
 def _lines_as_ids(lines: Iterable[bytes]) -> Iterator[str]:

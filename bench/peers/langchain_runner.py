@@ -19,8 +19,14 @@ def main(url: str, username: str, api_token: str) -> int:
     spaces = lister.confluence.get_all_spaces(start=0, limit=500)["results"]
     for space in spaces:
         loader = ConfluenceLoader(
-            url=url, username=username, api_key=api_token, space_key=space["key"],
-            content_format=ContentFormat.STORAGE, include_restricted_content=True, limit=100, max_pages=10**9,
+            url=url,
+            username=username,
+            api_key=api_token,
+            space_key=space["key"],
+            content_format=ContentFormat.STORAGE,
+            include_restricted_content=True,
+            limit=100,
+            max_pages=10**9,
         )
         for document in loader.lazy_load():
             sys.stdout.write(f"{document.metadata['id']}\n")

@@ -51,13 +51,20 @@ class PeerEnv:
 
     def version_of(self, distribution: str) -> str:
         """The installed version of `distribution` in this venv (for RESULTS.md)."""
-        out = subprocess.run([str(self.python), "-c", f"import importlib.metadata as m; print(m.version({distribution!r}))"],
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [str(self.python), "-c", f"import importlib.metadata as m; print(m.version({distribution!r}))"],
+            capture_output=True,
+            text=True,
+        )
         return out.stdout.strip() or "?"
 
 
-AIRBYTE = PeerEnv("airbyte", str(PYENV_310 if PYENV_310.exists() else "python3.10"),
-                  ("airbyte-source-confluence==0.2.16",))
+AIRBYTE = PeerEnv(
+    "airbyte", str(PYENV_310 if PYENV_310.exists() else "python3.10"), ("airbyte-source-confluence==0.2.16",)
+)
 PYENV_311 = Path("/root/.pyenv/versions/3.11.7/bin/python")
-LANGCHAIN = PeerEnv("langchain", str(PYENV_311 if PYENV_311.exists() else sys.executable),
-                    ("langchain-community==0.4.2", "atlassian-python-api==4.0.7", "lxml==6.1.3"))
+LANGCHAIN = PeerEnv(
+    "langchain",
+    str(PYENV_311 if PYENV_311.exists() else sys.executable),
+    ("langchain-community==0.4.2", "atlassian-python-api==4.0.7", "lxml==6.1.3"),
+)

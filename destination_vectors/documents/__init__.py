@@ -42,11 +42,7 @@ def _raw_sections(xhtml: str) -> list[RawSection]:
 def storage_to_sections(xhtml: str) -> list[Section]:
     """Sections in page order. Headings with no text of their own are kept (their path is information), except an
     empty preamble before the first heading."""
-    return [
-        Section(raw.heading_path, raw.text)
-        for raw in _raw_sections(xhtml)
-        if raw.text or raw.heading_path
-    ]
+    return [Section(raw.heading_path, raw.text) for raw in _raw_sections(xhtml) if raw.text or raw.heading_path]
 
 
 def storage_to_text(xhtml: str) -> str:

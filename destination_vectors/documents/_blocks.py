@@ -106,7 +106,7 @@ def table_block(rows: list[list[Cell]]) -> Block:
     for row in rows:
         out: list[str] = []
 
-        def take_pending() -> None:
+        def take_pending(out: list[str] = out) -> None:
             while len(out) in pending:
                 text, remaining = pending.pop(len(out))
                 if remaining > 1:

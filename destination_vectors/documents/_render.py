@@ -17,19 +17,69 @@ from destination_vectors.documents import _markup as markup
 from destination_vectors.documents._blocks import Block, Cell
 
 _SKIPPED = {
-    "ac:parameter", "ac:task-id", "ac:task-uuid", "ac:task-status", "ac:adf-attribute", "ac:placeholder",
-    "script", "style", "head", "template", "colgroup", "col", "noscript", "svg",
+    "ac:parameter",
+    "ac:task-id",
+    "ac:task-uuid",
+    "ac:task-status",
+    "ac:adf-attribute",
+    "ac:placeholder",
+    "script",
+    "style",
+    "head",
+    "template",
+    "colgroup",
+    "col",
+    "noscript",
+    "svg",
 }
 _DROPPED_MACROS = {"toc", "children", "pagetree", "anchor", "toc-zone", "recently-updated", "contentbylabel"}
 _PANEL_LABELS = {
-    "info": "Info", "note": "Note", "warning": "Warning", "tip": "Tip", "panel": "Panel", "success": "Success",
-    "error": "Error", "expand": "Expand",
+    "info": "Info",
+    "note": "Note",
+    "warning": "Warning",
+    "tip": "Tip",
+    "panel": "Panel",
+    "success": "Success",
+    "error": "Error",
+    "expand": "Expand",
 }
 _BLOCK_TAGS = {
-    "p", "div", "section", "article", "main", "header", "footer", "nav", "aside", "address", "figure", "figcaption",
-    "dl", "dt", "dd", "center", "caption", "thead", "tbody", "tfoot", "hr", "body", "html", "ac:layout",
-    "ac:layout-section", "ac:layout-cell", "ac:rich-text-body", "ac:adf-content", "ac:adf-node", "ac:adf-extension",
-    "ac:adf-fallback", "ac:task-body", "details", "summary", "form", "fieldset",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "footer",
+    "nav",
+    "aside",
+    "address",
+    "figure",
+    "figcaption",
+    "dl",
+    "dt",
+    "dd",
+    "center",
+    "caption",
+    "thead",
+    "tbody",
+    "tfoot",
+    "hr",
+    "body",
+    "html",
+    "ac:layout",
+    "ac:layout-section",
+    "ac:layout-cell",
+    "ac:rich-text-body",
+    "ac:adf-content",
+    "ac:adf-node",
+    "ac:adf-extension",
+    "ac:adf-fallback",
+    "ac:task-body",
+    "details",
+    "summary",
+    "form",
+    "fieldset",
 }
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 
@@ -143,7 +193,8 @@ class Renderer:
         if name == "ac:link":
             has_body = any(
                 markup.collapse_whitespace(body.get_text())
-                for body in markup.direct_children(tag, "ac:link-body") + markup.direct_children(tag, "ac:plain-text-link-body")
+                for body in markup.direct_children(tag, "ac:link-body")
+                + markup.direct_children(tag, "ac:plain-text-link-body")
             )
             if has_body:
                 return True
@@ -153,7 +204,9 @@ class Renderer:
             self.emit(markup.image_text(tag))
             return name == "ac:image"  # walk on for <ac:caption>
         if name == "ac:emoticon":
-            self.emit(str(tag.get("ac:emoji-fallback") or tag.get("ac:emoji-shortname") or f":{tag.get('ac:name', '')}:"))
+            self.emit(
+                str(tag.get("ac:emoji-fallback") or tag.get("ac:emoji-shortname") or f":{tag.get('ac:name', '')}:")
+            )
             return False
         if name == "time" and not tag.contents:
             self.emit(str(tag.get("datetime") or ""))
@@ -177,7 +230,9 @@ class Renderer:
         has_body = bool(markup.direct_children(tag, "ac:rich-text-body"))
         if name in _PANEL_LABELS and has_body:
             title = markup.macro_parameter(tag, "title")
-            return self.push("panel", tag, label=f"{_PANEL_LABELS[name]}: {title}" if title else f"{_PANEL_LABELS[name]}:")
+            return self.push(
+                "panel", tag, label=f"{_PANEL_LABELS[name]}: {title}" if title else f"{_PANEL_LABELS[name]}:"
+            )
         if has_body and name not in _DROPPED_MACROS:
             self.top.flush()
             return True  # unknown macro: keep its rich-text body, drop its parameters
@@ -204,7 +259,9 @@ class Renderer:
     def has_adf_content(extension: Tag | None) -> bool:
         if extension is None or extension.name != "ac:adf-extension":
             return False
-        return any(markup.direct_children(node, "ac:adf-content") for node in markup.direct_children(extension, "ac:adf-node"))
+        return any(
+            markup.direct_children(node, "ac:adf-content") for node in markup.direct_children(extension, "ac:adf-node")
+        )
 
     def item_marker(self, tag: Tag) -> str:
         if tag.name == "ac:task":
@@ -247,7 +304,13 @@ class Renderer:
                 parent.blocks.append(item)  # a list joins its items into one block when it closes
         elif kind == "cell":
             if parent.kind == "row":
-                parent.cells.append((blocks.flatten(frame.blocks), blocks.span(frame.tag.get("colspan", 1), blocks.MAX_COLSPAN), blocks.span(frame.tag.get("rowspan", 1), blocks.MAX_ROWSPAN)))  # type: ignore[union-attr]
+                parent.cells.append(
+                    (
+                        blocks.flatten(frame.blocks),
+                        blocks.span(frame.tag.get("colspan", 1), blocks.MAX_COLSPAN),
+                        blocks.span(frame.tag.get("rowspan", 1), blocks.MAX_ROWSPAN),
+                    )
+                )  # type: ignore[union-attr]
             else:
                 parent.blocks.extend(frame.blocks)
         elif kind == "row":

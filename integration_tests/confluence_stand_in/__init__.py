@@ -9,6 +9,15 @@ from .site import Page, Site, Space, load_site
 from .synthetic import site_from_bodies, synthetic_site
 
 __all__ = [
-    "DEFAULT_AUTH", "Auth", "Faults", "Page", "Site", "Space", "StandIn", "Stats", "load_site",
-    "site_from_bodies", "synthetic_site",
+    "DEFAULT_AUTH",
+    "Auth",
+    "Faults",
+    "Page",
+    "Site",
+    "Space",
+    "StandIn",
+    "Stats",
+    "load_site",
+    "site_from_bodies",
+    "synthetic_site",
 ]

@@ -22,8 +22,9 @@ from .tls import make_self_signed_cert
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m integration_tests.confluence_stand_in",
-                                     description="Serve a local Confluence stand-in.")
+    parser = argparse.ArgumentParser(
+        prog="python -m integration_tests.confluence_stand_in", description="Serve a local Confluence stand-in."
+    )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--site", type=Path, help="a site folder (see integration_tests/sample_site/README.md)")
     source.add_argument("--synthetic", type=int, metavar="N", help="serve N generated pages")
@@ -40,8 +41,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--malformed-json-every", type=int, default=0)
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate (with --tls-key) to serve HTTPS")
     parser.add_argument("--tls-key", type=Path)
-    parser.add_argument("--tls-self-signed", type=Path, metavar="DIR",
-                        help="make a self-signed certificate for 127.0.0.1 in DIR and serve HTTPS with it")
+    parser.add_argument(
+        "--tls-self-signed",
+        type=Path,
+        metavar="DIR",
+        help="make a self-signed certificate for 127.0.0.1 in DIR and serve HTTPS with it",
+    )
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     args = parser.parse_args(argv)
     if (args.tls_cert is None) != (args.tls_key is None):
@@ -53,9 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     site: Site = load_site(args.site) if args.site else synthetic_site(args.synthetic, args.spaces, seed=args.seed)
     faults = Faults(
-        latency_ms=args.latency_ms, status_429_every=args.status_429_every, retry_after=args.retry_after,
-        status_5xx_every=args.status_5xx_every, status_5xx_burst=args.status_5xx_burst,
-        reset_every=args.reset_every, malformed_json_every=args.malformed_json_every, seed=args.seed,
+        latency_ms=args.latency_ms,
+        status_429_every=args.status_429_every,
+        retry_after=args.retry_after,
+        status_5xx_every=args.status_5xx_every,
+        status_5xx_burst=args.status_5xx_burst,
+        reset_every=args.reset_every,
+        malformed_json_every=args.malformed_json_every,
+        seed=args.seed,
     )
     tls: tuple[str, str] | None = None
     ca_file: str | None = None
@@ -72,8 +82,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    with StandIn(site, faults=faults, context_path=args.context_path, tls=tls, port=args.port,
-                 verbose=args.verbose) as server:
+    with StandIn(
+        site, faults=faults, context_path=args.context_path, tls=tls, port=args.port, verbose=args.verbose
+    ) as server:
         ready = {"url": server.url, "dc_url": server.dc_url, "pages": len(site.pages), "spaces": len(site.spaces)}
         if ca_file is not None:
             ready["ca_file"] = ca_file

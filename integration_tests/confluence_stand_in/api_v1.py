@@ -12,15 +12,35 @@ from typing import Literal
 from urllib.parse import quote, urlencode
 
 from .common import (
-    ApiResult, BadRequest, Query, int_param, query_value, query_values, tiny_code, title_slug, v1_error,
+    ApiResult,
+    BadRequest,
+    Query,
+    int_param,
+    query_value,
+    query_values,
+    tiny_code,
+    title_slug,
+    v1_error,
 )
 from .site import Page, Site, Space
 
 Flavor = Literal["cloud", "dc"]
 V1_MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
-CONTENT_EXPANDABLES = ("childTypes", "container", "metadata", "operations", "children", "restrictions", "history",
-                       "ancestors", "body", "version", "descendants", "space")
+CONTENT_EXPANDABLES = (
+    "childTypes",
+    "container",
+    "metadata",
+    "operations",
+    "children",
+    "restrictions",
+    "history",
+    "ancestors",
+    "body",
+    "version",
+    "descendants",
+    "space",
+)
 
 
 def handle_v1(site: Site, subpath: str, query: Query, base: str, context: str, flavor: Flavor) -> ApiResult:
@@ -69,7 +89,8 @@ def _space_list(site: Site, query: Query, links: _Links) -> ApiResult:
     ids = set(query_values(query, "spaceId"))
     space_type = query_value(query, "type")
     spaces = [
-        s for s in site.spaces
+        s
+        for s in site.spaces
         if (not keys or s.key in keys) and (not ids or s.id in ids) and (space_type is None or s.type == space_type)
     ]
     return _offset_page("/space", query, links, [space_v1(s, links) for s in spaces])
@@ -80,14 +101,20 @@ def _content_list(site: Site, query: Query, links: _Links) -> ApiResult:
     space_keys = set(query_values(query, "spaceKey"))
     statuses = set(query_values(query, "status")) or {"current"}
     title = query_value(query, "title")
-    pages = [] if content_type != "page" else [
-        p for p in site.all_pages()
-        if (not space_keys or p.space_key in space_keys) and ("any" in statuses or p.status in statuses)
-        and (title is None or p.title == title)
-    ]
+    pages = (
+        []
+        if content_type != "page"
+        else [
+            p
+            for p in site.all_pages()
+            if (not space_keys or p.space_key in space_keys)
+            and ("any" in statuses or p.status in statuses)
+            and (title is None or p.title == title)
+        ]
+    )
     start, limit = _start_and_limit(query)
     expansions = _expansions(query)
-    window = [content_v1(site, p, expansions, links) for p in pages[start:start + limit]]
+    window = [content_v1(site, p, expansions, links) for p in pages[start : start + limit]]
     return _offset_page("/content", query, links, window, total=len(pages), start=start, limit=limit)
 
 
@@ -98,19 +125,26 @@ def _start_and_limit(query: Query) -> tuple[int, int]:
 
 
 def _offset_page(
-    subpath: str, query: Query, links: _Links, items: list[dict[str, object]],
-    total: int | None = None, start: int | None = None, limit: int | None = None,
+    subpath: str,
+    query: Query,
+    links: _Links,
+    items: list[dict[str, object]],
+    total: int | None = None,
+    start: int | None = None,
+    limit: int | None = None,
 ) -> ApiResult:
     """A v1 list envelope; `items` is either the full list (sliced here) or an already-sliced window of `total`."""
     if start is None or limit is None:
         start, limit = _start_and_limit(query)
         total = len(items)
-        items = items[start:start + limit]
+        items = items[start : start + limit]
     assert total is not None
     params = [(name, value) for name, values in query.items() if name not in ("start", "limit") for value in values]
     self_query = urlencode([*params, ("limit", str(limit)), ("start", str(start))])
     result_links: dict[str, str] = {
-        "base": links.base, "context": links.context, "self": f"{links.base}/rest/api{subpath}?{self_query}",
+        "base": links.base,
+        "context": links.context,
+        "self": f"{links.base}/rest/api{subpath}?{self_query}",
     }
     if start + len(items) < total and items:
         next_query = urlencode([*params, ("limit", str(limit)), ("start", str(start + len(items)))])
@@ -132,8 +166,19 @@ def _expansions(query: Query) -> set[str]:
 
 
 def space_v1(space: Space, links: _Links) -> dict[str, object]:
-    expandable_keys = ("settings", "metadata", "operations", "lookAndFeel", "identifiers", "permissions", "icon",
-                       "description", "theme", "history", "homepage")
+    expandable_keys = (
+        "settings",
+        "metadata",
+        "operations",
+        "lookAndFeel",
+        "identifiers",
+        "permissions",
+        "icon",
+        "description",
+        "theme",
+        "history",
+        "homepage",
+    )
     return {
         "id": int(space.id),
         "key": space.key,
@@ -153,8 +198,11 @@ def content_v1(site: Site, page: Page, expansions: set[str], links: _Links) -> d
     if "space" in expansions:
         content["space"] = space_v1(space, links)
     if "history" in expansions:
-        history: dict[str, object] = {"latest": True, "createdBy": _user(site, page.author_id, links),
-                                      "createdDate": page.created_at}
+        history: dict[str, object] = {
+            "latest": True,
+            "createdBy": _user(site, page.author_id, links),
+            "createdDate": page.created_at,
+        }
         if "history.lastUpdated" in expansions:
             history["lastUpdated"] = _version(site, page, links)
         history["_links"] = {"self": f"{self_link}/history"}
@@ -179,11 +227,26 @@ def content_v1(site: Site, page: Page, expansions: set[str], links: _Links) -> d
 def _body(page: Page, expansions: set[str], self_link: str) -> dict[str, object]:
     body: dict[str, object] = {}
     if "body.storage" in expansions:
-        body["storage"] = {"value": page.body, "representation": "storage", "embeddedContent": [],
-                           "_expandable": {"content": self_link}}
-    body["_expandable"] = {kind: "" for kind in ("editor", "view", "export_view", "styled_view", "storage",
-                                                 "editor2", "anonymous_export_view", "atlas_doc_format")
-                           if f"body.{kind}" not in expansions}
+        body["storage"] = {
+            "value": page.body,
+            "representation": "storage",
+            "embeddedContent": [],
+            "_expandable": {"content": self_link},
+        }
+    body["_expandable"] = {
+        kind: ""
+        for kind in (
+            "editor",
+            "view",
+            "export_view",
+            "styled_view",
+            "storage",
+            "editor2",
+            "anonymous_export_view",
+            "atlas_doc_format",
+        )
+        if f"body.{kind}" not in expansions
+    }
     return body
 
 
@@ -191,7 +254,10 @@ def _ancestor(site: Site, ancestor: Page, links: _Links) -> dict[str, object]:
     space = site.space(ancestor.space_key)
     assert space is not None
     return {
-        "id": ancestor.id, "type": "page", "status": ancestor.status, "title": ancestor.title,
+        "id": ancestor.id,
+        "type": "page",
+        "status": ancestor.status,
+        "title": ancestor.title,
         "_expandable": {key: "" for key in CONTENT_EXPANDABLES},
         "_links": {"webui": links.page_webui(space, ancestor), "self": f"{links.base}/rest/api/content/{ancestor.id}"},
     }
@@ -216,11 +282,21 @@ def _user(site: Site, account_id: str, links: _Links) -> dict[str, object]:
     display_name = site.display_name(account_id)
     if links.flavor == "dc":
         username = re.sub(r"[^a-z0-9.]", "", display_name.lower().replace(" ", ".")) or account_id
-        return {"type": "known", "username": username, "userKey": account_id, "displayName": display_name,
-                "_links": {"self": f"{links.base}/rest/api/user?key={quote(account_id)}"}}
+        return {
+            "type": "known",
+            "username": username,
+            "userKey": account_id,
+            "displayName": display_name,
+            "_links": {"self": f"{links.base}/rest/api/user?key={quote(account_id)}"},
+        }
     return {
-        "type": "known", "accountId": account_id, "accountType": "atlassian", "email": "",
-        "publicName": display_name, "displayName": display_name, "isExternalCollaborator": False,
+        "type": "known",
+        "accountId": account_id,
+        "accountType": "atlassian",
+        "email": "",
+        "publicName": display_name,
+        "displayName": display_name,
+        "isExternalCollaborator": False,
         "_expandable": {"operations": "", "personalSpace": ""},
         "_links": {"self": f"{links.base}/rest/api/user?accountId={quote(account_id)}"},
     }

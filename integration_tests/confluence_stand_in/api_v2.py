@@ -8,12 +8,22 @@ leaves the field out rather than sending null, so every response validates again
 from __future__ import annotations
 
 import re
-from typing import Sequence, TypeVar
+from collections.abc import Sequence
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from .common import (
-    ApiResult, BadRequest, Query, decode_cursor, encode_cursor, int_param, query_value, query_values, title_slug,
-    tiny_code, v2_error,
+    ApiResult,
+    BadRequest,
+    Query,
+    decode_cursor,
+    encode_cursor,
+    int_param,
+    query_value,
+    query_values,
+    tiny_code,
+    title_slug,
+    v2_error,
 )
 from .site import Page, Site, Space
 
@@ -71,8 +81,11 @@ def _space_list(site: Site, query: Query, base: str) -> ApiResult:
     types = set(query_values(query, "type"))
     statuses = set(query_values(query, "status"))
     spaces = [
-        s for s in site.spaces
-        if (not keys or s.key in keys) and (not ids or s.id in ids) and (not types or s.type in types)
+        s
+        for s in site.spaces
+        if (not keys or s.key in keys)
+        and (not ids or s.id in ids)
+        and (not types or s.type in types)
         and (not statuses or "current" in statuses)
     ]
     chunk, next_link = _paginate(spaces, "/spaces", query)
@@ -95,9 +108,12 @@ def _pages_filter(site: Site, query: Query, pages: Sequence[Page], by_space: boo
     statuses = set(query_values(query, "status")) or set(DEFAULT_PAGE_STATUSES)
     title = query_value(query, "title")
     return [
-        p for p in pages
-        if (not space_ids or p.space_key in space_keys) and (not page_ids or p.id in page_ids)
-        and p.status in statuses and (title is None or p.title == title)
+        p
+        for p in pages
+        if (not space_ids or p.space_key in space_keys)
+        and (not page_ids or p.id in page_ids)
+        and p.status in statuses
+        and (title is None or p.title == title)
     ]
 
 
@@ -158,8 +174,7 @@ def space_v2(site: Site, space: Space, query: Query) -> dict[str, object]:
         body["homepageId"] = homepage.id
     description_format = query_value(query, "description-format")
     if description_format in ("plain", "view"):
-        body["description"] = {description_format: {"representation": description_format,
-                                                    "value": space.description}}
+        body["description"] = {description_format: {"representation": description_format, "value": space.description}}
     if query_value(query, "include-icon") == "true":
         body["icon"] = {"path": f"/wiki/aa-avatar/{space.id}.png", "apiDownloadLink": f"/download/{space.id}"}
     body["_links"] = {"webui": f"/spaces/{space.key}"}
@@ -174,21 +189,28 @@ def page_v2(site: Site, page: Page, body_format: str | None) -> dict[str, object
     if page.parent_id is not None:
         body["parentId"] = page.parent_id
         body["parentType"] = "page"
-    body.update({
-        "position": site.position(page),
-        "authorId": page.author_id,
-        "ownerId": page.author_id,
-        "lastOwnerId": None,
-        "createdAt": page.created_at,
-        "version": {"createdAt": page.updated_at, "message": "", "number": page.version, "minorEdit": False,
-                    "authorId": page.author_id},
-        "body": _page_body(page, body_format),
-        "_links": {
-            "webui": f"/spaces/{space.key}/pages/{page.id}/{title_slug(page.title)}",
-            "editui": f"/pages/resumedraft.action?draftId={page.id}",
-            "tinyui": f"/x/{tiny_code(page.id)}",
-        },
-    })
+    body.update(
+        {
+            "position": site.position(page),
+            "authorId": page.author_id,
+            "ownerId": page.author_id,
+            "lastOwnerId": None,
+            "createdAt": page.created_at,
+            "version": {
+                "createdAt": page.updated_at,
+                "message": "",
+                "number": page.version,
+                "minorEdit": False,
+                "authorId": page.author_id,
+            },
+            "body": _page_body(page, body_format),
+            "_links": {
+                "webui": f"/spaces/{space.key}/pages/{page.id}/{title_slug(page.title)}",
+                "editui": f"/pages/resumedraft.action?draftId={page.id}",
+                "tinyui": f"/x/{tiny_code(page.id)}",
+            },
+        }
+    )
     return body
 
 
@@ -198,4 +220,3 @@ def _page_body(page: Page, body_format: str | None) -> dict[str, object]:
     if body_format is not None:  # other formats are not modelled: an empty document of the asked type
         return {body_format: {"representation": body_format, "value": ""}}
     return {}
-

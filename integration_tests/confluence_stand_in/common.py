@@ -37,10 +37,16 @@ def v2_error(status: int, code: str, title: str) -> ApiResult:
 def v1_error(status: int, message: str) -> ApiResult:
     """v1 error shape (Cloud and Data Center): {"statusCode", "data", "message", "reason"}."""
     reasons = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}
-    data = {"authorized": status != 401, "valid": status != 400, "allowedInReadOnlyMode": True, "errors": [],
-            "successful": False}
-    return ApiResult(status, {"statusCode": status, "data": data, "message": message,
-                              "reason": reasons.get(status, "Error")})
+    data = {
+        "authorized": status != 401,
+        "valid": status != 400,
+        "allowedInReadOnlyMode": True,
+        "errors": [],
+        "successful": False,
+    }
+    return ApiResult(
+        status, {"statusCode": status, "data": data, "message": message, "reason": reasons.get(status, "Error")}
+    )
 
 
 def encode_cursor(path: str, after_id: str) -> str:

@@ -44,8 +44,10 @@ class Faults:
         n = request_number
         if _hits(n, self.reset_every):
             return Fault.RESET
-        if self.status_5xx_every > 0 and n >= self.status_5xx_every and (
-            n % self.status_5xx_every < max(1, self.status_5xx_burst)
+        if (
+            self.status_5xx_every > 0
+            and n >= self.status_5xx_every
+            and (n % self.status_5xx_every < max(1, self.status_5xx_burst))
         ):
             return Fault.SERVER_ERROR
         if _hits(n, self.status_429_every):

@@ -14,7 +14,7 @@ import struct
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -65,8 +65,9 @@ class StandIn:
             # handshake in the handler thread, not in the accept loop, so one slow client cannot stall the others
             httpd.socket = context.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="confluence-stand-in", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="confluence-stand-in", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -81,8 +82,9 @@ class StandIn:
     def __enter__(self) -> StandIn:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -172,15 +174,17 @@ class StandIn:
         result = _api_error(api, 429, "TOO_MANY_REQUESTS", "Rate limit exceeded")
         retry_after = self.faults.retry_after
         seconds = int(retry_after) if retry_after is not None and retry_after.isdigit() else 1
-        reset_at = datetime.now(timezone.utc) + timedelta(seconds=min(seconds, 3600))
+        reset_at = datetime.now(UTC) + timedelta(seconds=min(seconds, 3600))
         if retry_after is not None:
             result.headers["Retry-After"] = retry_after
-        result.headers.update({
-            "X-RateLimit-Limit": "100",
-            "X-RateLimit-Remaining": "0",
-            "X-RateLimit-NearLimit": "true",
-            "X-RateLimit-Reset": reset_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        })
+        result.headers.update(
+            {
+                "X-RateLimit-Limit": "100",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-NearLimit": "true",
+                "X-RateLimit-Reset": reset_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        )
         return result
 
     def _serve_web_ui(self, handler: _Handler, path: str, query: Query) -> None:
@@ -192,9 +196,9 @@ class StandIn:
         space_name = html.escape(space.name if space else page.space_key)
         title = html.escape(page.title)
         document = (
-            f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title} - {space_name} - Confluence</title>"
-            f"</head><body><h1 id=\"title-text\">{title}</h1>"
-            f"<div id=\"main-content\" class=\"wiki-content\">{page.body}</div></body></html>"
+            f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title} - {space_name} - Confluence</title>'
+            f'</head><body><h1 id="title-text">{title}</h1>'
+            f'<div id="main-content" class="wiki-content">{page.body}</div></body></html>'
         )
         _send_bytes(handler, 200, document.encode("utf-8"), "text/html;charset=UTF-8")
 
@@ -256,8 +260,9 @@ def _send_json(handler: _Handler, result: ApiResult) -> None:
     _send_bytes(handler, result.status, encoded, JSON_TYPE, result.headers)
 
 
-def _send_bytes(handler: _Handler, status: int, payload: bytes, content_type: str,
-                headers: dict[str, str] | None = None) -> None:
+def _send_bytes(
+    handler: _Handler, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None
+) -> None:
     try:
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)

@@ -7,10 +7,10 @@ assignment (`server.site = edited`), so a request in flight always sees one cons
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable, Iterator
 
 SPACE_TYPES = ("global", "personal")
 DEFAULT_TIMESTAMP = "2024-01-15T09:00:00.000Z"
@@ -165,9 +165,7 @@ class Site:
         """Hard delete; children move up to the deleted page's parent, as Confluence does."""
         page = self._require(page_id)
         kept = [
-            replace(p, parent_id=page.parent_id) if p.parent_id == page_id else p
-            for p in self.pages
-            if p.id != page_id
+            replace(p, parent_id=page.parent_id) if p.parent_id == page_id else p for p in self.pages if p.id != page_id
         ]
         return Site(self.spaces, tuple(kept), dict(self.users))
 
@@ -193,15 +191,15 @@ class Site:
 
 def now_timestamp() -> str:
     """Confluence's timestamp format: "YYYY-MM-DDTHH:mm:ss.sssZ"."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + "000Z"
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + "000Z"
 
 
 def normalize_timestamp(value: str) -> str:
     """Accept any ISO 8601 timestamp in the site files; serve Confluence's millisecond UTC form."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    parsed = parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC)
     return parsed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}Z"
 
 

@@ -7,18 +7,51 @@ runs; tests compare bodies).
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from .site import Page, Site, Space
 
 GLOBAL_SPACES = [
-    ("ENG", "Engineering"), ("OPS", "Operations"), ("HR", "People and Culture"), ("SALES", "Sales"),
-    ("FIN", "Finance"), ("LEGAL", "Legal"), ("MKT", "Marketing"), ("SUP", "Customer Support"),
+    ("ENG", "Engineering"),
+    ("OPS", "Operations"),
+    ("HR", "People and Culture"),
+    ("SALES", "Sales"),
+    ("FIN", "Finance"),
+    ("LEGAL", "Legal"),
+    ("MKT", "Marketing"),
+    ("SUP", "Customer Support"),
 ]
 TOPICS = [
-    "deploy", "rollback", "database", "backup", "incident", "on-call", "vpn", "laptop", "expenses", "holiday",
-    "onboarding", "release", "monitoring", "alerting", "kubernetes", "terraform", "billing", "invoice", "security",
-    "access", "certificate", "dns", "cache", "queue", "search", "payments", "retention", "privacy", "travel", "budget",
+    "deploy",
+    "rollback",
+    "database",
+    "backup",
+    "incident",
+    "on-call",
+    "vpn",
+    "laptop",
+    "expenses",
+    "holiday",
+    "onboarding",
+    "release",
+    "monitoring",
+    "alerting",
+    "kubernetes",
+    "terraform",
+    "billing",
+    "invoice",
+    "security",
+    "access",
+    "certificate",
+    "dns",
+    "cache",
+    "queue",
+    "search",
+    "payments",
+    "retention",
+    "privacy",
+    "travel",
+    "budget",
 ]
 NOUNS = ["guide", "runbook", "policy", "checklist", "overview", "FAQ", "how-to", "notes", "design", "postmortem"]
 WORDS = (
@@ -29,11 +62,11 @@ WORDS = (
 ).split()
 CODE_SNIPPETS = {
     "bash": 'set -euo pipefail\nkubectl rollout status deploy/{topic} --timeout=120s\necho "done: $(date -u)"',
-    "python": "def {func}(items: list[str]) -> int:\n    \"\"\"Count non-empty items.\"\"\"\n    return sum(1 for i in items if i)",
+    "python": 'def {func}(items: list[str]) -> int:\n    """Count non-empty items."""\n    return sum(1 for i in items if i)',
     "yaml": "service: {topic}\nreplicas: 3\nresources:\n  limits:\n    memory: 512Mi",
     "sql": "SELECT id, status FROM {func}\nWHERE updated_at > now() - interval '1 day'\nORDER BY id;",
 }
-BASE_TIME = datetime(2023, 1, 2, 9, 0, tzinfo=timezone.utc)
+BASE_TIME = datetime(2023, 1, 2, 9, 0, tzinfo=UTC)
 
 
 def synthetic_site(n_pages: int, n_spaces: int = 4, seed: int = 0, body_paragraphs: int = 4) -> Site:
@@ -96,8 +129,14 @@ def site_from_bodies(bodies: dict[str, str], space_key: str = "FIX") -> Site:
 def _synthetic_space(index: int, n_spaces: int, author_id: str) -> Space:
     space_id = str(65536 + index * 4096)
     if index == n_spaces - 1 and n_spaces > 1:
-        return Space(id=space_id, key=f"~{author_id}", name=f"Personal space {index}", type="personal",
-                     description="Personal notes", author_id=author_id)
+        return Space(
+            id=space_id,
+            key=f"~{author_id}",
+            name=f"Personal space {index}",
+            type="personal",
+            description="Personal notes",
+            author_id=author_id,
+        )
     if index < len(GLOBAL_SPACES):
         key, name = GLOBAL_SPACES[index]
     else:
@@ -113,16 +152,16 @@ def _synthetic_body(rng: random.Random, topic: str, paragraphs: int) -> str:
         roll = rng.random()
         if roll < 0.25:
             language = rng.choice(sorted(CODE_SNIPPETS))
-            code = CODE_SNIPPETS[language].format(topic=topic.replace("-", "_"), func=f"{topic.replace('-', '_')}_count")
+            code = CODE_SNIPPETS[language].format(
+                topic=topic.replace("-", "_"), func=f"{topic.replace('-', '_')}_count"
+            )
             parts.append(
                 '<ac:structured-macro ac:name="code" ac:schema-version="1">'
                 f'<ac:parameter ac:name="language">{language}</ac:parameter>'
                 f"<ac:plain-text-body><![CDATA[{code}]]></ac:plain-text-body></ac:structured-macro>"
             )
         elif roll < 0.4:
-            rows = "".join(
-                f"<tr><td>{rng.choice(WORDS)}</td><td>{rng.randrange(1, 100)}</td></tr>" for _ in range(3)
-            )
+            rows = "".join(f"<tr><td>{rng.choice(WORDS)}</td><td>{rng.randrange(1, 100)}</td></tr>" for _ in range(3))
             parts.append(f"<table><tbody><tr><th>Item</th><th>Value</th></tr>{rows}</tbody></table>")
         elif roll < 0.55:
             items = "".join(f"<li>{_sentence(rng, topic, 6)}</li>" for _ in range(3))

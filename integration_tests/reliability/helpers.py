@@ -16,9 +16,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from bench.records import catalog_file, site_records, write_messages
 from integration_tests.confluence_stand_in import Site, StandIn, load_site
@@ -70,12 +71,16 @@ class Run:
         return self._messages
 
     def records(self, stream: str = STREAM) -> list[dict[str, Any]]:
-        return [m["record"]["data"] for m in self.messages()
-                if m["type"] == "RECORD" and m["record"].get("stream") == stream]
+        return [
+            m["record"]["data"]
+            for m in self.messages()
+            if m["type"] == "RECORD" and m["record"].get("stream") == stream
+        ]
 
     def error_traces(self) -> list[dict[str, Any]]:
-        return [m["trace"]["error"] for m in self.messages()
-                if m["type"] == "TRACE" and m["trace"].get("type") == "ERROR"]
+        return [
+            m["trace"]["error"] for m in self.messages() if m["type"] == "TRACE" and m["trace"].get("type") == "ERROR"
+        ]
 
     def states(self) -> list[dict[str, Any]]:
         return [m["state"] for m in self.messages() if m["type"] == "STATE"]
@@ -92,8 +97,14 @@ class Run:
 
 
 def run_process(
-    args: Sequence[str], workdir: Path, *, timeout: float, stdin_path: Path | None = None,
-    env: Mapping[str, str] | None = None, cwd: Path = ROOT, name: str | None = None,
+    args: Sequence[str],
+    workdir: Path,
+    *,
+    timeout: float,
+    stdin_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = ROOT,
+    name: str | None = None,
 ) -> Run:
     """Runs `args` to completion (SIGKILL after `timeout` s, then fails the test) and measures its peak RSS."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -101,8 +112,11 @@ def run_process(
     out_path, err_path = _unique(workdir, label, ".stdout"), _unique(workdir, label, ".stderr")
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **(env or {})}
     started = time.monotonic()
-    with open(out_path, "wb") as out, open(err_path, "wb") as err, \
-            (open(stdin_path, "rb") if stdin_path else open(os.devnull, "rb")) as stdin:
+    with (
+        open(out_path, "wb") as out,
+        open(err_path, "wb") as err,
+        open(stdin_path, "rb") if stdin_path else open(os.devnull, "rb") as stdin,
+    ):
         process = subprocess.Popen(list(args), stdin=stdin, stdout=out, stderr=err, cwd=cwd, env=environment)
         timed_out = threading.Event()
 
@@ -117,8 +131,14 @@ def run_process(
         finally:
             timer.cancel()
         process.returncode = os.waitstatus_to_exitcode(status)
-    run = Run(list(args), process.returncode, out_path.read_text("utf-8", "replace"),
-              err_path.read_text("utf-8", "replace"), time.monotonic() - started, usage.ru_maxrss * 1024)
+    run = Run(
+        list(args),
+        process.returncode,
+        out_path.read_text("utf-8", "replace"),
+        err_path.read_text("utf-8", "replace"),
+        time.monotonic() - started,
+        usage.ru_maxrss * 1024,
+    )
     if timed_out.is_set():
         raise AssertionError(f"{' '.join(args)} did not finish within {timeout:.0f} s and was killed\n{run.tail()}")
     return run
@@ -144,24 +164,47 @@ def write_json(path: Path, value: Any) -> Path:
 
 
 # -- the source -----------------------------------------------------------------------------------------------------
-def source_config(base_url: str, *, credentials: Mapping[str, Any] | None = None, deployment: str = "cloud",
-                  **overrides: Any) -> dict[str, Any]:
-    return {"base_url": base_url, "deployment": deployment, "credentials": dict(credentials or DEMO_CREDENTIALS),
-            **FAST_RETRIES, **overrides}
+def source_config(
+    base_url: str, *, credentials: Mapping[str, Any] | None = None, deployment: str = "cloud", **overrides: Any
+) -> dict[str, Any]:
+    return {
+        "base_url": base_url,
+        "deployment": deployment,
+        "credentials": dict(credentials or DEMO_CREDENTIALS),
+        **FAST_RETRIES,
+        **overrides,
+    }
 
 
 def source_catalog(streams: Iterable[str] = (STREAM,)) -> dict[str, Any]:
-    return {"streams": [
-        {"stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh"],
-                    "source_defined_primary_key": [["id"]]},
-         "sync_mode": "full_refresh", "destination_sync_mode": "overwrite", "primary_key": [["id"]]}
-        for name in streams
-    ]}
+    return {
+        "streams": [
+            {
+                "stream": {
+                    "name": name,
+                    "json_schema": {},
+                    "supported_sync_modes": ["full_refresh"],
+                    "source_defined_primary_key": [["id"]],
+                },
+                "sync_mode": "full_refresh",
+                "destination_sync_mode": "overwrite",
+                "primary_key": [["id"]],
+            }
+            for name in streams
+        ]
+    }
 
 
-def source_command(command: str, workdir: Path, config: Mapping[str, Any] | None = None, *,
-                   timeout: float = SOURCE_TIMEOUT, inputs: Path | None = None, extra: Sequence[str] = (),
-                   cwd: Path = ROOT) -> Run:
+def source_command(
+    command: str,
+    workdir: Path,
+    config: Mapping[str, Any] | None = None,
+    *,
+    timeout: float = SOURCE_TIMEOUT,
+    inputs: Path | None = None,
+    extra: Sequence[str] = (),
+    cwd: Path = ROOT,
+) -> Run:
     """`python main.py <command>`; config and catalog files go to `inputs` (default workdir/inputs)."""
     inputs = inputs or workdir / "inputs"
     args = [PYTHON, str(ROOT / "main.py"), command]
@@ -183,7 +226,7 @@ class PageCount:
     unexpected: list[str]
 
     @classmethod
-    def of(cls, records: Sequence[Mapping[str, Any]], site: Site) -> "PageCount":
+    def of(cls, records: Sequence[Mapping[str, Any]], site: Site) -> PageCount:
         ids = [str(r["id"]) for r in records]
         want = {p.id for p in site.all_pages()}
         seen: set[str] = set()
@@ -191,8 +234,10 @@ class PageCount:
         return cls(len(want), len(ids), sorted(want - set(ids)), duplicated, sorted(set(ids) - want))
 
     def __str__(self) -> str:
-        return (f"{self.got} records for {self.expected} pages: lost {len(self.lost)} {self.lost[:5]}, "
-                f"duplicated {len(self.duplicated)} {self.duplicated[:5]}, unexpected {self.unexpected[:5]}")
+        return (
+            f"{self.got} records for {self.expected} pages: lost {len(self.lost)} {self.lost[:5]}, "
+            f"duplicated {len(self.duplicated)} {self.duplicated[:5]}, unexpected {self.unexpected[:5]}"
+        )
 
 
 # -- the destination ------------------------------------------------------------------------------------------------
@@ -200,23 +245,50 @@ def destination_config(root: Path, **overrides: Any) -> dict[str, Any]:
     return {"lancedb_uri": str(root / "lancedb"), "embedding": {"model": HASH_MODEL}, **overrides}
 
 
-def destination_command(args: Sequence[str], workdir: Path, *, timeout: float = WRITE_TIMEOUT,
-                        stdin_path: Path | None = None, env: Mapping[str, str] | None = None,
-                        cwd: Path = ROOT) -> Run:
-    return run_process([PYTHON, "-m", "destination_vectors", *args], workdir, timeout=timeout,
-                       stdin_path=stdin_path, env=env, cwd=cwd, name=f"destination-{args[0]}")
+def destination_command(
+    args: Sequence[str],
+    workdir: Path,
+    *,
+    timeout: float = WRITE_TIMEOUT,
+    stdin_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = ROOT,
+) -> Run:
+    return run_process(
+        [PYTHON, "-m", "destination_vectors", *args],
+        workdir,
+        timeout=timeout,
+        stdin_path=stdin_path,
+        env=env,
+        cwd=cwd,
+        name=f"destination-{args[0]}",
+    )
 
 
-def destination_write(config: Mapping[str, Any], messages: Path, workdir: Path, *, failpoint: str | None = None,
-                      timeout: float = WRITE_TIMEOUT, mode: str = "overwrite", cwd: Path = ROOT,
-                      inputs: Path | None = None) -> Run:
+def destination_write(
+    config: Mapping[str, Any],
+    messages: Path,
+    workdir: Path,
+    *,
+    failpoint: str | None = None,
+    timeout: float = WRITE_TIMEOUT,
+    mode: str = "overwrite",
+    cwd: Path = ROOT,
+    inputs: Path | None = None,
+) -> Run:
     """`python -m destination_vectors write` fed `messages`; `failpoint` arms DESTINATION_VECTORS_FAILPOINT."""
     inputs = inputs or workdir / "inputs"
     config_path = write_json(_unique(inputs, "destination-config", ".json"), config)
     catalog = catalog_file(_unique(inputs, "destination-catalog", ".json"), STREAM, mode)
     env = {"DESTINATION_VECTORS_FAILPOINT": failpoint} if failpoint else {"DESTINATION_VECTORS_FAILPOINT": ""}
-    return destination_command(["write", "--config", str(config_path), "--catalog", str(catalog)], workdir,
-                               timeout=timeout, stdin_path=messages, env=env, cwd=cwd)
+    return destination_command(
+        ["write", "--config", str(config_path), "--catalog", str(catalog)],
+        workdir,
+        timeout=timeout,
+        stdin_path=messages,
+        env=env,
+        cwd=cwd,
+    )
 
 
 def messages_file(records: Iterable[Mapping[str, Any]], path: Path, *, final_state: bool = True) -> Path:
@@ -242,8 +314,9 @@ def parsed_config(config: Mapping[str, Any]):
     return DestinationConfig.model_validate(dict(config))
 
 
-def live_rows(config: Mapping[str, Any], columns: Sequence[str] = ("chunk_id", "page_id", "title", "row_hash",
-                                                                       "visibility")) -> list[dict[str, Any]]:
+def live_rows(
+    config: Mapping[str, Any], columns: Sequence[str] = ("chunk_id", "page_id", "title", "row_hash", "visibility")
+) -> list[dict[str, Any]]:
     """Rows of the live snapshot (empty when there is no table yet)."""
     from destination_vectors.table import ChunkStore
 
@@ -276,8 +349,9 @@ def sample_site() -> Site:
     return load_site(SAMPLE_SITE)
 
 
-def generation_records(records: Sequence[Mapping[str, Any]], generation: str, *, drop_every: int = 0,
-                       add: int = 0) -> list[dict[str, Any]]:
+def generation_records(
+    records: Sequence[Mapping[str, Any]], generation: str, *, drop_every: int = 0, add: int = 0
+) -> list[dict[str, Any]]:
     """A copy of `records` in which every title and body carries `gen-<generation>`, so a search hit tells which
     snapshot it came from; `drop_every` deletes every n-th page, `add` appends new pages."""
     marker = f"gen-{generation}"
@@ -285,14 +359,27 @@ def generation_records(records: Sequence[Mapping[str, Any]], generation: str, *,
     for index, record in enumerate(records):
         if drop_every and index % drop_every == drop_every - 1:
             continue
-        out.append({**record, "title": f"{record['title']} [{marker}]", "version": int(record["version"]) + 1,
-                    "body_storage": f"<p>Generation {marker}.</p>" + str(record["body_storage"])})
+        out.append(
+            {
+                **record,
+                "title": f"{record['title']} [{marker}]",
+                "version": int(record["version"]) + 1,
+                "body_storage": f"<p>Generation {marker}.</p>" + str(record["body_storage"]),
+            }
+        )
     template = records[0]
     for number in range(add):
         page_id = str(900_000 + number)
-        out.append({**template, "id": page_id, "title": f"Added page {number} [{marker}]", "version": 1,
-                    "body_storage": f"<p>Generation {marker}. Added page {number} about deployments.</p>",
-                    "webui_url": f"{template['webui_url']}-added-{number}"})
+        out.append(
+            {
+                **template,
+                "id": page_id,
+                "title": f"Added page {number} [{marker}]",
+                "version": 1,
+                "body_storage": f"<p>Generation {marker}. Added page {number} about deployments.</p>",
+                "webui_url": f"{template['webui_url']}-added-{number}",
+            }
+        )
     return out
 
 
@@ -302,11 +389,35 @@ def title_generation(title: str) -> str | None:
 
 
 __all__ = [
-    "CFXMARK", "FAST_RETRIES", "HASH_MODEL", "PYTHON", "ROOT", "Run", "SAMPLE_SITE", "STREAM", "PageCount",
-    "StandIn", "assert_write_succeeded", "destination_command", "destination_config", "destination_write",
-    "generation_records", "ledger_history", "live_rows", "messages_file", "parsed_config", "run_process",
-    "sample_site", "searcher", "site_records", "snapshot_fingerprint", "source_command", "source_config",
-    "title_generation", "write_in_process", "write_json",
+    "CFXMARK",
+    "FAST_RETRIES",
+    "HASH_MODEL",
+    "PYTHON",
+    "ROOT",
+    "Run",
+    "SAMPLE_SITE",
+    "STREAM",
+    "PageCount",
+    "StandIn",
+    "assert_write_succeeded",
+    "destination_command",
+    "destination_config",
+    "destination_write",
+    "generation_records",
+    "ledger_history",
+    "live_rows",
+    "messages_file",
+    "parsed_config",
+    "run_process",
+    "sample_site",
+    "searcher",
+    "site_records",
+    "snapshot_fingerprint",
+    "source_command",
+    "source_config",
+    "title_generation",
+    "write_in_process",
+    "write_json",
 ]
 
 

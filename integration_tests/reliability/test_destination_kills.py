@@ -17,8 +17,16 @@ import pytest
 
 from integration_tests.confluence_stand_in import synthetic_site
 from integration_tests.reliability.helpers import (
-    assert_write_succeeded, destination_config, destination_write, generation_records, ledger_history,
-    messages_file, searcher, site_records, snapshot_fingerprint, title_generation,
+    assert_write_succeeded,
+    destination_config,
+    destination_write,
+    generation_records,
+    ledger_history,
+    messages_file,
+    searcher,
+    site_records,
+    snapshot_fingerprint,
+    title_generation,
 )
 
 SEED = 5
@@ -26,8 +34,16 @@ SEED = 5
 RECORDS = site_records(synthetic_site(n_pages=120, n_spaces=3, seed=SEED))
 OLD = generation_records(RECORDS, "A")
 NEW = generation_records(RECORDS, "B", drop_every=9, add=4)  # every title/body edited, 13 deleted, 4 added
-QUERIES = ["deployments", "how to roll back a release", "database failover", "Added page", "gen-A", "gen-B",
-           "kubernetes cluster upgrade", "on-call handbook"]
+QUERIES = [
+    "deployments",
+    "how to roll back a release",
+    "database failover",
+    "Added page",
+    "gen-A",
+    "gen-B",
+    "kubernetes cluster upgrade",
+    "on-call handbook",
+]
 MODES = ("hybrid", "vector", "fts")
 AFTER_COMMIT = {"after_commit", "after_ledger", "housekeeping", "after_cleanup"}
 
@@ -61,12 +77,16 @@ class Baseline:
 
 def _answers(config: dict[str, Any]) -> dict[tuple[str, str], list[dict[str, Any]]]:
     search = searcher(config)
-    return {(mode, query): [hit.to_dict() for hit in search.search(query, k=8, mode=mode, visibility="all")]
-            for mode in MODES for query in QUERIES}
+    return {
+        (mode, query): [hit.to_dict() for hit in search.search(query, k=8, mode=mode, visibility="all")]
+        for mode in MODES
+        for query in QUERIES
+    }
 
 
-def _new_snapshot_problems(answers: dict[tuple[str, str], list[dict[str, Any]]],
-                           reference: dict[tuple[str, str], list[dict[str, Any]]]) -> list[str]:
+def _new_snapshot_problems(
+    answers: dict[tuple[str, str], list[dict[str, Any]]], reference: dict[tuple[str, str], list[dict[str, Any]]]
+) -> list[str]:
     """What makes `answers` not those of a complete generation-B snapshot: an empty answer, a hit of another
     generation, or vector scores that differ from the unkilled reference. (Hit order is not compared across two
     tables: equal-score hits, and so RRF ranks, follow the physical row order, which merge_insert does not fix.)"""
@@ -77,7 +97,9 @@ def _new_snapshot_problems(answers: dict[tuple[str, str], list[dict[str, Any]]],
         wrong = sorted({str(title_generation(hit["title"])) for hit in hits} - {"B"})
         if wrong:
             problems.append(f"{key}: hits of generation {wrong}")
-        if key[0] == "vector" and [round(h["score"], 4) for h in hits] != [round(h["score"], 4) for h in reference[key]]:
+        if key[0] == "vector" and [round(h["score"], 4) for h in hits] != [
+            round(h["score"], 4) for h in reference[key]
+        ]:
             problems.append(f"{key}: vector scores differ from the unkilled sync")
     return problems
 
@@ -98,14 +120,22 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
     new_config = _synced(reference, NEW, "the second sync (generation B) without a kill")
     new_messages = messages_file(NEW, tmp_path_factory.mktemp("messages") / "new.jsonl")
     assert all(old_answers.values()), "a query found nothing in the first snapshot; the comparison proves less"
-    return Baseline(Path(old_config["lancedb_uri"]), old_fingerprint, snapshot_fingerprint(new_config),
-                    old_answers, _answers(new_config), new_messages)
+    return Baseline(
+        Path(old_config["lancedb_uri"]),
+        old_fingerprint,
+        snapshot_fingerprint(new_config),
+        old_answers,
+        _answers(new_config),
+        new_messages,
+    )
 
 
 @pytest.mark.parametrize(
-    "point", [pytest.param(p, marks=[pytest.mark.slow] if slow else [], id=p) for p, slow in _points()])
+    "point", [pytest.param(p, marks=[pytest.mark.slow] if slow else [], id=p) for p, slow in _points()]
+)
 def test_sigkill_at_failpoint_keeps_a_whole_snapshot_and_the_next_sync_completes(
-        point: str, baseline: Baseline, tmp_path: Path) -> None:
+    point: str, baseline: Baseline, tmp_path: Path
+) -> None:
     config = destination_config(tmp_path)
     shutil.copytree(baseline.folder, config["lancedb_uri"])
     assert snapshot_fingerprint(config) == baseline.old_fingerprint, "copying the first sync changed it"
@@ -117,12 +147,14 @@ def test_sigkill_at_failpoint_keeps_a_whole_snapshot_and_the_next_sync_completes
     name = point.partition(":")[0]
     if name in AFTER_COMMIT:
         assert snapshot_fingerprint(config) == baseline.new_fingerprint, (
-            f"{point}: killed after the commit, the live snapshot is not exactly generation B")
+            f"{point}: killed after the commit, the live snapshot is not exactly generation B"
+        )
         problems = _new_snapshot_problems(_answers(config), baseline.new_answers)
         assert not problems, f"{point}: the new snapshot does not answer as a complete one: {problems[:4]}"
     else:
         assert snapshot_fingerprint(config) == baseline.old_fingerprint, (
-            f"{point}: killed before the commit, the live snapshot is no longer generation A")
+            f"{point}: killed before the commit, the live snapshot is no longer generation A"
+        )
         answers = _answers(config)  # the same table as before the kill: exactly the same hits, in the same order
         changed = [key for key in baseline.old_answers if answers[key] != baseline.old_answers[key]]
         assert not changed, f"{point}: the previous snapshot answers differently after the kill: {changed[:4]}"
@@ -131,12 +163,14 @@ def test_sigkill_at_failpoint_keeps_a_whole_snapshot_and_the_next_sync_completes
     assert history, f"{point}: the ledger is unreadable or empty after the kill"
     killed_status = "succeeded" if name in {"after_ledger", "housekeeping", "after_cleanup"} else "running"
     assert history[0]["status"] == killed_status, (
-        f"{point}: the killed run is recorded as {history[0]['status']!r}, expected {killed_status!r}")
+        f"{point}: the killed run is recorded as {history[0]['status']!r}, expected {killed_status!r}"
+    )
 
     recovery = destination_write(config, baseline.new_messages, tmp_path)
     assert_write_succeeded(recovery, f"{point}: the sync after the kill")
     assert snapshot_fingerprint(config) == baseline.new_fingerprint, (
-        f"{point}: after the recovery sync the live rows are not exactly generation B's chunks")
+        f"{point}: after the recovery sync the live rows are not exactly generation B's chunks"
+    )
     problems = _new_snapshot_problems(_answers(config), baseline.new_answers)
     assert not problems, f"{point}: after recovery the snapshot does not answer as a complete one: {problems[:4]}"
     history = ledger_history(config)

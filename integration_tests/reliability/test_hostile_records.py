@@ -10,8 +10,16 @@ from typing import Any
 import pytest
 
 from integration_tests.reliability.helpers import (
-    CFXMARK, destination_config, destination_write, ledger_history, live_rows, messages_file, sample_site,
-    site_records, snapshot_fingerprint, write_in_process,
+    CFXMARK,
+    destination_config,
+    destination_write,
+    ledger_history,
+    live_rows,
+    messages_file,
+    sample_site,
+    site_records,
+    snapshot_fingerprint,
+    write_in_process,
 )
 
 MAX_RSS_BYTES = 2 * 1024**3
@@ -53,7 +61,9 @@ def _five_megabytes() -> dict[str, Any]:
 
 
 def _no_id() -> dict[str, Any]:
-    return {key: value for key, value in _page("x", "No id at all", body_storage="<p>orphan</p>").items() if key != "id"}
+    return {
+        key: value for key, value in _page("x", "No id at all", body_storage="<p>orphan</p>").items() if key != "id"
+    }
 
 
 @pytest.mark.skipif(not CFXMARK.exists(), reason=f"hostile fixtures missing: {CFXMARK}")
@@ -73,33 +83,40 @@ def test_hostile_records_are_indexed_or_counted_and_never_crash_the_sync(tmp_pat
     skipped_logs = [line for line in run.logs() if "skipped record" in line]
     not_indexed = [page_id for page_id in ids if page_id not in indexed]
     assert not (set(not_indexed) - must_be_bad), (
-        f"records neither bad by contract nor indexed: {sorted(set(not_indexed) - must_be_bad)}; logs {skipped_logs}")
+        f"records neither bad by contract nor indexed: {sorted(set(not_indexed) - must_be_bad)}; logs {skipped_logs}"
+    )
     assert must_be_bad <= set(not_indexed), f"non-text bodies were indexed: {sorted(must_be_bad & indexed)}"
     for page_id in not_indexed:
         assert any(f"skipped record {page_id}" in line for line in skipped_logs), (
-            f"bad record {page_id} was not logged with its page id; skip logs: {skipped_logs}")
+            f"bad record {page_id} was not logged with its page id; skip logs: {skipped_logs}"
+        )
     assert any("skipped record None" in line or "no primary key" in line for line in skipped_logs), (
-        f"the record without an id was not logged as skipped: {skipped_logs}")
+        f"the record without an id was not logged as skipped: {skipped_logs}"
+    )
 
     latest = ledger_history(config)[0]
     expected_bad = len(not_indexed) + 1  # + the record without an id
     assert latest["status"] == "succeeded", f"ledger: {latest}"
     assert latest["bad_records"] == expected_bad == len(skipped_logs), (
-        f"ledger bad_records {latest['bad_records']}, skipped logs {len(skipped_logs)}, expected {expected_bad}")
+        f"ledger bad_records {latest['bad_records']}, skipped logs {len(skipped_logs)}, expected {expected_bad}"
+    )
     assert latest["records"] == len(records), f"ledger records {latest['records']} for {len(records)} sent"
 
     text = "\n".join(row["text"] + row["title"] for row in rows)
     assert not any(marker in text for marker in PASSWD_MARKERS), "the XXE fixture pulled /etc/passwd into the index"
     assert text.count("lol") < 1000, f"an entity was expanded: 'lol' occurs {text.count('lol')} times in the index"
-    print(f"peak RSS {run.peak_rss_bytes / 2**20:.0f} MB, {run.seconds:.1f} s, {len(rows)} chunks, "
-          f"bad {latest['bad_records']}")
+    print(
+        f"peak RSS {run.peak_rss_bytes / 2**20:.0f} MB, {run.seconds:.1f} s, {len(rows)} chunks, "
+        f"bad {latest['bad_records']}"
+    )
 
 
 @pytest.mark.slow
 def test_five_megabyte_page_is_indexed_within_bounded_memory(tmp_path: Path) -> None:
     config = destination_config(tmp_path)
-    run = destination_write(config, messages_file([*GOOD[:3], _five_megabytes()], tmp_path / "big.jsonl"), tmp_path,
-                            timeout=400)
+    run = destination_write(
+        config, messages_file([*GOOD[:3], _five_megabytes()], tmp_path / "big.jsonl"), tmp_path, timeout=400
+    )
     assert run.returncode == 0 and not run.error_traces(), f"a 5 MB page crashed the sync\n{run.tail()}"
     assert run.peak_rss_bytes < MAX_RSS_BYTES, f"write peaked at {run.peak_rss_bytes / 2**30:.2f} GB RSS"
     pages = {row["page_id"] for row in live_rows(config, ("page_id",))}
@@ -142,6 +159,7 @@ def test_lone_surrogate_record_is_indexed_or_counted(tmp_path: Path) -> None:
     logged = any("skipped record 800008" in line for line in run.logs())
     assert indexed or (logged and latest["bad_records"] == 1), (
         f"record 800008 (lone surrogates) was neither indexed nor counted as bad; logs: "
-        f"{[line[:120] for line in run.logs() if 'ignoring' in line or 'skipped' in line]}")
+        f"{[line[:120] for line in run.logs() if 'ignoring' in line or 'skipped' in line]}"
+    )
     text = "".join(row["text"] + row["title"] for row in rows)
     assert "\ud800" not in text and "\udfff" not in text, "a lone surrogate reached the index"

@@ -13,8 +13,16 @@ from pathlib import Path
 
 from integration_tests.confluence_stand_in import synthetic_site
 from integration_tests.reliability.helpers import (
-    Run, assert_write_succeeded, destination_config, destination_write, generation_records, messages_file, searcher,
-    site_records, title_generation, write_in_process,
+    Run,
+    assert_write_succeeded,
+    destination_config,
+    destination_write,
+    generation_records,
+    messages_file,
+    searcher,
+    site_records,
+    title_generation,
+    write_in_process,
 )
 
 SEED = 3
@@ -26,7 +34,9 @@ READERS = 2
 
 @dataclass
 class Observations:
-    answers: list[tuple[int, str, str, str]] = field(default_factory=list)  # (reader, mode, query, generation), in order
+    answers: list[tuple[int, str, str, str]] = field(
+        default_factory=list
+    )  # (reader, mode, query, generation), in order
     problems: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -63,8 +73,7 @@ def test_searches_during_a_sync_see_one_whole_snapshot(tmp_path: Path) -> None:
     new_messages = messages_file(generation_records(RECORDS, "B", drop_every=7, add=5), tmp_path / "new.jsonl")
 
     stop, seen = threading.Event(), Observations()
-    readers = [threading.Thread(target=_read_until, args=(config, stop, seen, n), daemon=True)
-               for n in range(READERS)]
+    readers = [threading.Thread(target=_read_until, args=(config, stop, seen, n), daemon=True) for n in range(READERS)]
     for reader in readers:
         reader.start()
     writer: list[Run] = []
@@ -82,7 +91,8 @@ def test_searches_during_a_sync_see_one_whole_snapshot(tmp_path: Path) -> None:
     assert not seen.problems, f"{len(seen.problems)} bad answers during the sync, e.g. {seen.problems[:5]}"
     by_generation = Counter(generation for _, _, _, generation in seen.answers)
     assert by_generation["A"] > 10 and by_generation["B"] > 0, (
-        f"too few answers to judge: {dict(by_generation)}; the readers did not overlap the write")
+        f"too few answers to judge: {dict(by_generation)}; the readers did not overlap the write"
+    )
     assert set(by_generation) == {"A", "B"}, f"answers from unknown snapshots: {dict(by_generation)}"
     for reader in range(READERS):  # a reader's searches run one after another: once it saw B, A must not return
         sequence = "".join(g for r, _, _, g in seen.answers if r == reader)

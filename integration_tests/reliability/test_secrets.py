@@ -15,7 +15,13 @@ import pytest
 
 from integration_tests.confluence_stand_in import Auth, StandIn
 from integration_tests.reliability.helpers import (
-    Run, destination_command, destination_config, destination_write, sample_site, source_command, source_config,
+    Run,
+    destination_command,
+    destination_config,
+    destination_write,
+    sample_site,
+    source_command,
+    source_config,
     write_json,
 )
 
@@ -77,8 +83,14 @@ def test_read_with_debug_logging_does_not_leak_the_authorization_header(tmp_path
     """`read --debug` logs each request's headers; the Basic value (base64 of user:token) was printed unmasked until
     6b7e38b (this test was a strict xfail until then)."""
     with StandIn(sample_site(), auth=AUTH) as server:
-        run = source_command("read", tmp_path / "runs", source_config(server.url, credentials=BASIC),
-                             inputs=tmp_path / "inputs", cwd=tmp_path / "runs", extra=["--debug"])
+        run = source_command(
+            "read",
+            tmp_path / "runs",
+            source_config(server.url, credentials=BASIC),
+            inputs=tmp_path / "inputs",
+            cwd=tmp_path / "runs",
+            extra=["--debug"],
+        )
     assert run.returncode == 0 and run.records(), f"read --debug failed\n{run.tail()}"
     _assert_clean(run, "source read --debug")
 
@@ -99,11 +111,14 @@ def _run_every_command(tmp_path: Path, *, only_data_path: bool = False) -> None:
         _assert_clean(read, "source read (basic)")
         assert len(read.records()) == len(site.all_pages()), f"source read failed\n{read.tail()}"
         if not only_data_path:
-            checks = {"spec": source("spec", None), "check (basic)": source("check", cloud),
-                      "check (bearer, data center)": source("check", data_center),
-                      "check (wrong password)": source("check", wrong), "discover": source("discover", cloud),
-                      "read (bearer, data center)": source("read", data_center),
-}
+            checks = {
+                "spec": source("spec", None),
+                "check (basic)": source("check", cloud),
+                "check (bearer, data center)": source("check", data_center),
+                "check (wrong password)": source("check", wrong),
+                "discover": source("discover", cloud),
+                "read (bearer, data center)": source("read", data_center),
+            }
             for what, run in checks.items():
                 _assert_clean(run, f"source {what}")
             status = checks["check (wrong password)"].connection_status()
@@ -112,22 +127,30 @@ def _run_every_command(tmp_path: Path, *, only_data_path: bool = False) -> None:
             assert server.stats.snapshot().get("status_401_sent", 0) >= 1, "the wrong password was never sent"
 
     pipe = runs / "pipe.jsonl"  # what an orchestrator hands the destination: the source's RECORDs and STATEs
-    pipe.write_text("".join(line + "\n" for line in read.stdout.splitlines()
-                            if '"type":"RECORD"' in line or '"type":"STATE"' in line), encoding="utf-8")
+    pipe.write_text(
+        "".join(
+            line + "\n" for line in read.stdout.splitlines() if '"type":"RECORD"' in line or '"type":"STATE"' in line
+        ),
+        encoding="utf-8",
+    )
     destination = destination_config(runs)
     write = destination_write(destination, pipe, runs, inputs=inputs, cwd=runs)
     _assert_clean(write, "destination write")
     assert write.returncode == 0 and write.states(), f"destination write failed\n{write.tail()}"
     if not only_data_path:
         config_path = write_json(inputs / "destination.json", destination)
-        for args in (["spec"], ["check", "--config", str(config_path)],
-                     ["search", "--config", str(config_path), "--json", "--visibility", "all", "API token login"],
-                     ["history", "--config", str(config_path), "--json"],
-                     ["history", "--config", str(config_path), "--pages"]):
+        for args in (
+            ["spec"],
+            ["check", "--config", str(config_path)],
+            ["search", "--config", str(config_path), "--json", "--visibility", "all", "API token login"],
+            ["history", "--config", str(config_path), "--json"],
+            ["history", "--config", str(config_path), "--pages"],
+        ):
             run = destination_command(args, runs, cwd=runs)
             assert run.returncode == 0, f"destination {args[0]} failed\n{run.tail()}"
             _assert_clean(run, f"destination {' '.join(args[:1] + args[3:])}")
     assert any(_leaks(path.read_bytes()) for path in inputs.rglob("*.json")), (
-        "the scanner finds no secret even in the config files that hold them: the scan is broken")
+        "the scanner finds no secret even in the config files that hold them: the scan is broken"
+    )
     scanned = _assert_tree_clean(runs)
     assert scanned > 10, f"only {scanned} files scanned: the index or the logs are missing"

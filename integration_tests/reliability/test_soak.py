@@ -13,13 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
+
 from integration_tests.confluence_stand_in import Site, StandIn
 from integration_tests.reliability.helpers import (
-    destination_config, ledger_history, live_rows, parsed_config, sample_site, source_config, write_in_process,
+    destination_config,
+    ledger_history,
+    live_rows,
+    parsed_config,
+    sample_site,
+    source_config,
+    write_in_process,
 )
 from source_confluence.source import SourceConfluence
 
@@ -44,8 +50,16 @@ def _small_edit(site: Site, sync: int, rng: random.Random) -> Site:
         leaves = [p for p in site.pages if not site.children(p) and not p.space_key.startswith("~")]
         site = site.without_page(rng.choice(leaves).id)
         template = rng.choice(site.pages)
-        site = site.with_page_added(replace(template, id=site.next_page_id(), title=f"Soak page {sync}",
-                                            parent_id=None, version=1, body=f"<p>Added in sync {sync}.</p>"))
+        site = site.with_page_added(
+            replace(
+                template,
+                id=site.next_page_id(),
+                title=f"Soak page {sync}",
+                parent_id=None,
+                version=1,
+                body=f"<p>Added in sync {sync}.</p>",
+            )
+        )
     return site
 
 
@@ -66,25 +80,30 @@ def test_twenty_full_repulls_stay_exact_and_bounded_on_disk(tmp_path: Path) -> N
                 site = server.site = _small_edit(site, sync, rng)
             records = _full_pull(server)
             assert sorted(r["id"] for r in records) == sorted(p.id for p in site.pages), (
-                f"sync {sync}: the source did not deliver every page once")
+                f"sync {sync}: the source did not deliver every page once"
+            )
             write_in_process(config, records)
             rows = live_rows(config, ("chunk_id", "page_id"))
             chunk_ids = [row["chunk_id"] for row in rows]
             assert len(chunk_ids) == len(set(chunk_ids)), f"sync {sync}: duplicate chunks in the live table"
             assert {row["page_id"] for row in rows} == {p.id for p in site.pages}, (
                 f"sync {sync}: live pages differ from the site's by "
-                f"{sorted({row['page_id'] for row in rows} ^ {p.id for p in site.pages})}")
+                f"{sorted({row['page_id'] for row in rows} ^ {p.id for p in site.pages})}"
+            )
             latest = ledger_history(config)[0]
             assert latest["status"] == "succeeded" and latest["records"] == len(site.pages), (
-                f"sync {sync}: ledger says {latest['status']} with {latest['records']} records")
+                f"sync {sync}: ledger says {latest['status']} with {latest['records']} records"
+            )
             sizes.append(_disk_bytes(folder))
             assert sizes[-1] <= MAX_GROWTH * sizes[0], (
                 f"sync {sync}: the index folder grew to {sizes[-1]:,} bytes, over {MAX_GROWTH}x the first "
-                f"sync's {sizes[0]:,} (sizes so far {sizes})")
+                f"sync's {sizes[0]:,} (sizes so far {sizes})"
+            )
 
     history = ledger_history(config, limit=100)
     assert [row["status"] for row in history] == ["succeeded"] * SYNCS, (
-        f"the ledger holds {[row['status'] for row in history]}, expected {SYNCS} succeeded runs")
+        f"the ledger holds {[row['status'] for row in history]}, expected {SYNCS} succeeded runs"
+    )
     from destination_vectors.ledger import Ledger
 
     live_pages = Ledger(parsed_config(config).resolved_ledger_path).pages(include_deleted=False)

@@ -30,20 +30,49 @@ class FaultCase:
 
 
 CASES = [
-    FaultCase("429-retry-after-1s", Faults(status_429_every=4, retry_after="1", seed=1),
-              {"max_retry_seconds": 2, "min_retry_seconds": 0.05}, ("429", "rate limit"), must_succeed=True),
-    FaultCase("429-absurd-retry-after", Faults(status_429_every=3, retry_after="9223372036854775807", seed=2),
-              {"max_retry_seconds": 1, "min_retry_seconds": 0.05}, ("429", "rate limit"), must_succeed=True),
-    FaultCase("5xx-bursts", Faults(status_5xx_every=10, status_5xx_burst=3, retry_after=None, seed=3),
-              {}, ("503", "server error"), must_succeed=True),
-    FaultCase("connection-resets", Faults(reset_every=4, seed=4), {},
-              ("connection", "reset", "aborted"), must_succeed=True),
-    FaultCase("slower-than-timeout", Faults(slow_every=5, slow_seconds=4.0, seed=5),
-              {"request_timeout_seconds": 1}, ("timed out", "timeout"), must_succeed=True),
-    FaultCase("truncated-json", Faults(malformed_json_every=4, seed=6), {},
-              ("json", "decode", "malformed", "truncated", "expecting", "unterminated")),
-    FaultCase("5xx-beyond-retry-budget", Faults(status_5xx_every=3, status_5xx_burst=1000, retry_after=None, seed=7),
-              {"max_retries": 2}, ("503", "server error", "max number of retries", "retries")),
+    FaultCase(
+        "429-retry-after-1s",
+        Faults(status_429_every=4, retry_after="1", seed=1),
+        {"max_retry_seconds": 2, "min_retry_seconds": 0.05},
+        ("429", "rate limit"),
+        must_succeed=True,
+    ),
+    FaultCase(
+        "429-absurd-retry-after",
+        Faults(status_429_every=3, retry_after="9223372036854775807", seed=2),
+        {"max_retry_seconds": 1, "min_retry_seconds": 0.05},
+        ("429", "rate limit"),
+        must_succeed=True,
+    ),
+    FaultCase(
+        "5xx-bursts",
+        Faults(status_5xx_every=10, status_5xx_burst=3, retry_after=None, seed=3),
+        {},
+        ("503", "server error"),
+        must_succeed=True,
+    ),
+    FaultCase(
+        "connection-resets", Faults(reset_every=4, seed=4), {}, ("connection", "reset", "aborted"), must_succeed=True
+    ),
+    FaultCase(
+        "slower-than-timeout",
+        Faults(slow_every=5, slow_seconds=4.0, seed=5),
+        {"request_timeout_seconds": 1},
+        ("timed out", "timeout"),
+        must_succeed=True,
+    ),
+    FaultCase(
+        "truncated-json",
+        Faults(malformed_json_every=4, seed=6),
+        {},
+        ("json", "decode", "malformed", "truncated", "expecting", "unterminated"),
+    ),
+    FaultCase(
+        "5xx-beyond-retry-budget",
+        Faults(status_5xx_every=3, status_5xx_burst=1000, retry_after=None, seed=7),
+        {"max_retries": 2},
+        ("503", "server error", "max number of retries", "retries"),
+    ),
 ]
 
 
@@ -52,21 +81,24 @@ def _read(server: StandIn, tmp_path: Path, **config: Any) -> Run:
     return source_command("read", tmp_path, source_config(server.url, **overrides))
 
 
-def _assert_all_once_or_named_failure(run: Run, case_name: str, cause_words: tuple[str, ...],
-                                      must_succeed: bool) -> str:
+def _assert_all_once_or_named_failure(
+    run: Run, case_name: str, cause_words: tuple[str, ...], must_succeed: bool
+) -> str:
     """Returns "succeeded" or "failed"; asserts the either/or guarantee of this test module."""
     count = PageCount.of(run.records(), SITE)
     traces = run.error_traces()
     succeeded = run.returncode == 0 and not traces and bool(run.states())
     if succeeded:
         assert not count.lost and not count.duplicated and not count.unexpected, (
-            f"{case_name}: the sync reported success but {count}")
+            f"{case_name}: the sync reported success but {count}"
+        )
         return "succeeded"
     assert not must_succeed, f"{case_name}: a transient fault within the retry budget failed the sync\n{run.tail()}"
     assert traces, f"{case_name}: the sync failed (exit {run.returncode}) without an error TRACE\n{run.tail()}"
     text = " ".join(f"{t.get('message', '')} {t.get('internal_message', '')}" for t in traces).lower()
     assert any(word in text for word in cause_words), (
-        f"{case_name}: the error TRACE does not name the cause (expected one of {cause_words}): {traces[0]}")
+        f"{case_name}: the error TRACE does not name the cause (expected one of {cause_words}): {traces[0]}"
+    )
     assert run.returncode != 0, f"{case_name}: an error TRACE with exit code 0\n{run.tail()}"
     return "failed"
 
@@ -76,8 +108,9 @@ def test_fault_gives_every_page_once_or_a_named_failure(case: FaultCase, tmp_pat
     with StandIn(SITE, faults=case.faults) as server:
         run = _read(server, tmp_path, **case.config)
         stats = server.stats.snapshot()
-    injected = sum(int(stats.get(k, 0)) for k in
-                   ("status_429_sent", "status_5xx_sent", "resets", "slow_sent", "malformed_sent"))
+    injected = sum(
+        int(stats.get(k, 0)) for k in ("status_429_sent", "status_5xx_sent", "resets", "slow_sent", "malformed_sent")
+    )
     assert injected > 0, f"{case.name}: the stand-in injected no fault ({stats}); the test proves nothing"
     assert run.seconds < BOUNDED_SECONDS, f"{case.name}: the read took {run.seconds:.0f} s (bound {BOUNDED_SECONDS})"
     outcome = _assert_all_once_or_named_failure(run, case.name, case.cause_words, case.must_succeed)
@@ -95,7 +128,8 @@ def test_absurd_retry_after_is_capped_to_max_retry_seconds(tmp_path: Path) -> No
     budget = 15 + limited * 2.5
     assert run.seconds < budget, (
         f"{limited} capped waits should take < {budget:.0f} s in all, the read took {run.seconds:.0f} s: "
-        "Retry-After is not capped by max_retry_seconds")
+        "Retry-After is not capped by max_retry_seconds"
+    )
 
 
 class _CursorForgingStandIn(StandIn):

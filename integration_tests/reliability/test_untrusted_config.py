@@ -17,12 +17,32 @@ import pytest
 
 from integration_tests.confluence_stand_in import Auth, StandIn
 from integration_tests.reliability.helpers import (
-    destination_command, destination_config, destination_write, messages_file, sample_site, searcher, site_records,
-    source_command, source_config, write_in_process, write_json,
+    destination_command,
+    destination_config,
+    destination_write,
+    messages_file,
+    sample_site,
+    searcher,
+    site_records,
+    source_command,
+    source_config,
+    write_in_process,
+    write_json,
 )
 
-HOSTILE_NAMES = ["../evil", "a/b", "/abs", "x'; DROP TABLE t; --", 'quote"d', "..", "", "tab\tle", "名前", "a" * 65,
-                 "chunks\x00x"]
+HOSTILE_NAMES = [
+    "../evil",
+    "a/b",
+    "/abs",
+    "x'; DROP TABLE t; --",
+    'quote"d',
+    "..",
+    "",
+    "tab\tle",
+    "名前",
+    "a" * 65,
+    "chunks\x00x",
+]
 BAD_FIELDS: list[tuple[str, dict[str, Any]]] = [
     *[("table_name", {"table_name": name}) for name in HOSTILE_NAMES],
     ("lancedb_uri", {"lancedb_uri": "{tmp}/../escaped"}),
@@ -41,8 +61,9 @@ def _with_tmp(values: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("field,values", BAD_FIELDS, ids=[f"{f}={list(v.values())[0]!r}"[:40] for f, v in BAD_FIELDS])
-def test_destination_check_refuses_a_hostile_value_naming_the_field(field: str, values: dict[str, Any],
-                                                                    tmp_path: Path) -> None:
+def test_destination_check_refuses_a_hostile_value_naming_the_field(
+    field: str, values: dict[str, Any], tmp_path: Path
+) -> None:
     from destination_vectors.destination import DestinationVectors
 
     config = {**destination_config(tmp_path / "inside"), **_with_tmp(values, tmp_path / "inside")}
@@ -50,7 +71,8 @@ def test_destination_check_refuses_a_hostile_value_naming_the_field(field: str, 
     assert status.status.name == "FAILED", f"check accepted {field}={values[field]!r}"
     assert field in (status.message or ""), f"check's message does not name {field}: {status.message!r}"
     assert not (tmp_path / "escaped").exists() and not (tmp_path / "ledger.duckdb").exists(), (
-        "check created a file outside its folder")
+        "check created a file outside its folder"
+    )
 
 
 def test_destination_write_and_check_subprocesses_refuse_a_traversing_table_name(tmp_path: Path) -> None:
@@ -59,15 +81,18 @@ def test_destination_write_and_check_subprocesses_refuse_a_traversing_table_name
     traces = run.error_traces()
     assert run.returncode != 0 and traces, f"write accepted table_name '../../escaped'\n{run.tail()}"
     assert traces[0]["failure_type"] == "config_error" and "table_name" in traces[0]["message"], (
-        f"write did not fail with a config error naming table_name: {traces[0]}")
+        f"write did not fail with a config error naming table_name: {traces[0]}"
+    )
     assert not run.states(), "write released a STATE with a refused config"
     assert not list(tmp_path.rglob("*.lance")) and not (tmp_path.parent / "escaped").exists(), (
-        "write created table files despite refusing the config")
+        "write created table files despite refusing the config"
+    )
 
     check = destination_command(["check", "--config", str(write_json(tmp_path / "c.json", config))], tmp_path)
     status = check.connection_status()
     assert status and status["status"] == "FAILED" and "table_name" in status["message"], (
-        f"check subprocess did not report FAILED naming table_name: {status}\n{check.tail()}")
+        f"check subprocess did not report FAILED naming table_name: {status}\n{check.tail()}"
+    )
 
 
 def test_history_cli_refuses_a_hostile_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,7 +104,7 @@ def test_history_cli_refuses_a_hostile_config(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_quotes_in_a_folder_name_and_in_search_filters_are_only_data(tmp_path: Path) -> None:
-    folder = tmp_path / "it's a \"quoted\" folder; DROP TABLE x"
+    folder = tmp_path / 'it\'s a "quoted" folder; DROP TABLE x'
     config = destination_config(folder)
     write_in_process(config, site_records(sample_site()))
     search = searcher(config)
@@ -91,10 +116,12 @@ def test_quotes_in_a_folder_name_and_in_search_filters_are_only_data(tmp_path: P
     assert written and all(folder in p.parents for p in written), "files were written outside the quoted folder"
 
 
-@pytest.mark.parametrize("header", ["Authorization", " authorization ", "AUTHORIZATION", "Proxy-Authorization",
-                                    "Cookie"])
+@pytest.mark.parametrize(
+    "header", ["Authorization", " authorization ", "AUTHORIZATION", "Proxy-Authorization", "Cookie"]
+)
 def test_source_refuses_custom_headers_that_replace_credentials(header: str) -> None:
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
     from source_confluence.source import SourceConfluence
 
     config = source_config("http://127.0.0.1:9", custom_headers={header: FORGED_BASIC})
@@ -109,19 +136,23 @@ def test_source_check_and_read_do_not_let_a_custom_header_replace_authorization(
         forged_header = source_config(server.url, custom_headers={"Authorization": FORGED_BASIC})
         check = source_command("check", tmp_path, forged_header)
         read = source_command("read", tmp_path, forged_header)
-        injected = source_config(server.url, max_retries=0,
-                                 custom_headers={"X-Tenant": f"docs\r\nAuthorization: {FORGED_BASIC}"})
+        injected = source_config(
+            server.url, max_retries=0, custom_headers={"X-Tenant": f"docs\r\nAuthorization: {FORGED_BASIC}"}
+        )
         crlf = source_command("check", tmp_path, injected)
         served = server.stats.snapshot().get("status_401_sent", 0), server.stats.api_requests
     status = check.connection_status()
     assert status and status["status"] == "FAILED", f"check passed with a forged Authorization header: {status}"
     assert "custom_headers" in status["message"] and "Authorization" in status["message"], (
-        f"check's message does not say custom_headers may not set Authorization: {status['message']!r}")
+        f"check's message does not say custom_headers may not set Authorization: {status['message']!r}"
+    )
     traces = read.error_traces()
     assert read.returncode != 0 and traces and traces[0]["failure_type"] == "config_error", (
-        f"read with a forged Authorization header did not fail with a config error\n{read.tail()}")
+        f"read with a forged Authorization header did not fail with a config error\n{read.tail()}"
+    )
     assert not read.records(), "read emitted records with a forged Authorization header"
     crlf_status = crlf.connection_status()
     assert crlf_status and crlf_status["status"] == "FAILED", (
-        f"a header value with CRLF smuggled an Authorization header past the check: {crlf_status}")
+        f"a header value with CRLF smuggled an Authorization header past the check: {crlf_status}"
+    )
     assert served[1] == served[0], f"a request with the forged credentials was answered: {served}"

@@ -14,8 +14,18 @@ import pytest
 
 from integration_tests.confluence_stand_in import StandIn
 from integration_tests.reliability.helpers import (
-    assert_write_succeeded, destination_command, destination_config, destination_write, live_rows, sample_site,
-    searcher, site_records, source_command, source_config, write_in_process, write_json,
+    assert_write_succeeded,
+    destination_command,
+    destination_config,
+    destination_write,
+    live_rows,
+    sample_site,
+    searcher,
+    site_records,
+    source_command,
+    source_config,
+    write_in_process,
+    write_json,
 )
 
 SEED = 6
@@ -23,9 +33,27 @@ N_QUERIES = 1000
 MODES = ("hybrid", "vector", "fts")
 SEARCH_TIMEOUT = 400.0
 FIXED_QUERIES = [
-    "alice", "~alice", "Alice's notes", "one-on-one with Bob", "salary", "parental leave", "expense policy", "HR",
-    "visibility = 'internal'", "' OR visibility = 'internal' --", "internal", "personal space", "reading list",
-    "\" OR 1=1 --", '"unbalanced', "*", "%", "🙂 vacances", "NULL", "' ; DROP TABLE confluence_chunks; --", "a" * 500,
+    "alice",
+    "~alice",
+    "Alice's notes",
+    "one-on-one with Bob",
+    "salary",
+    "parental leave",
+    "expense policy",
+    "HR",
+    "visibility = 'internal'",
+    "' OR visibility = 'internal' --",
+    "internal",
+    "personal space",
+    "reading list",
+    '" OR 1=1 --',
+    '"unbalanced',
+    "*",
+    "%",
+    "🙂 vacances",
+    "NULL",
+    "' ; DROP TABLE confluence_chunks; --",
+    "a" * 500,
 ]
 
 
@@ -45,7 +73,7 @@ def _windows(rng: random.Random, texts: list[str], count: int) -> list[str]:
         words = rng.choice(texts).split()
         size = rng.randint(2, 12)
         start = rng.randint(0, max(0, len(words) - size))
-        out.append(" ".join(words[start:start + size]) or "empty")
+        out.append(" ".join(words[start : start + size]) or "empty")
     return out
 
 
@@ -70,26 +98,50 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
         read = source_command("read", folder, source_config(server.url, internal_space_keys=["HR"]))
     assert read.returncode == 0 and read.records(), f"source read failed\n{read.tail()}"
     pipe = folder / "pipe.jsonl"
-    pipe.write_text("".join(line + "\n" for line in read.stdout.splitlines()
-                            if '"type":"RECORD"' in line or '"type":"STATE"' in line), encoding="utf-8")
+    pipe.write_text(
+        "".join(
+            line + "\n" for line in read.stdout.splitlines() if '"type":"RECORD"' in line or '"type":"STATE"' in line
+        ),
+        encoding="utf-8",
+    )
     config = {"lancedb_uri": str(folder / "lancedb")}  # the default, real model
     assert_write_succeeded(destination_write(config, pipe, folder, timeout=600), "indexing with the real model")
     rows = live_rows(config, ("chunk_id", "page_id", "title", "heading_path", "text", "visibility", "space_key"))
     internal = [r for r in rows if r["visibility"] == "internal"]
     assert {r["space_key"] for r in internal} == {"HR", "~alice"}, (
-        f"internal chunks come from {sorted({r['space_key'] for r in internal})}, expected HR and ~alice")
+        f"internal chunks come from {sorted({r['space_key'] for r in internal})}, expected HR and ~alice"
+    )
     queries, copied = _queries(rows, random.Random(SEED))
     queries_path = folder / "queries.jsonl"
     queries_path.write_text("".join(json.dumps({"id": n, "query": q}) + "\n" for n, q in enumerate(queries)))
-    return Index(write_json(folder / "destination.json", config), frozenset(r["chunk_id"] for r in internal),
-                 frozenset(r["page_id"] for r in internal), queries_path, copied)
+    return Index(
+        write_json(folder / "destination.json", config),
+        frozenset(r["chunk_id"] for r in internal),
+        frozenset(r["page_id"] for r in internal),
+        queries_path,
+        copied,
+    )
 
 
 def _search(index: Index, mode: str, visibility: str, queries: Path, k: int = 10) -> list[dict]:
-    run = destination_command(["search", "--config", str(index.config_path), "--queries-file", str(queries),
-                               "--visibility", visibility, "--mode", mode, "-k", str(k)],
-                              index.config_path.parent, timeout=SEARCH_TIMEOUT,
-                              env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})  # the runs share 2 cores
+    run = destination_command(
+        [
+            "search",
+            "--config",
+            str(index.config_path),
+            "--queries-file",
+            str(queries),
+            "--visibility",
+            visibility,
+            "--mode",
+            mode,
+            "-k",
+            str(k),
+        ],
+        index.config_path.parent,
+        timeout=SEARCH_TIMEOUT,
+        env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+    )  # the runs share 2 cores
     assert run.returncode == 0, f"search --mode {mode} --visibility {visibility} failed\n{run.tail()}"
     return [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
 
@@ -117,9 +169,14 @@ def test_public_search_never_returns_an_internal_chunk(index: Index, answers: di
     assert len(answers) == N_QUERIES, f"{mode}: {len(answers)} answers for {N_QUERIES} queries"
     errors = [(a["id"], a["error"]) for a in answers if a.get("error")]
     assert not errors, f"{mode}: {len(errors)} queries failed instead of being answered, e.g. {errors[:3]}"
-    leaks = [(a["id"], hit["chunk_id"]) for a in answers for hit in a["results"]
-             if hit["visibility"] != "public" or hit["chunk_id"] in index.internal_chunks
-             or hit["page_id"] in index.internal_pages]
+    leaks = [
+        (a["id"], hit["chunk_id"])
+        for a in answers
+        for hit in a["results"]
+        if hit["visibility"] != "public"
+        or hit["chunk_id"] in index.internal_chunks
+        or hit["page_id"] in index.internal_pages
+    ]
     assert not leaks, f"{mode}: {len(leaks)} internal chunks answered public searches, e.g. {leaks[:5]}"
     answered = sum(1 for a in answers if a["results"])
     assert answered > N_QUERIES // 2, f"{mode}: only {answered} queries got any public hit; the search is broken"
@@ -132,7 +189,8 @@ def test_the_copied_queries_do_reach_internal_chunks_without_the_filter(index: I
     control = answers[UNFILTERED]
     reached = sum(1 for a in control if any(h["chunk_id"] in index.internal_chunks for h in a["results"][:3]))
     assert len(control) == 200 and reached > 150, (
-        f"only {reached} of {len(control)} internal-text queries reach an internal chunk unfiltered")
+        f"only {reached} of {len(control)} internal-text queries reach an internal chunk unfiltered"
+    )
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "fts"])

@@ -16,7 +16,9 @@ LIMITS = (256, 128, 64, 32)
 def _fits(chunks: list[Chunk], max_tokens: int, where: str) -> None:
     for chunk in chunks:
         count = TOKENIZER.count(chunk.text)
-        assert count <= max_tokens, f"{where}: chunk {chunk.index} has {count} tokens > {max_tokens}: {chunk.text[:80]!r}"
+        assert count <= max_tokens, (
+            f"{where}: chunk {chunk.index} has {count} tokens > {max_tokens}: {chunk.text[:80]!r}"
+        )
     assert [c.index for c in chunks] == list(range(len(chunks))), f"{where}: indexes not 0..n-1"
 
 
@@ -32,20 +34,28 @@ def test_every_fixture_chunk_fits(name: str, body: str, max_tokens: int) -> None
         paths = {s.heading_path for s in sections}
         for chunk in chunks:
             assert chunk.text.startswith("Fixture page"), f"{where}: chunk {chunk.index} lacks the title prefix"
-            assert chunk.heading_path in paths or chunk.heading_path == (), f"{where}: unknown heading path {chunk.heading_path}"
+            assert chunk.heading_path in paths or chunk.heading_path == (), (
+                f"{where}: unknown heading path {chunk.heading_path}"
+            )
             expected_prefix = " > ".join(("Fixture page", *chunk.heading_path))
             if max_tokens >= 128:
-                assert chunk.text.split("\n", 1)[0] == expected_prefix, f"{where}: prefix line wrong in chunk {chunk.index}"
+                assert chunk.text.split("\n", 1)[0] == expected_prefix, (
+                    f"{where}: prefix line wrong in chunk {chunk.index}"
+                )
 
 
 def test_prefix_and_heading_path() -> None:
     sections = [Section(("Deploys", "Rollback"), "Run the rollback job.")]
     chunks = chunk_sections("Runbooks", sections, TOKENIZER, 128)
-    assert chunks == [Chunk(0, ("Deploys", "Rollback"), "Runbooks > Deploys > Rollback\n\nRun the rollback job.")], chunks
+    assert chunks == [Chunk(0, ("Deploys", "Rollback"), "Runbooks > Deploys > Rollback\n\nRun the rollback job.")], (
+        chunks
+    )
 
 
 def test_empty_page_gives_title_chunk() -> None:
-    assert chunk_sections("Lonely page", [], TOKENIZER, 64) == [Chunk(0, (), "Lonely page")], "empty page must be findable by title"
+    assert chunk_sections("Lonely page", [], TOKENIZER, 64) == [Chunk(0, (), "Lonely page")], (
+        "empty page must be findable by title"
+    )
     sections = storage_to_sections('<ac:structured-macro ac:name="toc"/>')
     assert chunk_sections("Toc only", sections, TOKENIZER, 64) == [Chunk(0, (), "Toc only")], "toc-only page"
 
@@ -62,7 +72,9 @@ def test_hundred_thousand_char_word(max_tokens: int) -> None:
         chunks = chunk_sections("Word", [Section((), f"before {word} after")], TOKENIZER, max_tokens)
         _fits(chunks, max_tokens, f"100k-char word {word[:3]!r} at {max_tokens}")
         joined = "".join(c.text.split("\n\n", 1)[1] for c in chunks)
-        assert joined.replace(" ", "").replace("\n", "") == f"before{word}after".replace(" ", ""), f"{word[:3]!r}: text lost or altered"
+        assert joined.replace(" ", "").replace("\n", "") == f"before{word}after".replace(" ", ""), (
+            f"{word[:3]!r}: text lost or altered"
+        )
 
 
 @pytest.mark.parametrize("max_tokens", LIMITS)
@@ -92,7 +104,9 @@ def test_giant_table_repeats_header(max_tokens: int) -> None:
     _fits(chunks, max_tokens, f"giant table at {max_tokens}")
     assert len(chunks) > 5, "giant table not split"
     for chunk in chunks:
-        assert chunk.text.split("\n\n", 1)[1].startswith("| Name | Value |"), f"table chunk {chunk.index} lacks header row"
+        assert chunk.text.split("\n\n", 1)[1].startswith("| Name | Value |"), (
+            f"table chunk {chunk.index} lacks header row"
+        )
     found = [line for c in chunks for line in c.text.split("\n") if line.startswith("| row ")]
     assert found == rows.split("\n"), "table rows lost, duplicated or reordered"
 
@@ -104,8 +118,10 @@ def test_overlap_carries_previous_tail_within_section_only() -> None:
     overlapped = chunk_sections("O", sections, TOKENIZER, 64, 12)
     _fits(overlapped, 64, "overlap 12")
     first_section = [c for c in overlapped if c.heading_path == ("One",)]
-    assert len(first_section) >= len([c for c in plain if c.heading_path == ("One",)]), "overlap should not reduce chunks"
-    for previous, current in zip(first_section, first_section[1:]):
+    assert len(first_section) >= len([c for c in plain if c.heading_path == ("One",)]), (
+        "overlap should not reduce chunks"
+    )
+    for previous, current in zip(first_section, first_section[1:], strict=False):
         start = current.text.split("\n\n", 2)[1]
         assert start in previous.text, f"chunk {current.index} does not start with the tail of chunk {previous.index}"
         assert TOKENIZER.count(start) - TOKENIZER.special_tokens <= 12, "tail longer than overlap_tokens"
@@ -130,7 +146,10 @@ def test_deterministic() -> None:
 def test_split_blocks_recognises_fences_tables_paragraphs() -> None:
     blocks = split_blocks("para one\nline two\n\n```py\na\n\nb\n```\n| h |\n|---|\n| r |\n\nend")
     assert [(b.kind, b.text) for b in blocks] == [
-        ("text", "para one\nline two"), ("code", "```py\na\n\nb\n```"), ("table", "| h |\n|---|\n| r |"), ("text", "end"),
+        ("text", "para one\nline two"),
+        ("code", "```py\na\n\nb\n```"),
+        ("table", "| h |\n|---|\n| r |"),
+        ("text", "end"),
     ], blocks
 
 

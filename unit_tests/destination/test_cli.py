@@ -10,8 +10,10 @@ from unit_tests.destination.messages import catalog, page, record, state
 
 
 def _index(config, tmp_path):
-    pages = [page("1", "Rollback", "<h2>Steps</h2><p>Run the rollback script.</p>"),
-             page("2", "Secret", "<p>rollback secret plans</p>", space="~bob")]
+    pages = [
+        page("1", "Rollback", "<h2>Steps</h2><p>Run the rollback script.</p>"),
+        page("2", "Secret", "<p>rollback secret plans</p>", space="~bob"),
+    ]
     list(DestinationVectors().write(config.model_dump(), catalog(), iter([record(p) for p in pages] + [state()])))
     path = tmp_path / "destination.json"
     path.write_text(config.model_dump_json())
@@ -23,8 +25,18 @@ def test_search_json_lines_and_public_default(config, tmp_path, capsys):
     assert main(["search", "--config", str(path), "--json", "-k", "5", "rollback"]) == 0
     hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert hits and {h["page_id"] for h in hits} == {"1"}, "default visibility must be public"
-    assert set(hits[0]) == {"rank", "score", "page_id", "chunk_id", "title", "heading_path", "text", "space_key",
-                            "visibility", "webui_url"}
+    assert set(hits[0]) == {
+        "rank",
+        "score",
+        "page_id",
+        "chunk_id",
+        "title",
+        "heading_path",
+        "text",
+        "space_key",
+        "visibility",
+        "webui_url",
+    }
 
 
 def test_queries_file_answers_each_line(config, tmp_path, capsys):

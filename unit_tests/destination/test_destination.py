@@ -127,7 +127,9 @@ def test_unchanged_pages_are_carried_over_without_conversion(config, monkeypatch
     before = ChunkStore(config.lancedb_uri, config.table_name).open_live().to_arrow().sort_by("chunk_id")
     converted: list[str] = []
     original = sync.SyncWriter._chunk
-    monkeypatch.setattr(sync.SyncWriter, "_chunk", lambda self, doc: converted.append(doc.page_id) or original(self, doc))
+    monkeypatch.setattr(
+        sync.SyncWriter, "_chunk", lambda self, doc: converted.append(doc.page_id) or original(self, doc)
+    )
     moved = dict(PAGES[1], webui_url="http://confluence.test/wiki/spaces/IT/pages/2/VPN")
     _write(config, _messages([PAGES[0], moved, PAGES[2]]))
     assert converted == ["2"], "only the page whose record changed may be converted again"

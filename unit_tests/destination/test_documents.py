@@ -84,7 +84,14 @@ def test_table_cells_present(name: str, body: str) -> None:
 @pytest.mark.parametrize(("name", "body"), NORMAL, ids=[n for n, _ in NORMAL])
 def test_panels_present_and_labelled(name: str, body: str) -> None:
     text = storage_to_text(body)
-    labels = {"info": "Info:", "note": "Note:", "warning": "Warning:", "tip": "Tip:", "panel": "Panel:", "expand": "Expand:"}
+    labels = {
+        "info": "Info:",
+        "note": "Note:",
+        "warning": "Warning:",
+        "tip": "Tip:",
+        "panel": "Panel:",
+        "expand": "Expand:",
+    }
     for macro in _soup(body).find_all("ac:structured-macro"):
         label = labels.get(str(macro.get("ac:name")))
         body_tag = macro.find("ac:rich-text-body", recursive=False)
@@ -106,7 +113,9 @@ def test_link_texts_present(name: str, body: str) -> None:
             continue
         link_body = link.find(["ac:link-body", "ac:plain-text-link-body"], recursive=False)
         page = link.find("ri:page", recursive=False)
-        expected = _flat(link_body.get_text()) if link_body is not None else (page.get("ri:content-title") if page else "")
+        expected = (
+            _flat(link_body.get_text()) if link_body is not None else (page.get("ri:content-title") if page else "")
+        )
         if expected:
             assert expected in flat, f"{name}: ac:link text {expected!r} missing"
     for anchor in soup.find_all("a"):
@@ -163,8 +172,12 @@ def test_task_lists() -> None:
 
 
 def test_ten_thousand_levels_of_nesting() -> None:
-    for opening, closing in (("<div>", "</div>"), ("<ul><li>", "</li></ul>"), ("<blockquote>", "</blockquote>"),
-                             ('<ac:structured-macro ac:name="x"><ac:rich-text-body>', "</ac:rich-text-body></ac:structured-macro>")):
+    for opening, closing in (
+        ("<div>", "</div>"),
+        ("<ul><li>", "</li></ul>"),
+        ("<blockquote>", "</blockquote>"),
+        ('<ac:structured-macro ac:name="x"><ac:rich-text-body>', "</ac:rich-text-body></ac:structured-macro>"),
+    ):
         body = opening * 10_000 + "deep text" + closing * 10_000
         text = storage_to_text(body)
         assert "deep text" in text, f"10,000 x {opening}: text lost"
@@ -174,13 +187,17 @@ def test_unclosed_tags_and_broken_cdata_keep_text() -> None:
     text = storage_to_text("<p>one <strong>two <em>three<p>four<table><tr><td>cell")
     for word in ("one", "two", "three", "four", "cell"):
         assert word in text, f"unclosed tags: {word!r} lost in {text!r}"
-    broken = storage_to_text('<ac:structured-macro ac:name="code"><ac:plain-text-body><![CDATA[x = 1 < 2</ac:plain-text-body></ac:structured-macro><p>after</p>')
+    broken = storage_to_text(
+        '<ac:structured-macro ac:name="code"><ac:plain-text-body><![CDATA[x = 1 < 2</ac:plain-text-body></ac:structured-macro><p>after</p>'
+    )
     assert "x = 1 < 2" in broken and "after" in broken, f"broken CDATA: text lost: {broken!r}"
     assert "</ac:" not in broken, f"broken CDATA swallowed a closing tag: {broken!r}"
 
 
 def test_entities() -> None:
-    assert storage_to_text("<p>a&nbsp;b &amp; &lt;c&gt; &#8212; caf&eacute;</p>") == "a\u00a0b & <c> \u2014 café", "named/numeric entities"
+    assert storage_to_text("<p>a&nbsp;b &amp; &lt;c&gt; &#8212; caf&eacute;</p>") == "a\u00a0b & <c> \u2014 café", (
+        "named/numeric entities"
+    )
     assert "lol" not in storage_to_text("<p>x &lol3; y</p>").replace("&lol3", ""), "unknown entity expanded"
 
 
@@ -193,7 +210,9 @@ def test_non_str_body_raises() -> None:
 
 def test_code_fence_longer_than_inner_backticks() -> None:
     code = "a\n````\nb\n"
-    text = storage_to_text(f'<ac:structured-macro ac:name="code"><ac:parameter ac:name="language">md</ac:parameter><ac:plain-text-body><![CDATA[{code}]]></ac:plain-text-body></ac:structured-macro>')
+    text = storage_to_text(
+        f'<ac:structured-macro ac:name="code"><ac:parameter ac:name="language">md</ac:parameter><ac:plain-text-body><![CDATA[{code}]]></ac:plain-text-body></ac:structured-macro>'
+    )
     assert text == "`````md\na\n````\nb\n`````", f"fence must outgrow inner backticks: {text!r}"
 
 
@@ -209,7 +228,13 @@ def test_mentions_images_status_time_links() -> None:
 
 def test_large_page_and_long_word_are_fast() -> None:
     paragraph = "<p>Some <strong>bold</strong> text with a <a href='x'>link</a> and more words.</p>"
-    body = ("<h2>Part</h2>" + paragraph * 200 + "<table><tr><th>a</th><th>b</th></tr>" + "<tr><td>1</td><td>2</td></tr>" * 50 + "</table>") * 60
+    body = (
+        "<h2>Part</h2>"
+        + paragraph * 200
+        + "<table><tr><th>a</th><th>b</th></tr>"
+        + "<tr><td>1</td><td>2</td></tr>" * 50
+        + "</table>"
+    ) * 60
     assert len(body) > 1_000_000
     started = time.perf_counter()
     sections = storage_to_sections(body)

@@ -4,15 +4,27 @@ from destination_vectors.config import DestinationConfig
 from destination_vectors.records import BadRecord, to_document
 
 PAGE = {
-    "id": "123", "title": "Rollback", "body_storage": "<p>hi</p>", "space_key": "ENG", "space_name": "Engineering",
-    "visibility": "public", "webui_url": "https://x/wiki/spaces/ENG/pages/123", "updated_at": "2026-01-01T00:00:00Z",
+    "id": "123",
+    "title": "Rollback",
+    "body_storage": "<p>hi</p>",
+    "space_key": "ENG",
+    "space_name": "Engineering",
+    "visibility": "public",
+    "webui_url": "https://x/wiki/spaces/ENG/pages/123",
+    "updated_at": "2026-01-01T00:00:00Z",
     "version": 4,
 }
 
 
 def test_confluence_page_maps_to_columns_and_metadata():
     doc = to_document("pages", PAGE, DestinationConfig(), [["id"]])
-    assert (doc.page_id, doc.title, doc.space_key, doc.visibility, doc.version) == ("123", "Rollback", "ENG", "public", 4)
+    assert (doc.page_id, doc.title, doc.space_key, doc.visibility, doc.version) == (
+        "123",
+        "Rollback",
+        "ENG",
+        "public",
+        4,
+    )
     assert doc.body_is_storage
     assert doc.metadata == {"space_name": "Engineering"}, "non-column metadata fields go to the metadata JSON"
 
@@ -40,8 +52,9 @@ def test_missing_primary_key_is_bad():
 
 
 def test_composite_and_nested_primary_keys():
-    doc = to_document("issues", {"k": {"a": 1}, "b": "x", "text": "t"}, DestinationConfig(text_field="text"),
-                      [["k", "a"], ["b"]])
+    doc = to_document(
+        "issues", {"k": {"a": 1}, "b": "x", "text": "t"}, DestinationConfig(text_field="text"), [["k", "a"], ["b"]]
+    )
     assert doc.page_id == "1|x"
     assert not doc.body_is_storage, "a field other than body_storage is plain text in auto mode"
 

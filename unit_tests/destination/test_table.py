@@ -12,10 +12,23 @@ DIM = 8
 def _rows(stream: str, ids: list[str], text: str = "text") -> list[dict]:
     return [
         {
-            "chunk_id": f"{stream}:{i}:0", "stream": stream, "page_id": i, "chunk_index": 0, "title": f"T{i}",
-            "heading_path": "", "text": f"{text} {i}", "space_key": "ENG", "visibility": "public",
-            "webui_url": f"http://x/{i}", "updated_at": "", "version": 1, "content_hash": f"h-{text}-{i}",
-            "row_hash": f"r-{text}-{i}", "page_hash": f"p-{text}-{i}", "metadata": "{}", "embedding_model": "m",
+            "chunk_id": f"{stream}:{i}:0",
+            "stream": stream,
+            "page_id": i,
+            "chunk_index": 0,
+            "title": f"T{i}",
+            "heading_path": "",
+            "text": f"{text} {i}",
+            "space_key": "ENG",
+            "visibility": "public",
+            "webui_url": f"http://x/{i}",
+            "updated_at": "",
+            "version": 1,
+            "content_hash": f"h-{text}-{i}",
+            "row_hash": f"r-{text}-{i}",
+            "page_hash": f"p-{text}-{i}",
+            "metadata": "{}",
+            "embedding_model": "m",
         }
         for i in ids
     ]

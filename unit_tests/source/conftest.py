@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 
 import pytest
 import requests_mock
-
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode, Type
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, make_file, read
@@ -76,7 +76,7 @@ def fake() -> Iterator[FakeConfluence]:
 
 
 @pytest.fixture(autouse=True)
-def no_real_sleep_over_a_second(monkeypatch: pytest.MonkeyPatch) -> Optional[None]:
+def no_real_sleep_over_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry waits in unit tests are milliseconds; a long sleep means a cap was not applied, so fail loudly."""
     import time
 

@@ -10,10 +10,9 @@ import json
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-import requests
 import requests_mock
 
 SECRET_TOKEN = "s3cr3t-api-token-value"
@@ -34,8 +33,8 @@ class FakePage:
     id: str
     space_key: str
     title: str
-    body: Optional[str]
-    parent_id: Optional[str] = None
+    body: str | None
+    parent_id: str | None = None
     version: int = 1
 
 
@@ -45,8 +44,8 @@ class Scripted:
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-    text: Optional[str] = None
-    exception: Optional[type[BaseException]] = None
+    text: str | None = None
+    exception: type[BaseException] | None = None
 
 
 class FakeConfluence:
@@ -63,12 +62,16 @@ class FakeConfluence:
         self.requests: list[requests_mock.request._RequestObjectProxy] = []
 
     # ---- building the site
-    def add_space(self, key: str, name: str = "", type: str = "global", n_pages: int = 0, body: Optional[str] = "<p>x</p>") -> FakeSpace:
+    def add_space(
+        self, key: str, name: str = "", type: str = "global", n_pages: int = 0, body: str | None = "<p>x</p>"
+    ) -> FakeSpace:
         space = FakeSpace(id=str(1000 + len(self.spaces)), key=key, name=name or f"Space {key}", type=type)
         self.spaces.append(space)
-        parent: Optional[str] = None
+        parent: str | None = None
         for index in range(n_pages):
-            page = FakePage(id=str(50000 + len(self.pages)), space_key=key, title=f"{key} page {index}", body=body, parent_id=parent)
+            page = FakePage(
+                id=str(50000 + len(self.pages)), space_key=key, title=f"{key} page {index}", body=body, parent_id=parent
+            )
             self.pages.append(page)
             parent = page.id if index % 3 == 0 else parent
         return space
@@ -77,7 +80,7 @@ class FakeConfluence:
         """The next requests whose path matches `path_regex` get these answers, in order."""
         self.faults.setdefault(path_regex, deque()).extend(answers)
 
-    def install(self, mocker: requests_mock.Mocker) -> "FakeConfluence":
+    def install(self, mocker: requests_mock.Mocker) -> FakeConfluence:
         mocker.register_uri(requests_mock.ANY, re.compile(re.escape(self.origin) + r"(/.*)?$"), text=self._dispatch)
         return self
 
@@ -106,13 +109,13 @@ class FakeConfluence:
         context.headers["Content-Type"] = "application/json"
         return json.dumps(result)
 
-    def _authorised(self, header: Optional[str]) -> bool:
+    def _authorised(self, header: str | None) -> bool:
         if header == f"Bearer {SECRET_PAT}":
             return True
         expected = base64.b64encode(f"{USERNAME}:{SECRET_TOKEN}".encode()).decode()
         return header == f"Basic {expected}"
 
-    def _route(self, path: str, query: dict[str, list[str]]) -> Optional[dict[str, Any]]:
+    def _route(self, path: str, query: dict[str, list[str]]) -> dict[str, Any] | None:
         if self.serve_v2 and path == "/wiki/api/v2/spaces":
             keys = query.get("keys")
             spaces = [s for s in self.spaces if not keys or s.key in keys]
@@ -123,7 +126,9 @@ class FakeConfluence:
             if space is None:
                 return None
             pages = [p for p in self.pages if p.space_key == space.key]
-            return self._v2_page(path, query, [self._v2_page_json(p, space, "storage" in query.get("body-format", [])) for p in pages])
+            return self._v2_page(
+                path, query, [self._v2_page_json(p, space, "storage" in query.get("body-format", [])) for p in pages]
+            )
         for context_path in self.serve_v1_at:
             if path == f"{context_path}/rest/api/space":
                 return self._v1_page(context_path, query, [self._v1_space(s) for s in self.spaces])
@@ -147,7 +152,9 @@ class FakeConfluence:
         chunk = items[start : start + limit]
         links: dict[str, Any] = {"base": self.origin + "/wiki"}
         if start + limit < len(items):
-            links["next"] = f"{path}?limit={limit}&cursor={quote('c' + str(start + limit) + self.cursor_suffix, safe='')}"
+            links["next"] = (
+                f"{path}?limit={limit}&cursor={quote('c' + str(start + limit) + self.cursor_suffix, safe='')}"
+            )
             if "body-format" in query:
                 links["next"] += f"&body-format={query['body-format'][0]}"
         return {"results": chunk, "_links": links}
@@ -174,9 +181,15 @@ class FakeConfluence:
         if with_body and page.body is not None:
             body = {"storage": {"value": page.body, "representation": "storage"}}
         return {
-            "id": page.id, "status": "current", "title": page.title, "spaceId": space.id, "parentId": page.parent_id,
-            "authorId": "acc-1", "createdAt": "2024-01-01T00:00:00.000Z",
-            "version": {"number": page.version, "createdAt": "2024-02-01T00:00:00.000Z"}, "body": body,
+            "id": page.id,
+            "status": "current",
+            "title": page.title,
+            "spaceId": space.id,
+            "parentId": page.parent_id,
+            "authorId": "acc-1",
+            "createdAt": "2024-01-01T00:00:00.000Z",
+            "version": {"number": page.version, "createdAt": "2024-02-01T00:00:00.000Z"},
+            "body": body,
             "_links": {"webui": f"/spaces/{space.key}/pages/{page.id}/{quote(page.title.replace(' ', '+'), safe='+')}"},
         }
 
@@ -192,7 +205,10 @@ class FakeConfluence:
     def _v1_page_json(self, page: FakePage) -> dict[str, Any]:
         space = next(s for s in self.spaces if s.key == page.space_key)
         result: dict[str, Any] = {
-            "id": page.id, "type": "page", "status": "current", "title": page.title,
+            "id": page.id,
+            "type": "page",
+            "status": "current",
+            "title": page.title,
             "space": self._v1_space(space),
             "version": {"number": page.version, "when": "2024-02-01T00:00:00.000Z", "by": {"userKey": "u-1"}},
             "history": {"createdDate": "2024-01-01T00:00:00.000Z", "createdBy": {"userKey": "u-1"}},

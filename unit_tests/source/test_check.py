@@ -61,11 +61,15 @@ def test_html_200_is_not_confluence(fake: FakeConfluence) -> None:
 
 
 def test_html_200_is_not_retried_by_check(fake: FakeConfluence) -> None:
-    fake.fail(r"/spaces$", *[Scripted(status=200, headers={"Content-Type": "text/html"}, text="<html>login</html>")] * 5)
+    fake.fail(
+        r"/spaces$", *[Scripted(status=200, headers={"Content-Type": "text/html"}, text="<html>login</html>")] * 5
+    )
     fake.serve_v1_at = set()
     status, message = run_check(cloud_config(fake, max_retries=3))
     assert status == "FAILED" and "does not look like Confluence" in message, message
-    assert len([r for r in fake.requests if r.path == "/wiki/api/v2/spaces"]) == 1, "an HTML page is a config problem, not retried"
+    assert len([r for r in fake.requests if r.path == "/wiki/api/v2/spaces"]) == 1, (
+        "an HTML page is a config problem, not retried"
+    )
 
 
 def test_check_retries_truncated_json_then_succeeds(fake: FakeConfluence) -> None:
@@ -80,7 +84,9 @@ def test_check_truncated_json_every_time_says_malformed(fake: FakeConfluence) ->
     status, message = run_check(cloud_config(fake, max_retries=2))
     assert status == "FAILED" and "malformed (truncated) JSON" in message and "/wiki/api/v2/spaces" in message, message
     assert "does not look like Confluence" not in message, message
-    assert len([r for r in fake.requests if r.path == "/wiki/api/v2/spaces"]) == 3, "max_retries=2 should make 3 attempts"
+    assert len([r for r in fake.requests if r.path == "/wiki/api/v2/spaces"]) == 3, (
+        "max_retries=2 should make 3 attempts"
+    )
 
 
 @pytest.mark.parametrize("make", [cloud_config, dc_config])
@@ -118,8 +124,11 @@ def test_check_retries_a_429_then_succeeds(fake: FakeConfluence) -> None:
 
 
 def test_config_error_in_check_is_a_failed_status_on_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = {"base_url": "https://acme.atlassian.net", "credentials": {"auth_type": "bearer", "token": SECRET_PAT},
-              "custom_headers": {"Authorization": "Bearer " + SECRET_PAT}}
+    config = {
+        "base_url": "https://acme.atlassian.net",
+        "credentials": {"auth_type": "bearer", "token": SECRET_PAT},
+        "custom_headers": {"Authorization": "Bearer " + SECRET_PAT},
+    }
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
     with pytest.raises(SystemExit) as exit_info:
@@ -132,13 +141,19 @@ def test_config_error_in_check_is_a_failed_status_on_stdout(tmp_path: Path, caps
 
 
 def test_main_py_subprocess_prints_only_protocol_json(tmp_path: Path) -> None:
-    config = {"base_url": "http://127.0.0.1:9", "credentials": {"auth_type": "basic", "username": "u", "api_token": SECRET_TOKEN},
-              "max_retries": 0, "request_timeout_seconds": 2}
+    config = {
+        "base_url": "http://127.0.0.1:9",
+        "credentials": {"auth_type": "basic", "username": "u", "api_token": SECRET_TOKEN},
+        "max_retries": 0,
+        "request_timeout_seconds": 2,
+    }
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
     root = Path(__file__).resolve().parents[2]
     for command in (["spec"], ["check", "--config", str(path)], ["discover", "--config", str(path)]):
-        result = subprocess.run([sys.executable, str(root / "main.py"), *command], cwd=root, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, str(root / "main.py"), *command], cwd=root, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, f"main.py {command[0]} exited {result.returncode}: {result.stderr[-2000:]}"
         messages = [json.loads(line) for line in result.stdout.splitlines()]  # raises if any line is not JSON
         assert all("type" in message for message in messages), f"{command[0]}: non-protocol JSON on stdout"

@@ -3,8 +3,8 @@
 from typing import Any
 
 import pytest
-
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
 from source_confluence.source import SourceConfluence
 from unit_tests.source.conftest import cloud_config, dc_config, page_records, run_read
 from unit_tests.source.fake_confluence import SECRET_TOKEN, USERNAME, FakeConfluence
@@ -22,13 +22,20 @@ def _space_keys(records: list[dict[str, Any]]) -> set[str]:
 
 def test_legacy_airbyte_config_works_unchanged(fake: FakeConfluence) -> None:
     _site(fake)
-    legacy = {"domain_name": "acme.atlassian.net", "email": USERNAME, "api_token": SECRET_TOKEN, "min_retry_seconds": 0.001}
+    legacy = {
+        "domain_name": "acme.atlassian.net",
+        "email": USERNAME,
+        "api_token": SECRET_TOKEN,
+        "min_retry_seconds": 0.001,
+    }
     output = run_read(legacy)
     assert not output.errors, f"legacy config failed: {output.errors}"
     assert len(page_records(output)) == len(fake.pages), "legacy config did not read every page"
 
 
-@pytest.mark.parametrize("base_url", ["acme.atlassian.net", "https://acme.atlassian.net/wiki", "https://acme.atlassian.net/wiki/"])
+@pytest.mark.parametrize(
+    "base_url", ["acme.atlassian.net", "https://acme.atlassian.net/wiki", "https://acme.atlassian.net/wiki/"]
+)
 def test_cloud_base_url_spellings_read_the_same_site(fake: FakeConfluence, base_url: str) -> None:
     _site(fake)
     output = run_read(cloud_config(fake, base_url=base_url))
@@ -72,7 +79,9 @@ def test_visibility_rules(fake: FakeConfluence) -> None:
         by_space = {r["space_key"]: r["visibility"] for r in page_records(output)}
         assert by_space == {"ENG": "public", "HR": "internal", "~alice": "internal"}, f"{make.__name__}: {by_space}"
         spaces = {m.record.data["key"]: m.record.data for m in output.records if m.record.stream == "spaces"}
-        assert spaces["~alice"]["visibility"] == "internal" and spaces["ENG"]["visibility"] == "public", "space visibility"
+        assert spaces["~alice"]["visibility"] == "internal" and spaces["ENG"]["visibility"] == "public", (
+            "space visibility"
+        )
         assert all(isinstance(s["id"], str) for s in spaces.values()), "space ids must be strings"
 
 
@@ -107,7 +116,9 @@ def test_request_timeout_reaches_every_request(fake: FakeConfluence) -> None:
 
 def test_num_workers_sets_concurrency(fake: FakeConfluence) -> None:
     source = SourceConfluence(config=cloud_config(fake, num_workers=3))
-    assert source._concurrent_source._threadpool._threadpool._max_workers == 3, "num_workers not used as concurrency level"
+    assert source._concurrent_source._threadpool._threadpool._max_workers == 3, (
+        "num_workers not used as concurrency level"
+    )
 
 
 def test_deployment_switches_stream_definitions(fake: FakeConfluence) -> None:

@@ -8,8 +8,22 @@ from unit_tests.source.conftest import cloud_config, dc_config, page_records, ru
 from unit_tests.source.fake_confluence import FakeConfluence, FakePage
 
 CONTRACT_FIELDS = {
-    "id", "title", "status", "space_id", "space_key", "space_name", "space_type", "visibility", "ancestors",
-    "author_id", "created_at", "updated_at", "version", "body_storage", "webui", "webui_url",
+    "id",
+    "title",
+    "status",
+    "space_id",
+    "space_key",
+    "space_name",
+    "space_type",
+    "visibility",
+    "ancestors",
+    "author_id",
+    "created_at",
+    "updated_at",
+    "version",
+    "body_storage",
+    "webui",
+    "webui_url",
 }  # parent_id too, but the CDK's serializer drops top-level nulls, so root pages come without it
 
 
@@ -72,7 +86,9 @@ def test_cloud_record_shape_and_links(fake: FakeConfluence) -> None:
     assert child["parent_id"] == fake.pages[0].id, "parent_id wrong"
     assert child["version"] == 1 and isinstance(child["version"], int), "version must be an int"
     assert child["updated_at"] == "2024-02-01T00:00:00.000Z", "updated_at must be the version's date"
-    assert child["webui_url"] == f"https://acme.atlassian.net/wiki/spaces/ENG/pages/{child['id']}/ENG+page+1", "Cloud webui_url"
+    assert child["webui_url"] == f"https://acme.atlassian.net/wiki/spaces/ENG/pages/{child['id']}/ENG+page+1", (
+        "Cloud webui_url"
+    )
     assert child["body_storage"] == "<p>x</p>", "body not copied"
 
 
@@ -81,11 +97,15 @@ def test_data_center_record_shape_ancestors_and_links(fake: FakeConfluence) -> N
     records = {r["id"]: r for r in page_records(run_read(dc_config(fake)))}
     deep = records[fake.pages[4].id]
     expected_titles = [a.title for a in fake._ancestors(fake.pages[4])]
-    assert expected_titles and deep["ancestors"] == expected_titles, f"ancestors not root-first titles: {deep['ancestors']}"
+    assert expected_titles and deep["ancestors"] == expected_titles, (
+        f"ancestors not root-first titles: {deep['ancestors']}"
+    )
     assert deep["parent_id"] == fake.pages[4].parent_id, "parent_id must be the last ancestor"
     assert deep["author_id"] == "u-1" and deep["created_at"] == "2024-01-01T00:00:00.000Z", "history fields"
     assert deep["space_id"] == fake.spaces[0].id and isinstance(deep["id"], str), "ids must be strings"
-    assert deep["webui_url"] == f"https://acme.atlassian.net/confluence/pages/viewpage.action?pageId={deep['id']}", "DC webui_url lost the context path"
+    assert deep["webui_url"] == f"https://acme.atlassian.net/confluence/pages/viewpage.action?pageId={deep['id']}", (
+        "DC webui_url lost the context path"
+    )
 
 
 @pytest.mark.parametrize("deployment", ["cloud", "data_center"])
@@ -122,7 +142,11 @@ def test_root_pages_come_without_parent_id_and_the_schema_says_so(fake: FakeConf
     assert child["parent_id"] == fake.pages[0].id, child
     assert CONTRACT_FIELDS <= set(root), f"root page lost other fields: {CONTRACT_FIELDS - set(root)}"
 
-    schema = next(s for s in SourceConfluence(config=cloud_config(fake)).discover(None, cloud_config(fake)).streams if s.name == "pages").json_schema
+    schema = next(
+        s
+        for s in SourceConfluence(config=cloud_config(fake)).discover(None, cloud_config(fake)).streams
+        if s.name == "pages"
+    ).json_schema
     assert "absent" in schema["properties"]["parent_id"]["description"].lower(), schema["properties"]["parent_id"]
     assert "absent" in schema["description"] and ".get" in schema["description"], schema.get("description")
 

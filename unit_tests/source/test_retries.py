@@ -7,8 +7,8 @@ import time
 
 import pytest
 import requests
-
 from airbyte_cdk.models import FailureType
+
 from source_confluence.components import RetryAfterCappedBackoff, retry_after_seconds
 from unit_tests.source.conftest import all_output_text, cloud_config, dc_config, page_records, run_read
 from unit_tests.source.fake_confluence import SECRET_PAT, SECRET_TOKEN, FakeConfluence, Scripted
@@ -25,7 +25,9 @@ def _response(status: int, retry_after: str | None = None) -> requests.Response:
     return response
 
 
-@pytest.mark.parametrize("value, expected", [("3", 3.0), ("0", 0.0), (ABSURD, float(ABSURD)), ("soon", None), (None, None)])
+@pytest.mark.parametrize(
+    "value, expected", [("3", 3.0), ("0", 0.0), (ABSURD, float(ABSURD)), ("soon", None), (None, None)]
+)
 def test_retry_after_parsing(value: str | None, expected: float | None) -> None:
     assert retry_after_seconds(_response(429, value)) == expected, f"Retry-After {value!r}"
 
@@ -46,13 +48,17 @@ def test_backoff_is_exponential_with_jitter_and_capped() -> None:
     strategy = RetryAfterCappedBackoff(config={"min_retry_seconds": 1, "max_retry_seconds": 10})
     for attempt, ceiling in [(1, 1), (2, 2), (3, 4), (4, 8), (5, 10), (30, 10)]:
         delays = {strategy.delay_seconds(_response(503), attempt) for _ in range(50)}
-        assert all(ceiling / 2 <= d <= ceiling for d in delays), f"attempt {attempt}: {sorted(delays)[:3]}.. not in [{ceiling / 2}, {ceiling}]"
+        assert all(ceiling / 2 <= d <= ceiling for d in delays), (
+            f"attempt {attempt}: {sorted(delays)[:3]}.. not in [{ceiling / 2}, {ceiling}]"
+        )
         assert len(delays) > 1, f"attempt {attempt}: no jitter"
 
 
 def test_backoff_compensates_the_cdk_extra_second() -> None:
     strategy = RetryAfterCappedBackoff(config={"min_retry_seconds": 0.01, "max_retry_seconds": 0.01})
-    assert strategy.backoff_time(_response(429, "5"), 1) == pytest.approx(0.01 - 1.0), "CDK adds 1s; the strategy must subtract it"
+    assert strategy.backoff_time(_response(429, "5"), 1) == pytest.approx(0.01 - 1.0), (
+        "CDK adds 1s; the strategy must subtract it"
+    )
 
 
 def _site(fake: FakeConfluence) -> None:
@@ -80,7 +86,9 @@ def test_5xx_then_success(fake: FakeConfluence, status: int) -> None:
     assert len(page_records(output)) == len(fake.pages), f"pages lost after HTTP {status}"
 
 
-@pytest.mark.parametrize("error", [requests.exceptions.ReadTimeout, requests.exceptions.ConnectTimeout, requests.exceptions.ConnectionError])
+@pytest.mark.parametrize(
+    "error", [requests.exceptions.ReadTimeout, requests.exceptions.ConnectTimeout, requests.exceptions.ConnectionError]
+)
 def test_timeout_or_connection_error_then_success(fake: FakeConfluence, error: type[Exception]) -> None:
     _site(fake)
     fake.fail(r"/content$", Scripted(exception=error))
@@ -111,7 +119,9 @@ def test_auth_failures_fail_fast_as_config_errors(fake: FakeConfluence, status: 
     output = run_read(cloud_config(fake, max_retries=5))
     assert output.errors, f"HTTP {status} did not fail the sync"
     errors = [m.trace.error for m in output.errors]
-    assert all(e.failure_type == FailureType.config_error for e in errors), f"HTTP {status} must be a config error: {errors}"
+    assert all(e.failure_type == FailureType.config_error for e in errors), (
+        f"HTTP {status} must be a config error: {errors}"
+    )
     ours = [e.message for e in errors if f"(HTTP {status})" in e.message]
     assert ours and "/wiki/api/v2/spaces/" in ours[0] and "credentials" in ours[0], f"no actionable message: {errors}"
     assert SECRET_TOKEN not in all_output_text(output), "secret leaked"
@@ -128,7 +138,9 @@ def test_progress_and_summary_logs(fake: FakeConfluence, monkeypatch: pytest.Mon
     progress = [line for line in logs if line.startswith("Progress:")]
     summary = [line for line in logs if line.startswith("Sync summary:")]
     assert len(progress) >= 3, f"expected a progress line every 5 pages, got {progress}"
-    assert "requests" in progress[0] and " done" in progress[0] and "/s)" in progress[0] and "retr" in progress[0], progress[0]
+    assert "requests" in progress[0] and " done" in progress[0] and "/s)" in progress[0] and "retr" in progress[0], (
+        progress[0]
+    )
     assert summary and "17 pages read from 2 spaces" in summary[0] and "with 1 retry in" in summary[0], summary
 
 
@@ -138,7 +150,9 @@ def test_failed_sync_still_logs_how_far_it_got(fake: FakeConfluence) -> None:
     output = run_read(cloud_config(fake, page_size=4, max_retries=1, num_workers=1))
     assert output.errors, "503 forever did not fail the sync"
     logs = [m.log.message for m in output.logs]
-    assert not [line for line in logs if line.startswith("Sync summary:")], "a failed sync must not log a success summary"
+    assert not [line for line in logs if line.startswith("Sync summary:")], (
+        "a failed sync must not log a success summary"
+    )
     failed = [line for line in logs if line.startswith("Sync FAILED after")]
     assert failed and "12 pages read from 1 space in" in failed[0] and "with 2 retries" in failed[0], logs[-5:]
 
@@ -149,7 +163,9 @@ def test_error_handler_time_limit_does_not_cut_max_retries_short() -> None:
     config = {"max_retries": 20, "max_retry_seconds": 120, "request_timeout_seconds": 30}
     handler = ConfluenceErrorHandler(config=config, parameters={}, max_retries="{{ config.get('max_retries', 5) }}")
     assert handler.max_retries == 20
-    assert handler.max_time >= 21 * (120 + 1 + 30), f"the CDK would give up after {handler.max_time} s, before 20 retries"
+    assert handler.max_time >= 21 * (120 + 1 + 30), (
+        f"the CDK would give up after {handler.max_time} s, before 20 retries"
+    )
     assert ConfluenceErrorHandler(config={}, parameters={}).max_time >= 600, "never below the CDK default"
 
 
@@ -162,7 +178,9 @@ def test_truncated_json_is_retried_and_loses_nothing(fake: FakeConfluence, make,
     fake.fail(path, Scripted(text=TRUNCATED), Scripted(text=TRUNCATED))
     output = run_read(make(fake, page_size=4))
     assert not output.errors, f"{make.__name__}: truncated JSON was not retried: {output.errors}"
-    assert sorted(r["id"] for r in page_records(output)) == sorted(p.id for p in fake.pages), "pages lost after truncated JSON"
+    assert sorted(r["id"] for r in page_records(output)) == sorted(p.id for p in fake.pages), (
+        "pages lost after truncated JSON"
+    )
     retries = [m.log.message for m in output.logs if m.log.message.startswith("Retrying ")]
     assert len(retries) == 2 and "not a JSON object" in retries[0], retries
 
@@ -186,17 +204,32 @@ def test_html_200_during_read_fails_clearly_after_retries(fake: FakeConfluence) 
     output = run_read(dc_config(fake, max_retries=1))
     assert output.errors, "an HTML page instead of JSON did not fail the sync"
     error = output.errors[0].trace.error
-    assert "text/html instead of JSON" in error.message and "/confluence/rest/api/content" in error.message, error.message
+    assert "text/html instead of JSON" in error.message and "/confluence/rest/api/content" in error.message, (
+        error.message
+    )
     assert "base_url" in error.message and error.failure_type == FailureType.config_error, error
     attempts = [r for r in fake.requests if r.path.endswith("/content") and "spaceKey=ENG" in r.url]
     assert len(attempts) == 2, f"max_retries=1 should make 2 attempts, made {len(attempts)}"
 
 
-@pytest.mark.parametrize("make, path, body", [
-    (cloud_config, "/wiki/api/v2/spaces/1000/pages", {"errors": [{"status": 400, "code": "INVALID_REQUEST_PARAMETER", "title": "Invalid cursor"}]}),
-    (dc_config, "/confluence/rest/api/content", {"statusCode": 400, "message": "Invalid cursor", "reason": "Bad Request"}),
-])
-def test_http_400_fails_at_once_naming_the_path_and_the_reason(fake: FakeConfluence, make, path: str, body: dict) -> None:
+@pytest.mark.parametrize(
+    "make, path, body",
+    [
+        (
+            cloud_config,
+            "/wiki/api/v2/spaces/1000/pages",
+            {"errors": [{"status": 400, "code": "INVALID_REQUEST_PARAMETER", "title": "Invalid cursor"}]},
+        ),
+        (
+            dc_config,
+            "/confluence/rest/api/content",
+            {"statusCode": 400, "message": "Invalid cursor", "reason": "Bad Request"},
+        ),
+    ],
+)
+def test_http_400_fails_at_once_naming_the_path_and_the_reason(
+    fake: FakeConfluence, make, path: str, body: dict
+) -> None:
     _site(fake)
     fake.fail(re.escape(path) + "$", *[Scripted(status=400, text=json.dumps(body))] * 10)
     output = run_read(make(fake, page_size=4, max_retries=5))

@@ -27,12 +27,32 @@ def test_cloud_spellings_give_one_api_root(base_url: str) -> None:
 @pytest.mark.parametrize(
     "base_url, api_root, site_base",
     [
-        ("https://kb.example.com/confluence", "https://kb.example.com/confluence/rest/api", "https://kb.example.com/confluence"),
-        ("https://kb.example.com/confluence/", "https://kb.example.com/confluence/rest/api", "https://kb.example.com/confluence"),
-        ("https://kb.example.com/confluence/rest/api", "https://kb.example.com/confluence/rest/api", "https://kb.example.com/confluence"),
+        (
+            "https://kb.example.com/confluence",
+            "https://kb.example.com/confluence/rest/api",
+            "https://kb.example.com/confluence",
+        ),
+        (
+            "https://kb.example.com/confluence/",
+            "https://kb.example.com/confluence/rest/api",
+            "https://kb.example.com/confluence",
+        ),
+        (
+            "https://kb.example.com/confluence/rest/api",
+            "https://kb.example.com/confluence/rest/api",
+            "https://kb.example.com/confluence",
+        ),
         ("kb.example.com", "https://kb.example.com/rest/api", "https://kb.example.com"),
-        ("https://yourcompany.atlassian.net/wiki", "https://yourcompany.atlassian.net/wiki/rest/api", "https://yourcompany.atlassian.net/wiki"),
-        ("http://127.0.0.1:8090/confluence", "http://127.0.0.1:8090/confluence/rest/api", "http://127.0.0.1:8090/confluence"),
+        (
+            "https://yourcompany.atlassian.net/wiki",
+            "https://yourcompany.atlassian.net/wiki/rest/api",
+            "https://yourcompany.atlassian.net/wiki",
+        ),
+        (
+            "http://127.0.0.1:8090/confluence",
+            "http://127.0.0.1:8090/confluence/rest/api",
+            "http://127.0.0.1:8090/confluence",
+        ),
     ],
 )
 def test_data_center_keeps_context_path(base_url: str, api_root: str, site_base: str) -> None:
@@ -44,7 +64,9 @@ def test_data_center_keeps_context_path(base_url: str, api_root: str, site_base:
 @pytest.mark.parametrize("base_url", ["http://127.0.0.1:8123", "127.0.0.1:8123", "localhost:8123"])
 def test_local_urls_keep_http_and_port(base_url: str) -> None:
     urls = normalise_site_urls(base_url, "cloud")
-    assert urls.origin.startswith("http://") and urls.origin.endswith(":8123"), f"local URL {base_url!r} -> {urls.origin}"
+    assert urls.origin.startswith("http://") and urls.origin.endswith(":8123"), (
+        f"local URL {base_url!r} -> {urls.origin}"
+    )
     assert urls.api_root == urls.origin + "/wiki/api/v2", f"local Cloud API root for {base_url!r}"
 
 
