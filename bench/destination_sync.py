@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.records import catalog_file, edit_fraction, site_records, write_messages
-from integration_tests.confluence_stand_in import synthetic_site
+from testkit.confluence_stand_in import synthetic_site
+from testkit.records import catalog_file, edit_fraction, site_records, write_messages
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from integration_tests.confluence_stand_in import Faults, Site, StandIn, synthetic_site
+from testkit.confluence_stand_in import Faults, Site, StandIn, synthetic_site
 
 ROOT = Path(__file__).resolve().parents[1]
 CREDENTIALS = {"auth_type": "basic", "username": "demo@example.com", "api_token": "demo-api-token"}

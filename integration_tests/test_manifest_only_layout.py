@@ -19,7 +19,7 @@ from typing import Any
 
 import airbyte_cdk
 
-from integration_tests.confluence_stand_in import StandIn, load_site
+from testkit.confluence_stand_in import StandIn, load_site
 from unit_tests.test_packaging import SOURCE_DOCKERFILE, dockerfile_copies
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ import pytest
 from destination_vectors.config import DestinationConfig
 from destination_vectors.ledger import Ledger
 from destination_vectors.table import ChunkStore
-from integration_tests.confluence_stand_in import StandIn, load_site
 from integration_tests.pipeline import ROOT, cli, source_config, sync
+from testkit.confluence_stand_in import StandIn, load_site
 
 QUESTIONS = {
     "How do I roll back a deploy?": "Rollback",

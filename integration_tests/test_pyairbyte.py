@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from integration_tests.confluence_stand_in import StandIn, load_site
+from testkit.confluence_stand_in import StandIn, load_site
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "examples" / "pyairbyte_read.py"

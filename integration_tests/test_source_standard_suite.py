@@ -26,7 +26,7 @@ from airbyte_cdk.test.standard_tests.declarative_sources import DeclarativeSourc
 from airbyte_cdk.test.standard_tests.pytest_hooks import pytest_generate_tests  # noqa: F401  (parametrizes `scenario`)
 from boltons.typeutils import classproperty
 
-from integration_tests.confluence_stand_in import StandIn, load_site
+from testkit.confluence_stand_in import StandIn, load_site
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = Path(__file__).parent / "sample_site"

@@ -21,7 +21,7 @@ import requests
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-from integration_tests.confluence_stand_in import (
+from testkit.confluence_stand_in import (
     DEFAULT_AUTH,
     Faults,
     StandIn,
@@ -29,7 +29,7 @@ from integration_tests.confluence_stand_in import (
     site_from_bodies,
     synthetic_site,
 )
-from integration_tests.confluence_stand_in.tls import make_self_signed_cert
+from testkit.confluence_stand_in.tls import make_self_signed_cert
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -413,7 +413,7 @@ def test_cli_prints_its_address_serves_and_stops_on_sigterm() -> None:
         [
             sys.executable,
             "-m",
-            "integration_tests.confluence_stand_in",
+            "testkit.confluence_stand_in",
             "--site",
             str(SAMPLE_SITE),
             "--status-429-every",

@@ -31,7 +31,7 @@ def main() -> int:
         [
             PYTHON,
             "-m",
-            "integration_tests.confluence_stand_in",
+            "testkit.confluence_stand_in",
             "--site",
             "integration_tests/sample_site",
             "--port",

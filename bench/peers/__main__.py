@@ -23,7 +23,7 @@ from pathlib import Path
 from bench.peers.clients import airbyte_tls_cert, run_airbyte, run_langchain
 from bench.peers.venvs import AIRBYTE, LANGCHAIN
 from bench.source_throughput import RunResult, expected_pages, format_table, run_our_source
-from integration_tests.confluence_stand_in import Faults, Site, StandIn, synthetic_site
+from testkit.confluence_stand_in import Faults, Site, StandIn, synthetic_site
 
 SCENARIOS = {
     "normal": "20 ms per request",

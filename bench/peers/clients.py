@@ -9,8 +9,8 @@ from pathlib import Path
 
 from bench.peers.venvs import AIRBYTE, LANGCHAIN
 from bench.source_throughput import CREDENTIALS, RunResult, record_ids_from_airbyte_stdout, timed_subprocess
-from integration_tests.confluence_stand_in import StandIn
-from integration_tests.confluence_stand_in.tls import make_self_signed_cert
+from testkit.confluence_stand_in import StandIn
+from testkit.confluence_stand_in.tls import make_self_signed_cert
 
 HERE = Path(__file__).resolve().parent
 AIRBYTE_CATALOG = {

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.records import catalog_file, site_records, write_messages
-from integration_tests.confluence_stand_in import Site, StandIn, load_site
+from testkit.confluence_stand_in import Site, StandIn, load_site
+from testkit.records import catalog_file, site_records, write_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable

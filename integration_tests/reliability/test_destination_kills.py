@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from integration_tests.confluence_stand_in import synthetic_site
 from integration_tests.reliability.helpers import (
     assert_write_succeeded,
     destination_config,
@@ -28,6 +27,7 @@ from integration_tests.reliability.helpers import (
     snapshot_fingerprint,
     title_generation,
 )
+from testkit.confluence_stand_in import synthetic_site
 
 SEED = 5
 # 120 pages -> ~600 chunks -> 3 embedding batches of 256 rows, so ":n" can hit a later batch.

@@ -66,7 +66,6 @@ def _no_id() -> dict[str, Any]:
     }
 
 
-@pytest.mark.skipif(not CFXMARK.exists(), reason=f"hostile fixtures missing: {CFXMARK}")
 def test_hostile_records_are_indexed_or_counted_and_never_crash_the_sync(tmp_path: Path) -> None:
     hostile, must_be_bad = _hostile()
     records = [*GOOD, *hostile, _no_id()]

@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from integration_tests.confluence_stand_in import synthetic_site
 from integration_tests.reliability.helpers import (
     Run,
     assert_write_succeeded,
@@ -24,6 +23,7 @@ from integration_tests.reliability.helpers import (
     title_generation,
     write_in_process,
 )
+from testkit.confluence_stand_in import synthetic_site
 
 SEED = 3
 RECORDS = site_records(synthetic_site(n_pages=300, n_spaces=3, seed=SEED))

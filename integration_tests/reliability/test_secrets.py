@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from integration_tests.confluence_stand_in import Auth, StandIn
 from integration_tests.reliability.helpers import (
     Run,
     destination_command,
@@ -24,6 +23,7 @@ from integration_tests.reliability.helpers import (
     source_config,
     write_json,
 )
+from testkit.confluence_stand_in import Auth, StandIn
 
 USERNAME = "svc-reader@example.com"
 API_TOKEN = "tok-SECRET-5f1c9a"

@@ -17,7 +17,6 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
 
-from integration_tests.confluence_stand_in import Site, StandIn
 from integration_tests.reliability.helpers import (
     destination_config,
     ledger_history,
@@ -28,6 +27,7 @@ from integration_tests.reliability.helpers import (
     write_in_process,
 )
 from source_confluence.source import SourceConfluence
+from testkit.confluence_stand_in import Site, StandIn
 
 SYNCS = 20
 SEED = 8

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from integration_tests.confluence_stand_in import Faults, StandIn, synthetic_site
-from integration_tests.confluence_stand_in.common import ApiResult, encode_cursor
 from integration_tests.reliability.helpers import PageCount, Run, source_command, source_config
+from testkit.confluence_stand_in import Faults, StandIn, synthetic_site
+from testkit.confluence_stand_in.common import ApiResult, encode_cursor
 
 # 3 spaces x ~60 pages at 20 per request: ~15 API requests, so every "every N" fault fires several times.
 SITE = synthetic_site(n_pages=180, n_spaces=3, seed=11)

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from integration_tests.confluence_stand_in import Auth, StandIn
 from integration_tests.reliability.helpers import (
     destination_command,
     destination_config,
@@ -29,6 +28,7 @@ from integration_tests.reliability.helpers import (
     write_in_process,
     write_json,
 )
+from testkit.confluence_stand_in import Auth, StandIn
 
 HOSTILE_NAMES = [
     "../evil",

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from integration_tests.confluence_stand_in import StandIn
 from integration_tests.reliability.helpers import (
     assert_write_succeeded,
     destination_command,
@@ -27,6 +26,7 @@ from integration_tests.reliability.helpers import (
     write_in_process,
     write_json,
 )
+from testkit.confluence_stand_in import StandIn
 
 SEED = 6
 N_QUERIES = 1000

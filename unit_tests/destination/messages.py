@@ -12,7 +12,7 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalogSerializer,
 )
 
-from bench.records import catalog_dict
+from testkit.records import catalog_dict
 
 
 def page(page_id: str, title: str, body: str, *, space: str = "ENG", version: int = 1, **extra: Any) -> dict:

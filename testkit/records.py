@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from integration_tests.confluence_stand_in import Site
+from testkit.confluence_stand_in import Site
 
 
 def site_records(site: Site, base: str = "http://127.0.0.1:8090/wiki") -> list[dict]:

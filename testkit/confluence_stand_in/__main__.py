@@ -1,4 +1,4 @@
-"""Run the stand-in from a shell: `python -m integration_tests.confluence_stand_in --site integration_tests/sample_site`.
+"""Run the stand-in from a shell: `python -m testkit.confluence_stand_in --site integration_tests/sample_site`.
 
 Prints one JSON line {"url", "dc_url"} on stdout once it accepts connections (so a parent process can read it),
 then serves until SIGTERM or SIGINT. Request logs go to stderr, and only with --verbose.
@@ -23,7 +23,7 @@ from .tls import make_self_signed_cert
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m integration_tests.confluence_stand_in", description="Serve a local Confluence stand-in."
+        prog="python -m testkit.confluence_stand_in", description="Serve a local Confluence stand-in."
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--site", type=Path, help="a site folder (see integration_tests/sample_site/README.md)")
