@@ -39,7 +39,7 @@ EMBED_BATCH_ROWS = 256
 CARRY_BATCH_PAGES = 500
 # Part of every page hash: bump it when documents/ or chunks.py change what they produce, so that unchanged pages
 # are converted and chunked again instead of carried over with chunks of the old kind.
-PIPELINE_VERSION = "2026.11.1"
+PIPELINE_VERSION = "2026.11.2"  # .2: macro policy, mentions by name, includes, headings in containers, escaped pipes
 
 
 class SyncFailed(RuntimeError):

@@ -65,7 +65,8 @@ def list_item(blocks: list[Block], marker: str) -> Block:
         for text, kind in block:
             if kind is not LineKind.TEXT:
                 if not marked:
-                    lines.append((marker.rstrip(), LineKind.TEXT))
+                    if marker.strip():  # a continued item (after a section break) has no marker to show
+                        lines.append((marker.rstrip(), LineKind.TEXT))
                     marked = True
                 lines.append((text, kind))
             elif not marked:
@@ -133,10 +134,35 @@ def table_block(rows: list[list[Cell]]) -> Block:
     width = max(len(row) for row in grid)
     lines: Block = []
     for index, row in enumerate(grid):
-        cells = row + [""] * (width - len(row))
+        cells = [escape_cell(cell) for cell in row] + [""] * (width - len(row))
         lines.append(("| " + " | ".join(cells) + " |", LineKind.ROW))
         if index == 0:
             lines.append(("|" + "|".join(["---"] * width) + "|", LineKind.RULE))
+    return lines
+
+
+def escape_cell(text: str) -> str:
+    """A '|' inside a cell would add a column to the Markdown row: escape it as Markdown does ('\\|')."""
+    return text.replace("|", "\\|")
+
+
+def text_block(text: str) -> Block:
+    """Already-rendered text (an included page) as a block: fences, code and table lines keep their kinds, so an
+    enclosing container never indents them."""
+    lines: Block = []
+    fence = ""
+    for line in text.split("\n"):
+        opening = _BACKTICK_RUN.match(line)
+        if fence:
+            kind = LineKind.FENCE if line == fence else LineKind.CODE
+            fence = "" if line == fence else fence
+        elif opening:
+            kind, fence = LineKind.FENCE, opening.group(0)
+        elif line.startswith("|"):
+            kind = LineKind.RULE if set(line) <= set("|-: ") else LineKind.ROW
+        else:
+            kind = LineKind.TEXT
+        lines.append((line, kind))
     return lines
 
 

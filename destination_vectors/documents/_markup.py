@@ -9,8 +9,13 @@ linear time even on hostile input.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from bs4 import BeautifulSoup, Tag
+
+from destination_vectors.documents._macros import IncludeTarget
+
+UNKNOWN_USER = "Unknown user"  # written for a mention whose id has no known name: never the raw id
 
 _DECLARATION = re.compile(r"<!(?:ENTITY|ELEMENT|ATTLIST|NOTATION)\b[^<>]*>", re.IGNORECASE)
 _DOCTYPE = re.compile(r"<!DOCTYPE[^<>\[\]]*(?:\[[^<>\[\]]*\])?\s*>", re.IGNORECASE)
@@ -84,27 +89,58 @@ def plain_text_body(tag: Tag) -> str | None:
     return "".join(cdata) if cdata else "".join(str(s) for s in strings)
 
 
-def user_reference(tag: Tag) -> str:
-    """'@name' for a <ri:user>: username (Server/DC) or user key, else the Cloud account id."""
-    for attribute in ("ri:username", "ri:userkey", "ri:account-id"):
+def default_parameter(tag: Tag) -> str:
+    """The legacy <ac:default-parameter> of an old-style macro, else the unnamed parameter (ac:name="")."""
+    legacy = direct_children(tag, "ac:default-parameter")
+    if legacy:
+        return collapse_whitespace(legacy[0].get_text())
+    return macro_parameter(tag, "")
+
+
+def user_reference(tag: Tag, names: Mapping[str, str]) -> str:
+    """'@Display Name' for a <ri:user>. Ids without a known name become a placeholder, never the raw id (an account id
+    or user key means nothing to a reader); a Data Center username is readable and is kept."""
+    for attribute in ("ri:account-id", "ri:userkey", "ri:username"):
         value = str(tag.get(attribute) or "").strip()
-        if value:
-            return "@" + value
-    return "@user"
+        if value and names.get(value):
+            return "@" + collapse_whitespace(names[value])
+    username = str(tag.get("ri:username") or "").strip()
+    return "@" + (username or UNKNOWN_USER)
 
 
-def resource_text(link: Tag) -> str:
+def resource_text(link: Tag, names: Mapping[str, str]) -> str:
     """What a body-less <ac:link> shows: the target page/attachment/space/user name, else its anchor."""
     for child in link.contents:
         if not isinstance(child, Tag) or not child.name.startswith("ri:"):
             continue
         if child.name == "ri:user":
-            return user_reference(child)
+            return user_reference(child, names)
         for attribute in ("ri:content-title", "ri:filename", "ri:space-key", "ri:value", "ri:content-id"):
             value = str(child.get(attribute) or "").strip()
             if value:
                 return value
     return str(link.get("ac:anchor") or "").strip()
+
+
+def include_target(macro: Tag) -> IncludeTarget | None:
+    """The page an include/excerpt-include macro points at (first <ri:page> in its parameters), or None."""
+    for parameter in direct_children(macro, "ac:parameter") + direct_children(macro, "ac:default-parameter"):
+        page = parameter.find("ri:page")
+        if isinstance(page, Tag) and str(page.get("ri:content-title") or "").strip():
+            return IncludeTarget(
+                str(page.get("ri:space-key") or "").strip(), collapse_whitespace(str(page.get("ri:content-title")))
+            )
+    return None
+
+
+def _repeats_name(alt: str, name: str) -> bool:
+    """Alt text that only repeats the file name (with or without extension, separators aside) says nothing more."""
+
+    def norm(text: str) -> str:
+        return re.sub(r"[\s_.-]+", " ", text).strip().lower()
+
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return norm(alt) in (norm(name), norm(stem))
 
 
 def image_text(image: Tag) -> str:
@@ -118,6 +154,6 @@ def image_text(image: Tag) -> str:
     if not name:
         name = alt or str(image.get("src") or "").strip()
         alt = ""
-    if alt and alt != name:
+    if alt and not _repeats_name(alt, name):
         return f"[image: {name} ({alt})]"
     return f"[image: {name}]" if name else ""

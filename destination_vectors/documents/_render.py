@@ -13,11 +13,14 @@ from bs4 import BeautifulSoup, CData, NavigableString, Tag
 from bs4.element import PreformattedString
 
 from destination_vectors.documents import _blocks as blocks
+from destination_vectors.documents import _macros as macros
 from destination_vectors.documents import _markup as markup
 from destination_vectors.documents._blocks import Block, Cell
+from destination_vectors.documents._context import PageContext
 
 _SKIPPED = {
     "ac:parameter",
+    "ac:default-parameter",
     "ac:task-id",
     "ac:task-uuid",
     "ac:task-status",
@@ -31,17 +34,6 @@ _SKIPPED = {
     "col",
     "noscript",
     "svg",
-}
-_DROPPED_MACROS = {"toc", "children", "pagetree", "anchor", "toc-zone", "recently-updated", "contentbylabel"}
-_PANEL_LABELS = {
-    "info": "Info",
-    "note": "Note",
-    "warning": "Warning",
-    "tip": "Tip",
-    "panel": "Panel",
-    "success": "Success",
-    "error": "Error",
-    "expand": "Expand",
 }
 _BLOCK_TAGS = {
     "p",
@@ -81,6 +73,7 @@ _BLOCK_TAGS = {
     "form",
     "fieldset",
 }
+_SPLITTABLE = {"list", "item", "quote", "panel"}  # containers a heading may break (see Renderer.split_at_heading)
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 
 
@@ -95,6 +88,12 @@ class Frame:
     ordered: bool = False
     rows: list[list[Cell]] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
+
+    def reopened(self) -> Frame:
+        """An empty copy that continues this container after a section break: a list keeps counting, an item
+        continues indented under its marker instead of repeating it."""
+        label = " " * len(self.label) if self.kind == "item" else self.label
+        return Frame(self.kind, self.tag, label=label, counter=self.counter, ordered=self.ordered)
 
     def flush(self) -> None:
         if self.inline:
@@ -114,7 +113,8 @@ class RawSection:
 class Renderer:
     """One use per page: `render(soup)` returns the sections in page order."""
 
-    def __init__(self) -> None:
+    def __init__(self, context: PageContext | None = None) -> None:
+        self.context = context or PageContext()
         self.frames: list[Frame] = [Frame("root")]
         self.sections: list[RawSection] = []
         self.heading_stack: list[tuple[int, str]] = []
@@ -162,7 +162,7 @@ class Renderer:
             return False
         if name.startswith("ri:"):
             if name == "ri:user" and (tag.parent is None or tag.parent.name != "ac:link"):
-                self.emit(markup.user_reference(tag))
+                self.emit(markup.user_reference(tag, self.context.user_names))
             return False
         if name in ("ac:structured-macro", "ac:macro"):
             return self.enter_macro(tag)
@@ -198,7 +198,7 @@ class Renderer:
             )
             if has_body:
                 return True
-            self.emit(markup.resource_text(tag))
+            self.emit(markup.resource_text(tag, self.context.user_names))
             return False
         if name in ("ac:image", "img"):
             self.emit(markup.image_text(tag))
@@ -219,30 +219,56 @@ class Renderer:
         return True
 
     def enter_macro(self, tag: Tag) -> bool:
+        """Apply the macro policy (see _macros.MACRO_POLICY and docs/CONTRACTS.md)."""
         name = markup.macro_name(tag)
+        policy = macros.policy_of(name)
         code = markup.plain_text_body(tag)
-        if code is not None:
+        if code is not None and (policy is None or policy.action is macros.Action.CODE):
             language = markup.macro_parameter(tag, "language")
             if not language and name not in ("code", "noformat"):
                 language = name
             self.add_block(blocks.code_block(code, blocks.code_info(language, markup.macro_parameter(tag, "title"))))
             return False
         has_body = bool(markup.direct_children(tag, "ac:rich-text-body"))
-        if name in _PANEL_LABELS and has_body:
+        action = policy.action if policy else None
+        if action is macros.Action.PANEL and has_body:
             title = markup.macro_parameter(tag, "title")
-            return self.push(
-                "panel", tag, label=f"{_PANEL_LABELS[name]}: {title}" if title else f"{_PANEL_LABELS[name]}:"
+            return self.push("panel", tag, label=f"{policy.argument}: {title}" if title else f"{policy.argument}:")
+        if action is macros.Action.DROP:
+            return False
+        if action is macros.Action.TEXT:
+            text = macros.fill_template(
+                policy.argument, lambda field: markup.macro_parameter(tag, field), markup.default_parameter(tag)
             )
-        if has_body and name not in _DROPPED_MACROS:
+            if text:
+                self.emit(" " + text + " ")
+            return False
+        if action is macros.Action.INCLUDE:
+            self.include(name, tag)
+            return False
+        if has_body:
             self.top.flush()
-            return True  # unknown macro: keep its rich-text body, drop its parameters
-        if name == "status":
-            self.emit(" " + markup.macro_parameter(tag, "title") + " ")
-        elif name == "jira" and markup.macro_parameter(tag, "key"):
-            self.emit(" " + markup.macro_parameter(tag, "key") + " ")
-        elif name in ("drawio", "gliffy", "inc-drawio") and markup.macro_parameter(tag, "diagramname"):
-            self.emit(f" [diagram: {markup.macro_parameter(tag, 'diagramname')}] ")
+            return True  # unknown macro (or a panel-like one without body): keep its rich-text body only
         return False
+
+    def include(self, kind: str, tag: Tag) -> None:
+        target = markup.include_target(tag)
+        if target is None:
+            return
+        own = target.space_key in ("", self.context.space_key)
+        key = macros.IncludeTarget(self.context.space_key if own else target.space_key, target.title)
+        text = self.context.included_text(key) if self.context.included_text else None
+        if text:
+            self.add_block(blocks.text_block(text))
+        else:
+            self.add_block(
+                [
+                    (
+                        macros.include_line(kind, target._replace(space_key="" if own else target.space_key)),
+                        blocks.LineKind.TEXT,
+                    )
+                ]
+            )
 
     def enter_adf_extension(self, tag: Tag) -> bool:
         for node in markup.direct_children(tag, "ac:adf-node"):
@@ -251,7 +277,7 @@ class Renderer:
                 for attribute in markup.direct_children(node, "ac:adf-attribute"):
                     if attribute.get("key") == "panel-type":
                         panel_type = markup.collapse_whitespace(attribute.get_text()).lower()
-                return self.push("panel", tag, label=_PANEL_LABELS.get(panel_type, "Panel") + ":")
+                return self.push("panel", tag, label=macros.panel_label(panel_type) + ":")
         self.top.flush()
         return True
 
@@ -294,8 +320,8 @@ class Renderer:
         frame.flush()
         if kind == "heading":
             text = blocks.flatten(frame.blocks)
-            if len(self.frames) == 1 and text:
-                self.start_section(int(frame.label), text)
+            if text and all(open_frame.kind in _SPLITTABLE for open_frame in self.frames[1:]):
+                self.split_at_heading(int(frame.label), text)
             elif text:
                 parent.blocks.append([(text, blocks.LineKind.TEXT)])
         elif kind == "item":
@@ -335,6 +361,16 @@ class Renderer:
             merged = [line for block in frame.blocks for line in block]
             if merged:
                 parent.blocks.append(merged)
+
+    def split_at_heading(self, level: int, heading: str) -> None:
+        """A heading inside list items, quotes or panels starts a section as it does at top level: the open
+        containers are closed into the current section and re-opened (item continued, not re-numbered) for the rest
+        of their content. Inside tables a heading stays cell text (a row is never split)."""
+        reopened = [frame.reopened() for frame in self.frames[1:]]
+        while len(self.frames) > 1:
+            self.pop_into_parent()
+        self.start_section(level, heading)
+        self.frames.extend(reopened)
 
     # -- sections -----------------------------------------------------------------------------------------------------
     def start_section(self, level: int, heading: str) -> None:

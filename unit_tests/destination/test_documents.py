@@ -78,7 +78,8 @@ def test_table_cells_present(name: str, body: str) -> None:
         if cell.find(["ac:structured-macro", "ac:image", "ac:link", "table"]) is not None:
             continue
         for value in filter(None, (_flat(text) for text in cell.strings)):
-            assert value in flat, f"{name}: table cell text {value!r} missing"
+            escaped = value.replace("|", "\\|")  # a '|' in a cell is escaped so the row keeps its columns
+            assert escaped in flat, f"{name}: table cell text {escaped!r} missing"
 
 
 @pytest.mark.parametrize(("name", "body"), NORMAL, ids=[n for n, _ in NORMAL])
@@ -152,14 +153,84 @@ def test_nested_heading_paths() -> None:
     assert storage_to_text(body).startswith("intro\n\n# Deploys\n\na\n\n## Rollback"), "markdown heading lines wrong"
 
 
-def test_headings_in_layout_cells_split_sections_but_not_in_panels() -> None:
+def test_headings_in_layout_cells_and_panels_split_sections() -> None:
     body = (
         "<ac:layout><ac:layout-section><ac:layout-cell><h2>Left</h2><p>x</p></ac:layout-cell></ac:layout-section></ac:layout>"
         '<ac:structured-macro ac:name="info"><ac:rich-text-body><h3>Inner</h3><p>y</p></ac:rich-text-body></ac:structured-macro>'
     )
     sections = storage_to_sections(body)
-    assert [s.heading_path for s in sections] == [("Left",)], f"layout heading should open a section: {sections}"
-    assert "Info:\nInner\n\ny" in sections[0].text, f"panel heading should stay inside the panel: {sections[0].text!r}"
+    assert sections == [Section(("Left",), "x"), Section(("Left", "Inner"), "Info:\ny")], (
+        f"layout and panel headings should each open a section, the panel continuing under its label: {sections}"
+    )
+
+
+def test_heading_inside_list_item_starts_a_section_and_the_list_goes_on() -> None:
+    body = (
+        "<p>Steps:</p><ol><li>Page the on-call</li><li><h2>Steps to roll back</h2><p>Revert the tag.</p></li>"
+        "<li>Tell the channel</li></ol>"
+    )
+    sections = storage_to_sections(body)
+    assert [s.heading_path for s in sections] == [(), ("Steps to roll back",)], f"no section at the heading: {sections}"
+    assert sections[0].text == "Steps:\n\n1. Page the on-call", f"text before the heading: {sections[0].text!r}"
+    assert "Revert the tag." in sections[1].text and "3. Tell the channel" in sections[1].text, (
+        f"the item and the list must continue after the heading, numbering kept: {sections[1].text!r}"
+    )
+
+
+def test_heading_inside_panel_with_text_before_it() -> None:
+    body = (
+        '<ac:structured-macro ac:name="warning"><ac:parameter ac:name="title">Careful</ac:parameter><ac:rich-text-body>'
+        "<p>Read first.</p><h2>Rollback</h2><p>Only on a red canary.</p></ac:rich-text-body></ac:structured-macro>"
+    )
+    assert storage_to_sections(body) == [
+        Section((), "Warning: Careful\nRead first."),
+        Section(("Rollback",), "Warning: Careful\nOnly on a red canary."),
+    ], f"panel heading did not split the panel into two sections: {storage_to_sections(body)}"
+
+
+def test_heading_inside_table_cell_stays_in_its_row() -> None:
+    body = "<table><tr><th>a</th><th>b</th></tr><tr><td><h2>Cell head</h2><p>x</p></td><td>y</td></tr></table>"
+    sections = storage_to_sections(body)
+    assert sections == [Section((), "| a | b |\n|---|---|\n| Cell head x | y |")], f"table row split: {sections}"
+
+
+def test_legacy_default_parameter_does_not_leak() -> None:
+    body = (
+        '<p>Ticket <ac:macro ac:name="jira"><ac:default-parameter>OPS-42</ac:default-parameter></ac:macro>.</p>'
+        '<ac:macro ac:name="panel"><ac:default-parameter>bgColor=#fff</ac:default-parameter>'
+        "<ac:rich-text-body><p>Panel body</p></ac:rich-text-body></ac:macro>"
+        '<ac:macro ac:name="vendor-widget"><ac:default-parameter>widget-id-77</ac:default-parameter>'
+        "<ac:rich-text-body><p>Widget body</p></ac:rich-text-body></ac:macro>"
+    )
+    text = storage_to_text(body)
+    assert "bgColor" not in text and "widget-id-77" not in text, f"legacy default parameter leaked: {text!r}"
+    assert "Ticket OPS-42 ." in text, f"legacy jira macro should give its issue key: {text!r}"
+    assert "Panel body" in text and "Widget body" in text, f"macro bodies lost: {text!r}"
+
+
+def test_pipe_in_table_cell_is_escaped_and_rows_keep_their_width() -> None:
+    body = (
+        "<table><tr><th>Command</th><th>Meaning</th></tr>"
+        "<tr><td><code>grep a | wc -l</code></td><td>count</td></tr><tr><td>x||y</td><td>or</td></tr></table>"
+    )
+    rows = storage_to_text(body).split("\n")
+    assert rows[2] == "| grep a \\| wc -l | count |" and rows[3] == "| x\\|\\|y | or |", f"pipes not escaped: {rows}"
+    widths = {len(re.split(r"(?<!\\)\|", row)) for row in rows}
+    assert widths == {4}, f"ragged table: rows split into {widths} parts: {rows}"
+
+
+@pytest.mark.parametrize(
+    ("alt", "expected"),
+    [
+        ("diagram.png", "[image: diagram.png]"),
+        ("diagram", "[image: diagram.png]"),
+        ("Diagram", "[image: diagram.png]"),
+        ("Deploy flow", "[image: diagram.png (Deploy flow)]"),
+    ],
+)
+def test_image_alt_repeating_the_filename_is_printed_once(alt: str, expected: str) -> None:
+    body = f'<ac:image ac:alt="{alt}"><ri:attachment ri:filename="diagram.png"/></ac:image>'
+    assert storage_to_text(body) == expected, f"alt {alt!r}: {storage_to_text(body)!r}"
 
 
 def test_task_lists() -> None:
@@ -223,7 +294,9 @@ def test_mentions_images_status_time_links() -> None:
         ' <ac:structured-macro ac:name="status"><ac:parameter ac:name="title">DONE</ac:parameter></ac:structured-macro>'
         ' <ac:emoticon ac:name="smile" ac:emoji-fallback="🙂"/></p><ac:structured-macro ac:name="toc"/>'
     )
-    assert storage_to_text(body) == "@abc123 see Runbook [image: arch.png] 2026-01-02 DONE 🙂", storage_to_text(body)
+    assert storage_to_text(body) == "@Unknown user see Runbook [image: arch.png] 2026-01-02 DONE 🙂", (
+        f"an account id without a known name must read as a placeholder: {storage_to_text(body)!r}"
+    )
 
 
 def test_large_page_and_long_word_are_fast() -> None:
