@@ -3,6 +3,7 @@
 See docs/CONTRACTS.md ("Stand-in") for how the connector tests and benchmarks use it.
 """
 
+from .access import Grant, Group, SiteAccess, load_access, synthetic_access
 from .faults import DEFAULT_AUTH, Auth, Faults, Stats
 from .server import StandIn
 from .site import Page, Site, Space, load_site
@@ -12,12 +13,17 @@ __all__ = [
     "DEFAULT_AUTH",
     "Auth",
     "Faults",
+    "Grant",
+    "Group",
     "Page",
     "Site",
+    "SiteAccess",
     "Space",
     "StandIn",
     "Stats",
+    "load_access",
     "load_site",
     "site_from_bodies",
+    "synthetic_access",
     "synthetic_site",
 ]

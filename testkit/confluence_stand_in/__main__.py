@@ -39,6 +39,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--status-5xx-burst", type=int, default=1)
     parser.add_argument("--reset-every", type=int, default=0)
     parser.add_argument("--malformed-json-every", type=int, default=0)
+    parser.add_argument(
+        "--forbid",
+        action="append",
+        default=[],
+        choices=["space_permissions", "group_members", "restrictions"],
+        help="answer this family of permission endpoints with 403 (repeatable)",
+    )
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate (with --tls-key) to serve HTTPS")
     parser.add_argument("--tls-key", type=Path)
     parser.add_argument(
@@ -65,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         status_5xx_burst=args.status_5xx_burst,
         reset_every=args.reset_every,
         malformed_json_every=args.malformed_json_every,
+        forbidden=frozenset(args.forbid),
         seed=args.seed,
     )
     tls: tuple[str, str] | None = None

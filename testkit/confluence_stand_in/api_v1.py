@@ -8,7 +8,6 @@ not). Unexpanded parts appear under `_expandable`, as in Confluence. Shapes foll
 from __future__ import annotations
 
 import re
-from typing import Literal
 from urllib.parse import quote, urlencode
 
 from .common import (
@@ -19,12 +18,11 @@ from .common import (
     query_value,
     query_values,
     tiny_code,
-    title_slug,
     v1_error,
 )
 from .site import Page, Site, Space
+from .v1_shapes import Flavor, Links, content_restrictions_v1, space_permissions_v1, user_v1
 
-Flavor = Literal["cloud", "dc"]
 V1_MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
 CONTENT_EXPANDABLES = (
@@ -46,27 +44,12 @@ CONTENT_EXPANDABLES = (
 def handle_v1(site: Site, subpath: str, query: Query, base: str, context: str, flavor: Flavor) -> ApiResult:
     """Route a GET under `<context>/rest/api` (`subpath` starts with '/'); `base` = absolute URL of `context`."""
     try:
-        return _route(site, subpath, query, _Links(base, context, flavor))
+        return _route(site, subpath, query, Links(base, context, flavor))
     except BadRequest as error:
         return v1_error(400, str(error))
 
 
-class _Links:
-    """Where v1 URLs point for one flavor: Cloud webui is /spaces/KEY/pages/ID/Title, DC is viewpage.action."""
-
-    def __init__(self, base: str, context: str, flavor: Flavor) -> None:
-        self.base, self.context, self.flavor = base, context, flavor
-
-    def page_webui(self, space: Space, page: Page) -> str:
-        if self.flavor == "dc":
-            return f"/pages/viewpage.action?pageId={page.id}"
-        return f"/spaces/{space.key}/pages/{page.id}/{title_slug(page.title)}"
-
-    def space_webui(self, space: Space) -> str:
-        return f"/display/{space.key}" if self.flavor == "dc" else f"/spaces/{space.key}"
-
-
-def _route(site: Site, subpath: str, query: Query, links: _Links) -> ApiResult:
+def _route(site: Site, subpath: str, query: Query, links: Links) -> ApiResult:
     if subpath == "/space":
         return _space_list(site, query, links)
     if subpath == "/content":
@@ -75,16 +58,16 @@ def _route(site: Site, subpath: str, query: Query, links: _Links) -> ApiResult:
         space = site.space(match.group(1))
         if space is None:
             return v1_error(404, f"No space found with key : {match.group(1)}")
-        return ApiResult(200, space_v1(space, links))
+        return ApiResult(200, space_v1(space, links, site, expansions_of(query)))
     if match := re.fullmatch(r"/content/([^/]+)", subpath):
         page = site.page(match.group(1)) if match.group(1).isdigit() else None
         if page is None or page.status not in (query_values(query, "status") or ["current", "archived"]):
             return v1_error(404, f"No content found with id: ContentId{{id={match.group(1)}}}")
-        return ApiResult(200, content_v1(site, page, _expansions(query), links))
+        return ApiResult(200, content_v1(site, page, expansions_of(query), links))
     return v1_error(404, f"No endpoint at {links.context}/rest/api{subpath}")
 
 
-def _space_list(site: Site, query: Query, links: _Links) -> ApiResult:
+def _space_list(site: Site, query: Query, links: Links) -> ApiResult:
     keys = set(query_values(query, "spaceKey"))
     ids = set(query_values(query, "spaceId"))
     space_type = query_value(query, "type")
@@ -93,10 +76,11 @@ def _space_list(site: Site, query: Query, links: _Links) -> ApiResult:
         for s in site.spaces
         if (not keys or s.key in keys) and (not ids or s.id in ids) and (space_type is None or s.type == space_type)
     ]
-    return _offset_page("/space", query, links, [space_v1(s, links) for s in spaces])
+    expansions = expansions_of(query)
+    return _offset_page("/space", query, links, [space_v1(s, links, site, expansions) for s in spaces])
 
 
-def _content_list(site: Site, query: Query, links: _Links) -> ApiResult:
+def _content_list(site: Site, query: Query, links: Links) -> ApiResult:
     content_type = query_value(query, "type", "page")
     space_keys = set(query_values(query, "spaceKey"))
     statuses = set(query_values(query, "status")) or {"current"}
@@ -113,7 +97,7 @@ def _content_list(site: Site, query: Query, links: _Links) -> ApiResult:
         ]
     )
     start, limit = _start_and_limit(query)
-    expansions = _expansions(query)
+    expansions = expansions_of(query)
     window = [content_v1(site, p, expansions, links) for p in pages[start : start + limit]]
     return _offset_page("/content", query, links, window, total=len(pages), start=start, limit=limit)
 
@@ -127,7 +111,7 @@ def _start_and_limit(query: Query) -> tuple[int, int]:
 def _offset_page(
     subpath: str,
     query: Query,
-    links: _Links,
+    links: Links,
     items: list[dict[str, object]],
     total: int | None = None,
     start: int | None = None,
@@ -156,7 +140,7 @@ def _offset_page(
     return ApiResult(200, body)
 
 
-def _expansions(query: Query) -> set[str]:
+def expansions_of(query: Query) -> set[str]:
     """`expand=body.storage,version` -> {"body", "body.storage", "version"} (a dotted item implies its parent)."""
     expansions: set[str] = set()
     for item in query_values(query, "expand"):
@@ -165,7 +149,9 @@ def _expansions(query: Query) -> set[str]:
     return expansions
 
 
-def space_v1(space: Space, links: _Links) -> dict[str, object]:
+def space_v1(
+    space: Space, links: Links, site: Site | None = None, expansions: set[str] = frozenset()
+) -> dict[str, object]:
     expandable_keys = (
         "settings",
         "metadata",
@@ -179,18 +165,23 @@ def space_v1(space: Space, links: _Links) -> dict[str, object]:
         "history",
         "homepage",
     )
-    return {
+    body: dict[str, object] = {
         "id": int(space.id),
         "key": space.key,
         "name": space.name,
         "type": space.type,
         "status": "current",
-        "_expandable": {key: "" for key in expandable_keys},
+    }
+    if "permissions" in expansions and site is not None:
+        body["permissions"] = space_permissions_v1(site, space, links)
+    return {
+        **body,
+        "_expandable": {key: "" for key in expandable_keys if key not in expansions},
         "_links": {"webui": links.space_webui(space), "self": f"{links.base}/rest/api/space/{quote(space.key)}"},
     }
 
 
-def content_v1(site: Site, page: Page, expansions: set[str], links: _Links) -> dict[str, object]:
+def content_v1(site: Site, page: Page, expansions: set[str], links: Links) -> dict[str, object]:
     space = site.space(page.space_key)
     assert space is not None
     self_link = f"{links.base}/rest/api/content/{page.id}"
@@ -200,7 +191,7 @@ def content_v1(site: Site, page: Page, expansions: set[str], links: _Links) -> d
     if "history" in expansions:
         history: dict[str, object] = {
             "latest": True,
-            "createdBy": _user(site, page.author_id, links),
+            "createdBy": user_v1(site, page.author_id, links),
             "createdDate": page.created_at,
         }
         if "history.lastUpdated" in expansions:
@@ -213,6 +204,8 @@ def content_v1(site: Site, page: Page, expansions: set[str], links: _Links) -> d
         content["ancestors"] = [_ancestor(site, a, links) for a in site.ancestors(page)]
     if "body" in expansions:
         content["body"] = _body(page, expansions, self_link)
+    if "restrictions" in expansions:
+        content["restrictions"] = content_restrictions_v1(site, page, expansions, links)
     content["extensions"] = {"position": site.position(page)}
     content["_expandable"] = {key: "" for key in CONTENT_EXPANDABLES if key not in expansions}
     content["_links"] = {
@@ -250,7 +243,7 @@ def _body(page: Page, expansions: set[str], self_link: str) -> dict[str, object]
     return body
 
 
-def _ancestor(site: Site, ancestor: Page, links: _Links) -> dict[str, object]:
+def _ancestor(site: Site, ancestor: Page, links: Links) -> dict[str, object]:
     space = site.space(ancestor.space_key)
     assert space is not None
     return {
@@ -263,9 +256,9 @@ def _ancestor(site: Site, ancestor: Page, links: _Links) -> dict[str, object]:
     }
 
 
-def _version(site: Site, page: Page, links: _Links) -> dict[str, object]:
+def _version(site: Site, page: Page, links: Links) -> dict[str, object]:
     return {
-        "by": _user(site, page.author_id, links),
+        "by": user_v1(site, page.author_id, links),
         "when": page.updated_at,
         "friendlyWhen": page.updated_at[:10],
         "message": "",
@@ -274,29 +267,4 @@ def _version(site: Site, page: Page, links: _Links) -> dict[str, object]:
         "contentTypeModified": False,
         "_expandable": {"collaborators": "", "content": f"/rest/api/content/{page.id}"},
         "_links": {"self": f"{links.base}/rest/api/content/{page.id}/version/{page.version}"},
-    }
-
-
-def _user(site: Site, account_id: str, links: _Links) -> dict[str, object]:
-    """Cloud identifies users by accountId; Data Center by userKey + username."""
-    display_name = site.display_name(account_id)
-    if links.flavor == "dc":
-        username = re.sub(r"[^a-z0-9.]", "", display_name.lower().replace(" ", ".")) or account_id
-        return {
-            "type": "known",
-            "username": username,
-            "userKey": account_id,
-            "displayName": display_name,
-            "_links": {"self": f"{links.base}/rest/api/user?key={quote(account_id)}"},
-        }
-    return {
-        "type": "known",
-        "accountId": account_id,
-        "accountType": "atlassian",
-        "email": "",
-        "publicName": display_name,
-        "displayName": display_name,
-        "isExternalCollaborator": False,
-        "_expandable": {"operations": "", "personalSpace": ""},
-        "_links": {"self": f"{links.base}/rest/api/user?accountId={quote(account_id)}"},
     }

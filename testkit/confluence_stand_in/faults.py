@@ -31,6 +31,9 @@ class Faults:
     slow_every: int = 0
     slow_seconds: float = 0.0  # respond after this delay; make it longer than the client's read timeout
     malformed_json_every: int = 0  # 200 with a truncated JSON body
+    # endpoint families answered with 403 on every request, as for credentials without the right:
+    # "space_permissions", "group_members", "restrictions" (see api_access.py)
+    forbidden: frozenset[str] = frozenset()
     seed: int = 0
 
     def latency_seconds(self, request_number: int) -> float:

@@ -19,11 +19,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .api_access import handle_v1_access, handle_v2_access
 from .api_v1 import handle_v1
 from .api_v2 import handle_v2
 from .common import ApiResult, Query, page_id_from_tiny_code, v1_error, v2_error
 from .faults import DEFAULT_AUTH, Auth, Fault, Faults, Stats
 from .site import Page, Site
+from .v1_shapes import Links
 
 JSON_TYPE = "application/json;charset=UTF-8"
 
@@ -163,12 +165,18 @@ class StandIn:
 
     def _route_api(self, api: str, path: str, query: Query) -> ApiResult:
         site = self.site  # one snapshot for the whole request
+        forbidden = frozenset(self.faults.forbidden)
         if api == "v2":
-            return handle_v2(site, path.removeprefix("/wiki/api/v2"), query, self.url)
+            subpath = path.removeprefix("/wiki/api/v2")
+            access = handle_v2_access(site, subpath, query, self.url, forbidden)
+            return access if access is not None else handle_v2(site, subpath, query, self.url)
         if api == "v1-cloud":
-            return handle_v1(site, path.removeprefix("/wiki/rest/api"), query, f"{self.url}/wiki", "/wiki", "cloud")
-        subpath = path.removeprefix(f"{self.context_path}/rest/api")
-        return handle_v1(site, subpath, query, self.dc_url, self.context_path, "dc")
+            subpath, base, context, flavor = path.removeprefix("/wiki/rest/api"), f"{self.url}/wiki", "/wiki", "cloud"
+        else:
+            subpath, base, context = path.removeprefix(f"{self.context_path}/rest/api"), self.dc_url, self.context_path
+            flavor = "dc"
+        access = handle_v1_access(site, subpath, query, Links(base, context, flavor), forbidden)
+        return access if access is not None else handle_v1(site, subpath, query, base, context, flavor)
 
     def _rate_limited(self, api: str) -> ApiResult:
         result = _api_error(api, 429, "TOO_MANY_REQUESTS", "Rate limit exceeded")

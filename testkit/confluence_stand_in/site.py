@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .access import SiteAccess, load_access
+
 SPACE_TYPES = ("global", "personal")
 DEFAULT_TIMESTAMP = "2024-01-15T09:00:00.000Z"
 
@@ -64,6 +66,7 @@ class Site:
     spaces: tuple[Space, ...]
     pages: tuple[Page, ...]
     users: dict[str, str] = field(default_factory=dict)
+    access: SiteAccess = field(default_factory=SiteAccess)
     _space_by_key: dict[str, Space] = field(init=False, repr=False, compare=False)
     _space_by_id: dict[str, Space] = field(init=False, repr=False, compare=False)
     _page_by_id: dict[str, Page] = field(init=False, repr=False, compare=False)
@@ -141,6 +144,11 @@ class Site:
     def display_name(self, account_id: str) -> str:
         return self.users.get(account_id, account_id)
 
+    def user_ids(self) -> list[str]:
+        """Every known account: named users, space and page authors (members of the default group)."""
+        ids = set(self.users) | {s.author_id for s in self.spaces} | {p.author_id for p in self.pages}
+        return sorted(ids)
+
     # ---- edits (each returns a new Site) --------------------------------------------------------------------
     def with_page_edited(
         self, page_id: str, *, body: str | None = None, title: str | None = None, when: str | None = None
@@ -167,13 +175,17 @@ class Site:
         kept = [
             replace(p, parent_id=page.parent_id) if p.parent_id == page_id else p for p in self.pages if p.id != page_id
         ]
-        return Site(self.spaces, tuple(kept), dict(self.users))
+        return replace(self, pages=tuple(kept))
 
     def with_page_added(self, page: Page) -> Site:
-        return Site(self.spaces, (*self.pages, page), dict(self.users))
+        return replace(self, pages=(*self.pages, page))
 
     def with_space_added(self, space: Space, pages: Iterable[Page] = ()) -> Site:
-        return Site((*self.spaces, space), (*self.pages, *pages), dict(self.users))
+        return replace(self, spaces=(*self.spaces, space), pages=(*self.pages, *pages))
+
+    def with_access(self, access: SiteAccess) -> Site:
+        """Same content, other permissions (a restriction change leaves the page's version alone, as in Confluence)."""
+        return replace(self, access=access)
 
     def next_page_id(self) -> str:
         return str(max((int(p.id) for p in self.pages), default=100000) + 1)
@@ -186,7 +198,7 @@ class Site:
 
     def _replacing(self, page_id: str, new_page: Page) -> Site:
         pages = tuple(new_page if p.id == page_id else p for p in self.pages)
-        return Site(self.spaces, pages, dict(self.users))
+        return replace(self, pages=pages)
 
 
 def now_timestamp() -> str:
@@ -230,7 +242,7 @@ def load_site(path: Path) -> Site:
         spaces.append(space)
         index = json.loads((space_dir / "pages.json").read_text(encoding="utf-8"))
         pages.extend(_page_from_index(space, space_dir, entry) for entry in index)
-    return Site(tuple(spaces), tuple(pages), users)
+    return Site(tuple(spaces), tuple(pages), users, load_access(path))
 
 
 def _space_dirs(path: Path) -> Iterator[Path]:
