@@ -206,6 +206,12 @@ def content_v1(site: Site, page: Page, expansions: set[str], links: Links) -> di
         content["body"] = _body(page, expansions, self_link)
     if "restrictions" in expansions:
         content["restrictions"] = content_restrictions_v1(site, page, expansions, links)
+    if "metadata.labels" in expansions:
+        labels = [
+            {"prefix": "global", "name": name, "id": str(int(page.id) * 1000 + i), "label": name}
+            for i, name in enumerate(page.labels)
+        ]
+        content["metadata"] = {"labels": {"results": labels, "start": 0, "limit": 200, "size": len(labels)}}
     content["extensions"] = {"position": site.position(page)}
     content["_expandable"] = {key: "" for key in CONTENT_EXPANDABLES if key not in expansions}
     content["_links"] = {

@@ -21,7 +21,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from .api_access import handle_v1_access, handle_v2_access
 from .api_v1 import handle_v1
+from .api_v1_content import handle_v1_content
 from .api_v2 import handle_v2
+from .api_v2_content import handle_v2_content
 from .common import ApiResult, Query, page_id_from_tiny_code, v1_error, v2_error
 from .faults import DEFAULT_AUTH, Auth, Fault, Faults, Stats
 from .site import Page, Site
@@ -143,6 +145,9 @@ class StandIn:
             result.headers["WWW-Authenticate"] = 'Basic realm="Confluence", Bearer realm="Confluence"'
             _send_json(handler, result)
             return
+        if api.startswith("download"):
+            self._serve_download(handler, api, path, query, fault)
+            return
         result = self._route_api(api, path, query)
         if fault is Fault.SLOW:
             self.stats.add("slow_sent")
@@ -161,6 +166,10 @@ class StandIn:
             return "v1-cloud"
         if path.startswith(f"{self.context_path}/rest/api/"):
             return "v1-dc"
+        if path.startswith("/wiki/download/attachments/") or path.startswith(
+            f"{self.context_path}/download/attachments/"
+        ):
+            return "download-v1" if path.startswith(self.context_path) else "download-v2"
         return None
 
     def _route_api(self, api: str, path: str, query: Query) -> ApiResult:
@@ -168,6 +177,9 @@ class StandIn:
         forbidden = frozenset(self.faults.forbidden)
         if api == "v2":
             subpath = path.removeprefix("/wiki/api/v2")
+            content = handle_v2_content(site, subpath, query, self.url)
+            if content is not None:
+                return content
             access = handle_v2_access(site, subpath, query, self.url, forbidden)
             return access if access is not None else handle_v2(site, subpath, query, self.url)
         if api == "v1-cloud":
@@ -175,8 +187,29 @@ class StandIn:
         else:
             subpath, base, context = path.removeprefix(f"{self.context_path}/rest/api"), self.dc_url, self.context_path
             flavor = "dc"
-        access = handle_v1_access(site, subpath, query, Links(base, context, flavor), forbidden)
+        links = Links(base, context, flavor)
+        content = handle_v1_content(site, subpath, query, links)
+        if content is not None:
+            return content
+        access = handle_v1_access(site, subpath, query, links, forbidden)
         return access if access is not None else handle_v1(site, subpath, query, base, context, flavor)
+
+    def _serve_download(self, handler: _Handler, api: str, path: str, query: Query, fault: Fault | None) -> None:
+        """`<base>/download/attachments/<container id>/<file name>`: the file's bytes (any `version` asked for is
+        served as the current one), counted in `stats` as `download_requests` and `download_bytes`."""
+        segments = [unquote(s) for s in path.split("/")]
+        container_id, filename = segments[-2], segments[-1]
+        attachment = next(
+            (a for a in self.site.attachments_on(container_id) if a.title == filename and a.status == "current"), None
+        )
+        if attachment is None:
+            _send_bytes(handler, 404, b"Not found", "text/plain;charset=UTF-8")
+            return
+        if fault is Fault.SLOW:
+            time.sleep(self.faults.slow_seconds)
+        self.stats.add("download_requests")
+        self.stats.add("download_bytes", len(attachment.content))
+        _send_bytes(handler, 200, attachment.content, attachment.media_type)
 
     def _rate_limited(self, api: str) -> ApiResult:
         result = _api_error(api, 429, "TOO_MANY_REQUESTS", "Rate limit exceeded")
@@ -214,15 +247,15 @@ class StandIn:
         site = self.site
         segments = [unquote(s) for s in path.split("/")]
         page_id: str | None = None
-        if len(segments) >= 6 and segments[1:3] == ["wiki", "spaces"] and segments[4] == "pages":
+        if len(segments) >= 6 and segments[1:3] == ["wiki", "spaces"] and segments[4] in ("pages", "blog"):
             page_id = segments[5]
-            page = site.page(page_id)
+            page = site.page(page_id) if segments[4] == "pages" else site.blog_post(page_id)  # type: ignore[assignment]
             return page if page is not None and page.space_key == segments[3] else None
         if path == f"{self.context_path}/pages/viewpage.action":
             page_id = (query.get("pageId") or [""])[-1]
         elif path.startswith("/wiki/x/") or path.startswith(f"{self.context_path}/x/"):
             page_id = page_id_from_tiny_code(path.rsplit("/", 1)[-1])
-        return site.page(page_id) if page_id else None
+        return site.container(page_id) if page_id else None  # type: ignore[return-value]
 
 
 class _Server(ThreadingHTTPServer):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .access import SiteAccess, load_access
+from .content import Attachment, BlogPost, Comment, load_space_extras
 
 SPACE_TYPES = ("global", "personal")
 DEFAULT_TIMESTAMP = "2024-01-15T09:00:00.000Z"
@@ -53,6 +54,7 @@ class Page:
     version: int
     body: str
     status: str = "current"
+    labels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id.isdigit():
@@ -61,18 +63,23 @@ class Page:
 
 @dataclass(frozen=True)
 class Site:
-    """Spaces, pages (any order; served sorted by numeric id) and display names of users by account id."""
+    """Spaces, pages (any order; served sorted by numeric id), display names of users by account id, and the
+    content beside pages (blog posts, comments, attachments)."""
 
     spaces: tuple[Space, ...]
     pages: tuple[Page, ...]
     users: dict[str, str] = field(default_factory=dict)
     access: SiteAccess = field(default_factory=SiteAccess)
+    blog_posts: tuple[BlogPost, ...] = ()
+    comments: tuple[Comment, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
     _space_by_key: dict[str, Space] = field(init=False, repr=False, compare=False)
     _space_by_id: dict[str, Space] = field(init=False, repr=False, compare=False)
     _page_by_id: dict[str, Page] = field(init=False, repr=False, compare=False)
     _pages_sorted: tuple[Page, ...] = field(init=False, repr=False, compare=False)
     _pages_by_space: dict[str, list[Page]] = field(init=False, repr=False, compare=False)
     _position: dict[str, int] = field(init=False, repr=False, compare=False)
+    _extras: dict[str, dict[str, object]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spaces", tuple(sorted(self.spaces, key=lambda s: int(s.id))))
@@ -100,6 +107,31 @@ class Site:
                 raise ValueError(f"page {page.id} is in unknown space {page.space_key!r}")
             if page.parent_id is not None and page.parent_id not in self._page_by_id:
                 raise ValueError(f"page {page.id} has unknown parent {page.parent_id}")
+        self._index_extras()
+
+    def _index_extras(self) -> None:
+        sort = lambda items: tuple(sorted(items, key=lambda x: int(x.id)))  # noqa: E731
+        for name in ("blog_posts", "comments", "attachments"):
+            object.__setattr__(self, name, sort(getattr(self, name)))
+        extras: dict[str, dict[str, object]] = {
+            "blog_post": {b.id: b for b in self.blog_posts},
+            "comment": {c.id: c for c in self.comments},
+            "attachment": {a.id: a for a in self.attachments},
+        }
+        object.__setattr__(self, "_extras", extras)
+        ids = [*self._page_by_id, *extras["blog_post"], *extras["comment"], *extras["attachment"]]
+        if len(set(ids)) != len(ids):
+            raise ValueError("content ids (pages, blog posts, comments, attachments) must be unique")
+        for post in self.blog_posts:
+            if post.space_key not in self._space_by_key:
+                raise ValueError(f"blog post {post.id} is in unknown space {post.space_key!r}")
+        for child in (*self.comments, *self.attachments):
+            if self.container(child.container_id) is None:
+                raise ValueError(f"{child.id} is on unknown content {child.container_id}")
+        for comment in self.comments:
+            parent = extras["comment"].get(comment.parent_id) if comment.parent_id else None
+            if comment.parent_id is not None and (parent is None or parent.kind != comment.kind):  # type: ignore[union-attr]
+                raise ValueError(f"comment {comment.id} replies to unknown {comment.kind} comment {comment.parent_id}")
 
     # ---- look-ups -------------------------------------------------------------------------------------------
     def space(self, key: str) -> Space | None:
@@ -149,6 +181,28 @@ class Site:
         ids = set(self.users) | {s.author_id for s in self.spaces} | {p.author_id for p in self.pages}
         return sorted(ids)
 
+    def blog_post(self, post_id: str) -> BlogPost | None:
+        return self._extras["blog_post"].get(post_id)  # type: ignore[return-value]
+
+    def comment(self, comment_id: str) -> Comment | None:
+        return self._extras["comment"].get(comment_id)  # type: ignore[return-value]
+
+    def attachment(self, attachment_id: str) -> Attachment | None:
+        return self._extras["attachment"].get(attachment_id)  # type: ignore[return-value]
+
+    def container(self, content_id: str) -> Page | BlogPost | None:
+        """The page or blog post with this id (what comments and attachments hang on)."""
+        return self._page_by_id.get(content_id) or self.blog_post(content_id)
+
+    def blog_posts_in(self, space_key: str) -> list[BlogPost]:
+        return [b for b in self.blog_posts if b.space_key == space_key]
+
+    def comments_on(self, container_id: str, kind: str) -> list[Comment]:
+        return [c for c in self.comments if c.container_id == container_id and c.kind == kind]
+
+    def attachments_on(self, container_id: str) -> list[Attachment]:
+        return [a for a in self.attachments if a.container_id == container_id]
+
     # ---- edits (each returns a new Site) --------------------------------------------------------------------
     def with_page_edited(
         self, page_id: str, *, body: str | None = None, title: str | None = None, when: str | None = None
@@ -188,7 +242,34 @@ class Site:
         return replace(self, access=access)
 
     def next_page_id(self) -> str:
-        return str(max((int(p.id) for p in self.pages), default=100000) + 1)
+        ids = [int(x.id) for x in (*self.pages, *self.blog_posts, *self.comments, *self.attachments)]
+        return str(max(ids, default=100000) + 1)
+
+    def without_comment(self, comment_id: str) -> Site:
+        """Hard delete of a comment and its replies."""
+        gone = {comment_id} | {c.id for c in self.comments if c.parent_id == comment_id}
+        return replace(self, comments=tuple(c for c in self.comments if c.id not in gone))
+
+    def without_attachment(self, attachment_id: str) -> Site:
+        return replace(self, attachments=tuple(a for a in self.attachments if a.id != attachment_id))
+
+    def with_attachment_edited(self, attachment_id: str, data: bytes, when: str | None = None) -> Site:
+        """A new file for the attachment: version + 1, `updated_at` = `when` (default: now)."""
+        kept = []
+        for a in self.attachments:
+            if a.id == attachment_id:
+                a = replace(a, data=data, generate=None, version=a.version + 1, updated_at=when or now_timestamp())
+            kept.append(a)
+        return replace(self, attachments=tuple(kept))
+
+    def with_comment_edited(self, comment_id: str, body: str, when: str | None = None) -> Site:
+        kept = [
+            replace(c, body=body, version=c.version + 1, updated_at=when or now_timestamp())
+            if c.id == comment_id
+            else c
+            for c in self.comments
+        ]
+        return replace(self, comments=tuple(kept))
 
     def _require(self, page_id: str) -> Page:
         page = self._page_by_id.get(page_id)
@@ -226,6 +307,9 @@ def load_site(path: Path) -> Site:
     users: dict[str, str] = json.loads(users_file.read_text(encoding="utf-8")) if users_file.exists() else {}
     spaces: list[Space] = []
     pages: list[Page] = []
+    posts: list[BlogPost] = []
+    comments: list[Comment] = []
+    attachments: list[Attachment] = []
     for space_dir in _space_dirs(path):
         meta = json.loads((space_dir / "space.json").read_text(encoding="utf-8"))
         space = Space(
@@ -242,7 +326,21 @@ def load_site(path: Path) -> Site:
         spaces.append(space)
         index = json.loads((space_dir / "pages.json").read_text(encoding="utf-8"))
         pages.extend(_page_from_index(space, space_dir, entry) for entry in index)
-    return Site(tuple(spaces), tuple(pages), users, load_access(path))
+        extra_posts, extra_comments, extra_attachments = load_space_extras(
+            space.key, space_dir, space.author_id, normalize_timestamp
+        )
+        posts += extra_posts
+        comments += extra_comments
+        attachments += extra_attachments
+    return Site(
+        tuple(spaces),
+        tuple(pages),
+        users,
+        load_access(path),
+        blog_posts=tuple(posts),
+        comments=tuple(comments),
+        attachments=tuple(attachments),
+    )
 
 
 def _space_dirs(path: Path) -> Iterator[Path]:
@@ -265,4 +363,5 @@ def _page_from_index(space: Space, space_dir: Path, entry: dict[str, object]) ->
         version=int(entry.get("version", 1)),  # type: ignore[call-overload]
         body=body_file.read_bytes().decode("utf-8"),  # no newline translation
         status=str(entry.get("status", "current")),
+        labels=tuple(str(label) for label in entry.get("labels", ())),  # type: ignore[attr-defined]
     )
