@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint demo test test-fast bench bench-peers clean
+.PHONY: install lint demo test test-fast bench bench-peers bench-fidelity clean
 
 install: $(STAMP)
 
@@ -35,6 +35,11 @@ bench: install
 
 bench-peers: install
 	$(PY) -m bench.peers
+
+# the peers' converters (markdownify, html2text) come from the bench-only extra
+bench-fidelity: install
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m bench.fidelity --results bench/RESULTS.md
 
 clean:
 	rm -rf $(VENV) demo-data bench/out

@@ -233,6 +233,11 @@ def test_image_alt_repeating_the_filename_is_printed_once(alt: str, expected: st
     assert storage_to_text(body) == expected, f"alt {alt!r}: {storage_to_text(body)!r}"
 
 
+def test_url_image_is_named_by_its_file_name() -> None:
+    body = '<ac:image ac:alt="logo"><ri:url ri:value="https://cdn.example.com/img/logo.png?v=2&amp;x=1"/></ac:image>'
+    assert storage_to_text(body) == "[image: logo.png]", f"URL host/query in the text: {storage_to_text(body)!r}"
+
+
 def test_task_lists() -> None:
     body = (
         "<ac:task-list><ac:task><ac:task-id>1</ac:task-id><ac:task-status>complete</ac:task-status>"
