@@ -8,6 +8,7 @@ from .faults import DEFAULT_AUTH, Auth, Faults, Stats
 from .server import StandIn
 from .site import Page, Site, Space, load_site
 from .synthetic import site_from_bodies, synthetic_site
+from .synthetic_extras import with_synthetic_extras
 
 __all__ = [
     "DEFAULT_AUTH",
@@ -26,4 +27,5 @@ __all__ = [
     "site_from_bodies",
     "synthetic_access",
     "synthetic_site",
+    "with_synthetic_extras",
 ]
