@@ -1,8 +1,8 @@
 """Heading-aware chunking of a page's sections that never exceeds the embedding model's token limit.
 
 Why this shape: the model silently truncates input beyond max_seq_length, so every chunk is checked with the model's
-own tokenizer (special tokens included). Each chunk starts with a context line (`Title > Heading > Subheading`) so a
-chunk retrieved alone still says where it comes from.
+own tokenizer (special tokens included). Each chunk starts with a context line (`Ancestor > Title > Heading`, the
+page's breadcrumb then its heading path) so a chunk retrieved alone still says where it comes from.
 
 Strategy, per section (sections are never merged: a chunk carries exactly one heading path, which keeps citations
 and filters exact; tiny sections just make small chunks):
@@ -131,13 +131,18 @@ class _Chunker:
         return [count - self.special for count in self.tokenizer.count_many(texts)] if texts else []
 
     # -- prefix --------------------------------------------------------------------------------------------------
-    def prefix(self, title: str, heading_path: tuple[str, ...]) -> Piece:
-        """Context line, cut on a token boundary if it would take more than half of the room left for content."""
-        text = " > ".join(part for part in (title.strip(), *heading_path) if part)
-        if not text:
-            return "", 0
+    def prefix(self, title: str, heading_path: tuple[str, ...], breadcrumb: Sequence[str] = ()) -> Piece:
+        """Context line `Ancestor > ... > Title > Heading`. When it would take more than half of the room left for
+        content, ancestors are dropped from the root side first (the title and headings say most), then the rest
+        is cut on a token boundary."""
         cap = (self.max_tokens - self.special - self.overlap) // 2
-        tokens = self.counts([text])[0]
+        crumbs = [part.strip() for part in breadcrumb if part and part.strip()]
+        text, tokens = "", 0
+        for skip in range(len(crumbs) + 1):
+            text = " > ".join(part for part in (*crumbs[skip:], title.strip(), *heading_path) if part)
+            tokens = self.counts([text])[0] if text else 0
+            if tokens <= cap:
+                return text, tokens
         while tokens > cap and cap > 0:
             offsets = self.tokenizer.offsets(text)
             text = text[: offsets[min(cap, len(offsets)) - 1][1]].rstrip()
@@ -289,9 +294,15 @@ class _Chunker:
 
 
 def chunk_sections(
-    title: str, sections: Sequence[Section], tokenizer: Tokenizer, max_tokens: int, overlap_tokens: int = 0
+    title: str,
+    sections: Sequence[Section],
+    tokenizer: Tokenizer,
+    max_tokens: int,
+    overlap_tokens: int = 0,
+    breadcrumb: Sequence[str] = (),
 ) -> list[Chunk]:
-    """Token-bounded chunks of one page, in page order, each starting with its `Title > Heading` context line."""
+    """Token-bounded chunks of one page, in page order, each starting with its context line: the page's ancestors
+    (`breadcrumb`, root first), its title and the section's heading path, joined by ' > '."""
     _validate_budget(max_tokens, overlap_tokens)
     chunker = _Chunker(tokenizer, max_tokens, overlap_tokens)
     section_blocks = [split_blocks(section.text) for section in sections]
@@ -299,7 +310,7 @@ def chunk_sections(
     planned: list[tuple[tuple[str, ...], str, str]] = []  # heading path, prefix, content
     for position, (section, blocks) in enumerate(zip(sections, section_blocks, strict=False)):
         tokens = [next(all_tokens) for _ in blocks]
-        prefix, prefix_tokens = chunker.prefix(title, section.heading_path)
+        prefix, prefix_tokens = chunker.prefix(title, section.heading_path, breadcrumb)
         if not blocks:
             path = section.heading_path
             has_subsections = any(
@@ -313,7 +324,7 @@ def chunk_sections(
         for content in chunker.section_contents(blocks, tokens, budget):
             planned.append((section.heading_path, prefix, content))
     if not planned:
-        prefix, _ = chunker.prefix(title, ())
+        prefix, _ = chunker.prefix(title, (), breadcrumb)
         planned.append(((), prefix, ""))
     return _fitted_chunks(chunker, planned)
 

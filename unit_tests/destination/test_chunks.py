@@ -52,6 +52,24 @@ def test_prefix_and_heading_path() -> None:
     )
 
 
+def test_prefix_carries_the_breadcrumb_then_the_heading_path() -> None:
+    sections = [Section(("Steps to roll back",), "Revert the release tag.")]
+    chunks = chunk_sections("Rollback", sections, TOKENIZER, 128, breadcrumb=("Engineering Home", "Runbooks"))
+    assert chunks[0].text.split("\n", 1)[0] == "Engineering Home > Runbooks > Rollback > Steps to roll back", (
+        f"breadcrumb prefix wrong: {chunks[0].text!r}"
+    )
+    assert chunks[0].heading_path == ("Steps to roll back",), "the heading path must not include the breadcrumb"
+
+
+def test_long_breadcrumb_drops_ancestors_from_the_root_side_first() -> None:
+    breadcrumb = tuple(f"Ancestor number {n} with a rather long title" for n in range(12))
+    chunks = chunk_sections("Rollback", [Section(("Steps",), "Revert.")], TOKENIZER, 64, breadcrumb=breadcrumb)
+    first_line = chunks[0].text.split("\n", 1)[0]
+    assert first_line.endswith("Rollback > Steps"), f"title and heading must survive a long breadcrumb: {first_line!r}"
+    assert "Ancestor number 0 " not in first_line, f"the root-most ancestor should go first: {first_line!r}"
+    assert TOKENIZER.count_many([chunks[0].text])[0] <= 64, "chunk over the token limit"
+
+
 def test_empty_page_gives_title_chunk() -> None:
     assert chunk_sections("Lonely page", [], TOKENIZER, 64) == [Chunk(0, (), "Lonely page")], (
         "empty page must be findable by title"
