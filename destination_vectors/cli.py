@@ -66,11 +66,32 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--space", action="append", default=[], metavar="KEY", help="only these space keys")
     search.add_argument("--json", action="store_true", help="one JSON object per hit")
     search.add_argument(
+        "--group-by",
+        choices=["page", "chunk"],
+        help="page: each page once (best chunk, up to two more snippets, one link); chunk: every matching chunk. "
+        "Default: page for the readable output, chunk for --json and --queries-file",
+    )
+    search.add_argument(
         "--queries-file",
         type=Path,
         help="JSON lines with id and query: one model load, one JSON line of results per query",
     )
     search.set_defaults(handler=_search)
+    mcp = commands.add_parser("mcp", help="serve the index to AI assistants over MCP (stdio, or HTTP on loopback)")
+    mcp.add_argument("--config", required=True, help="the destination config JSON used for write")
+    mcp.add_argument(
+        "--visibility",
+        choices=["public", "internal", "all"],
+        default="public",
+        help="what the server may show, fixed for its lifetime (default public)",
+    )
+    mcp.add_argument(
+        "--http",
+        type=int,
+        metavar="PORT",
+        help="serve streamable HTTP on 127.0.0.1:PORT/mcp instead of stdio",
+    )
+    mcp.set_defaults(handler=_mcp)
     history = commands.add_parser("history", help="the ledger: one row per sync")
     history.add_argument("--config", required=True)
     history.add_argument("--limit", type=int, default=20)
@@ -99,7 +120,11 @@ def _search(config: DestinationConfig, options: argparse.Namespace) -> int:
     if options.k < 1:
         raise _UserError("-k must be at least 1")
     searcher = Searcher.from_config(config)
-    ask = dict(k=options.k, mode=options.mode, visibility=options.visibility, spaces=options.space or None)
+    machine = options.json or options.queries_file
+    group_by = options.group_by or ("chunk" if machine else "page")
+    ask = dict(
+        k=options.k, mode=options.mode, visibility=options.visibility, spaces=options.space or None, group_by=group_by
+    )
     try:
         if options.queries_file:
             failed = 0
@@ -137,12 +162,30 @@ def format_hits(query: str, hits: Sequence[Any]) -> str:
         return f"Q: {query}\n   no results"
     lines = [f"Q: {query}"]
     for hit in hits:
-        where = f"{hit.title} > {hit.heading_path}" if hit.heading_path else hit.title
+        where = hit.breadcrumb or (f"{hit.title} > {hit.heading_path}" if hit.heading_path else hit.title)
         body = hit.text.split("\n\n", 1)[-1].replace("\n", " ")
         lines.append(f"{hit.rank:>3}. [{hit.score:.3f}] {where}  ({hit.space_key}, {hit.visibility})")
         lines.append(f"     {hit.webui_url}")
         lines.append(textwrap.indent(textwrap.shorten(body, width=220, placeholder=" ..."), "     "))
+        for snippet in getattr(hit, "snippets", []):
+            text = snippet.text.split("\n\n", 1)[-1].replace("\n", " ")
+            where = f"{snippet.heading_path}: " if snippet.heading_path else ""
+            lines.append(textwrap.indent(textwrap.shorten(f"+ {where}{text}", width=160, placeholder=" ..."), "     "))
     return "\n".join(lines)
+
+
+def _mcp(config: DestinationConfig, options: argparse.Namespace) -> int:
+    import logging
+
+    from destination_vectors.serve.mcp import serve
+    from destination_vectors.serve.service import Access, IndexService
+
+    if options.http is not None and not 1 <= options.http <= 65535:
+        raise _UserError("--http needs a port between 1 and 65535")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")  # stdout is MCP's
+    service = IndexService(config, Access(visibility=options.visibility))  # loads the model once, before serving
+    serve(service, http_port=options.http)
+    return 0
 
 
 def _history(config: DestinationConfig, options: argparse.Namespace) -> int:

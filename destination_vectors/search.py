@@ -8,14 +8,16 @@ for hit in searcher.search("How do I roll back a deploy?", k=5):
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Literal, overload
 
 from lancedb.query import MatchQuery
 
 from destination_vectors.config import DestinationConfig
+from destination_vectors.grouping import GroupBy, PageHit, distinct_pages, group_by_page
 from destination_vectors.table import ChunkStore, quote
 from destination_vectors.vectors import Embedder, load_embedder
 
@@ -24,6 +26,7 @@ logger = logging.getLogger("airbyte")
 Mode = Literal["hybrid", "vector", "fts"]
 Visibility = Literal["public", "internal", "all"]
 HIT_COLUMNS = [
+    "stream",
     "page_id",
     "chunk_id",
     "title",
@@ -32,8 +35,10 @@ HIT_COLUMNS = [
     "space_key",
     "visibility",
     "webui_url",
+    "metadata",
     "embedding_model",
 ]
+MAX_CANDIDATES = 1000  # chunks read to fill k distinct pages when grouping: bounds the work of a page-heavy query
 
 
 class SearchError(RuntimeError):
@@ -52,19 +57,35 @@ class Hit:
     space_key: str
     visibility: str
     webui_url: str
+    stream: str = ""
+    breadcrumb: str = ""  # ancestors > title > headings: where the chunk sits in the wiki
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def visibility_filter(visibility: Visibility, spaces: Sequence[str] | None = None) -> str | None:
+def visibility_filter(
+    visibility: Visibility, spaces: Sequence[str] | None = None, streams: Sequence[str] | None = None
+) -> str | None:
     """The SQL filter applied before ranking (prefilter), so the top k never holds a row it excludes."""
     clauses = []
     if visibility != "all":
         clauses.append(f"visibility = {quote(visibility)}")
     if spaces:
         clauses.append(f"space_key IN ({', '.join(quote(s) for s in spaces)})")
+    if streams:
+        clauses.append(f"stream IN ({', '.join(quote(s) for s in streams)})")
     return " AND ".join(clauses) or None
+
+
+def breadcrumb(title: str, heading_path: str, metadata_json: str | None) -> str:
+    """Ancestors (root first, from the record's `ancestors` metadata), the page title, then the chunk's headings."""
+    try:
+        ancestors = json.loads(metadata_json or "{}").get("ancestors") or []
+    except (ValueError, AttributeError):
+        ancestors = []
+    parts = [str(a.get("title", "")) if isinstance(a, dict) else str(a) for a in ancestors]
+    return " > ".join(p for p in (*parts, title, heading_path) if p)
 
 
 class Searcher:
@@ -77,6 +98,31 @@ class Searcher:
     def from_config(cls, config: DestinationConfig, embedder: Embedder | None = None) -> Searcher:
         return cls(ChunkStore(config.lancedb_uri, config.table_name), embedder or load_embedder(config.embedding))
 
+    @overload
+    def search(
+        self,
+        query: str,
+        k: int = ...,
+        mode: Mode = ...,
+        visibility: Visibility = ...,
+        spaces: Sequence[str] | None = ...,
+        streams: Sequence[str] | None = ...,
+        group_by: Literal["chunk"] = ...,
+    ) -> list[Hit]: ...
+
+    @overload
+    def search(
+        self,
+        query: str,
+        k: int = ...,
+        mode: Mode = ...,
+        visibility: Visibility = ...,
+        spaces: Sequence[str] | None = ...,
+        streams: Sequence[str] | None = ...,
+        *,
+        group_by: Literal["page"],
+    ) -> list[PageHit]: ...
+
     def search(
         self,
         query: str,
@@ -84,7 +130,10 @@ class Searcher:
         mode: Mode = "hybrid",
         visibility: Visibility = "public",
         spaces: Sequence[str] | None = None,
-    ) -> list[Hit]:
+        streams: Sequence[str] | None = None,
+        group_by: GroupBy = "chunk",
+    ) -> list[Hit] | list[PageHit]:
+        """Top k chunks, or with group_by="page" the top k pages (each once, best chunk first, two more snippets)."""
         if not query or not query.strip():
             raise SearchError("the query is empty")
         table = self._store.open_live()
@@ -92,7 +141,7 @@ class Searcher:
             raise SearchError(
                 f"no index yet: table {self._store.table_name!r} does not exist in {self._store.uri}; run a sync first"
             )
-        where = visibility_filter(visibility, spaces)
+        where = visibility_filter(visibility, spaces, streams)
         has_fts = any(tuple(index.columns) == ("text",) for index in table.list_indices())
         if mode != "vector" and not has_fts:
             if mode == "fts":
@@ -125,8 +174,17 @@ class Searcher:
                 score_column = "_relevance_score"
         if where:
             builder = builder.where(where, prefilter=True)
-        rows = builder.limit(k).to_list()
-        return [_to_hit(rank, row, score_column) for rank, row in enumerate(rows, start=1)]
+        if group_by == "chunk":
+            rows = builder.limit(k).to_list()
+            return [_to_hit(rank, row, score_column) for rank, row in enumerate(rows, start=1)]
+        # Pages: read a few chunks per wanted page; read more only when chunks of few pages fill the list.
+        limit = min(MAX_CANDIDATES, max(k * 4, 20))
+        while True:
+            rows = builder.limit(limit).to_list()
+            hits = [_to_hit(rank, row, score_column) for rank, row in enumerate(rows, start=1)]
+            if len(rows) < limit or limit >= MAX_CANDIDATES or distinct_pages(hits) >= k:
+                return group_by_page(hits, k)
+            limit = min(MAX_CANDIDATES, limit * 4)
 
     def _query_vector(self, table, query: str) -> list[float]:
         if self._embedder is None:
@@ -156,4 +214,6 @@ def _to_hit(rank: int, row: dict, score_column: str) -> Hit:
         space_key=row["space_key"],
         visibility=row["visibility"],
         webui_url=row["webui_url"],
+        stream=row.get("stream") or "",
+        breadcrumb=breadcrumb(row["title"], row["heading_path"], row.get("metadata")),
     )

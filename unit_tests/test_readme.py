@@ -78,7 +78,13 @@ def test_every_command_names_something_real(command: list[str]):
 @pytest.mark.parametrize("block", _blocks("json"), ids=lambda b: b[:30])
 def test_every_config_example_validates(block: str):
     config = json.loads(block)
-    if "lancedb_uri" in config:
+    clients = config.get("mcpServers") or config.get("servers")
+    if clients:  # an MCP client's config: each server must be our `mcp` command with arguments that parse
+        for server in clients.values():
+            assert server["command"].endswith("destination-vectors"), f"MCP config runs {server['command']}"
+            assert server["args"][0] == "mcp", f"MCP config arguments {server['args']}"
+            _parser().parse_args(server["args"])
+    elif "lancedb_uri" in config:
         DestinationConfig.model_validate(config)
     else:
         jsonschema.validate(config, _source_spec())

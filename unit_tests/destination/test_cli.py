@@ -36,6 +36,8 @@ def test_search_json_lines_and_public_default(config, tmp_path, capsys):
         "space_key",
         "visibility",
         "webui_url",
+        "stream",
+        "breadcrumb",
     }
 
 
@@ -80,3 +82,21 @@ def test_errors_are_one_line_with_exit_code_2(config, tmp_path, capsys):
     _index(config, tmp_path)
     assert main(["search", "--config", str(good), "--queries-file", str(queries)]) == 2
     assert "q.jsonl:1" in capsys.readouterr().err
+
+
+def test_readable_output_groups_by_page_and_json_keeps_chunks_unless_asked(config, tmp_path, capsys):
+    body = "".join(f"<h2>Rollback part {i}</h2><p>rollback script part {i}</p>" for i in range(4))
+    pages = [page("1", "Rollback", body), page("2", "Deploy", "<p>deploy then rollback script if needed</p>")]
+    list(DestinationVectors().write(config.model_dump(), catalog(), iter([record(p) for p in pages] + [state()])))
+    path = tmp_path / "destination.json"
+    path.write_text(config.model_dump_json())
+    link = "http://confluence.test/wiki/spaces/ENG/pages/1\n"
+    assert main(["search", "--config", str(path), "-k", "2", "rollback script"]) == 0
+    assert capsys.readouterr().out.count(link) == 1, "readable output must show each page (and its link) once"
+    assert main(["search", "--config", str(path), "--json", "-k", "4", "rollback script"]) == 0
+    chunks = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(chunks) == 4 and len({c["page_id"] for c in chunks}) < 4, "--json must keep one line per chunk"
+    assert main(["search", "--config", str(path), "--json", "--group-by", "page", "-k", "4", "rollback script"]) == 0
+    grouped = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted(g["page_id"] for g in grouped) == ["1", "2"], f"grouped JSON: {grouped}"
+    assert all(len(g["snippets"]) <= 2 for g in grouped) and any(g["snippets"] for g in grouped), grouped

@@ -1,0 +1,188 @@
+"""What a long-running front end (the MCP server) may ask of the index, with access fixed when it is built.
+
+The access scope is a constructor argument and no method takes one: a caller of `search`, `get_page` or
+`list_spaces` can narrow the answers (spaces, streams) but never widen them. The model loads once; every call
+opens the live table once and reads one snapshot, so a sync committing meanwhile is seen whole or not at all.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow.compute as pc
+
+from destination_vectors.config import DestinationConfig
+from destination_vectors.grouping import GroupBy
+from destination_vectors.search import Mode, Searcher, SearchError, Visibility, breadcrumb, visibility_filter
+from destination_vectors.table import ChunkStore, quote
+from destination_vectors.vectors import Embedder, load_embedder
+
+MAX_K = 50  # answers per call: an assistant's context window, not a bulk export
+
+
+class ServiceError(ValueError):
+    """A call that cannot be answered as asked; the message is for the caller (the assistant) to read."""
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who the server answers as. Set once at start from the command line; tool arguments never reach it."""
+
+    visibility: Visibility = "public"
+
+    def describe(self) -> str:
+        return {
+            "public": "public pages only",
+            "internal": "internal pages only",
+            "all": "public and internal pages",
+        }[self.visibility]
+
+
+class _SerialEmbedder:
+    """One embedding at a time: concurrent calls share one model (2 cores gain nothing from parallel encodes)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.max_seq_length = inner.max_seq_length
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return self._inner.embed(texts)
+
+
+class IndexService:
+    def __init__(self, config: DestinationConfig, access: Access, embedder: Embedder | None = None) -> None:
+        self.access = access
+        self._store = ChunkStore(config.lancedb_uri, config.table_name)
+        self._searcher = Searcher(self._store, _SerialEmbedder(embedder or load_embedder(config.embedding)))
+
+    # -- tools ---------------------------------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        spaces: Sequence[str] | None = None,
+        labels: Sequence[str] | None = None,
+        streams: Sequence[str] | None = None,
+        group_by: GroupBy = "page",
+        mode: Mode = "hybrid",
+    ) -> list[dict[str, Any]]:
+        if not query or not query.strip():
+            raise ServiceError("the query is empty: ask a question or give a few keywords")
+        if not 1 <= k <= MAX_K:
+            raise ServiceError(f"k must be between 1 and {MAX_K}, got {k}")
+        if labels and "labels" not in self._live().schema.names:
+            raise ServiceError("this index holds no page labels: search without `labels`")
+        try:
+            hits = self._searcher.search(
+                query,
+                k=k,
+                mode=mode,
+                visibility=self.access.visibility,
+                spaces=list(spaces) if spaces else None,
+                streams=list(streams) if streams else None,
+                group_by=group_by,
+            )
+        except SearchError as error:
+            raise ServiceError(str(error)) from None
+        return [hit.to_dict() for hit in hits]
+
+    def get_page(self, page_id: str) -> dict[str, Any]:
+        """The page's indexed chunks in order. Pages outside the access scope are "not found", like missing ones."""
+        page_id = (page_id or "").strip()
+        if not page_id:
+            raise ServiceError("page_id is empty")
+        table = self._live()
+        where = f"page_id = {quote(page_id)}"
+        scope = visibility_filter(self.access.visibility)
+        if scope:
+            where = f"{where} AND {scope}"
+        columns = ["stream", "page_id", "chunk_index", "title", "heading_path", "text", "space_key"]
+        columns += ["visibility", "webui_url", "updated_at", "version", "metadata"]
+        rows = table.to_lance().to_table(columns=columns, filter=where).to_pylist()
+        if not rows:
+            raise ServiceError(f"no page with id {page_id!r} in the index ({self.access.describe()} are served)")
+        rows.sort(key=lambda row: (row["stream"], row["chunk_index"]))
+        first = rows[0]
+        sections = [
+            {
+                "heading_path": row["heading_path"],
+                "text": _without_prefix(row["text"], row["title"], row["heading_path"]),
+            }
+            for row in rows
+            if row["stream"] == first["stream"]
+        ]
+        return {
+            "page_id": first["page_id"],
+            "stream": first["stream"],
+            "title": first["title"],
+            "breadcrumb": breadcrumb(first["title"], "", first["metadata"]),
+            "space_key": first["space_key"],
+            "visibility": first["visibility"],
+            "webui_url": first["webui_url"],
+            "updated_at": first["updated_at"],
+            "version": first["version"],
+            "sections": sections,
+            "text": "\n\n".join(s["text"] for s in sections if s["text"]),
+        }
+
+    def list_spaces(self) -> list[dict[str, Any]]:
+        """Spaces in the index within the access scope, with their page and chunk counts."""
+        table = self._live()
+        dataset = table.to_lance()
+        rows = dataset.to_table(
+            columns=["space_key", "page_id", "visibility"], filter=visibility_filter(self.access.visibility)
+        )
+        if rows.num_rows == 0:
+            return []
+        counted = rows.group_by("space_key").aggregate([("page_id", "count_distinct"), ("page_id", "count")])
+        spaces = []
+        for space_key, pages, chunks in zip(
+            counted.column("space_key").to_pylist(),
+            counted.column("page_id_count_distinct").to_pylist(),
+            counted.column("page_id_count").to_pylist(),
+            strict=True,
+        ):
+            mine = rows.filter(pc.equal(rows.column("space_key"), space_key))
+            spaces.append(
+                {
+                    "space_key": space_key,
+                    "space_name": _space_name(dataset, space_key),
+                    "pages": pages,
+                    "chunks": chunks,
+                    "visibility": sorted(set(mine.column("visibility").to_pylist())),
+                }
+            )
+        return sorted(spaces, key=lambda space: space["space_key"])
+
+    # -- helpers -------------------------------------------------------------------------------------------------
+    def _live(self):
+        table = self._store.open_live()
+        if table is None:
+            raise ServiceError(f"the index is empty: table {self._store.table_name!r} has no sync yet")
+        return table
+
+
+def _space_name(dataset, space_key: str) -> str:
+    import json
+
+    found = dataset.to_table(columns=["metadata"], filter=f"space_key = {quote(space_key)}", limit=1)
+    try:
+        return str(json.loads(found.column("metadata")[0].as_py() or "{}").get("space_name") or "")
+    except (ValueError, IndexError, AttributeError):
+        return ""
+
+
+def _without_prefix(text: str, title: str, heading_path: str) -> str:
+    """A chunk's own words: its 'title > headings' line (added for the embedding) is dropped."""
+    prefix = " > ".join(part for part in (title.strip(), heading_path) if part)
+    if prefix and text.startswith(prefix):
+        return text[len(prefix) :].lstrip("\n")
+    return text
