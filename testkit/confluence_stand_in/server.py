@@ -20,6 +20,7 @@ from types import TracebackType
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .api_access import handle_v1_access, handle_v2_access
+from .api_users import handle_v1_users, handle_v2_users
 from .api_v1 import handle_v1
 from .api_v1_content import handle_v1_content
 from .api_v2 import handle_v2
@@ -110,6 +111,7 @@ class StandIn:
 
     # ---- request handling -----------------------------------------------------------------------------------
     def handle(self, handler: _Handler) -> None:
+        body = _request_body(handler)  # read first, whatever the answer: keep-alive connections stay in step
         parts = urlsplit(handler.path)
         path = parts.path
         query: Query = parse_qs(parts.query, keep_blank_values=True)
@@ -148,7 +150,7 @@ class StandIn:
         if api.startswith("download"):
             self._serve_download(handler, api, path, query, fault)
             return
-        result = self._route_api(api, path, query)
+        result = self._route_api(api, path, query, handler.command, body)
         if fault is Fault.SLOW:
             self.stats.add("slow_sent")
             time.sleep(self.faults.slow_seconds)
@@ -172,11 +174,18 @@ class StandIn:
             return "download-v1" if path.startswith(self.context_path) else "download-v2"
         return None
 
-    def _route_api(self, api: str, path: str, query: Query) -> ApiResult:
+    def _route_api(
+        self, api: str, path: str, query: Query, method: str = "GET", body: bytes | None = None
+    ) -> ApiResult:
         site = self.site  # one snapshot for the whole request
         forbidden = frozenset(self.faults.forbidden)
         if api == "v2":
             subpath = path.removeprefix("/wiki/api/v2")
+            users = handle_v2_users(site, subpath, method, body)
+            if users is not None:
+                return users
+            if method != "GET":
+                return v2_error(405, "METHOD_NOT_ALLOWED", "Method Not Allowed")
             content = handle_v2_content(site, subpath, query, self.url)
             if content is not None:
                 return content
@@ -188,6 +197,11 @@ class StandIn:
             subpath, base, context = path.removeprefix(f"{self.context_path}/rest/api"), self.dc_url, self.context_path
             flavor = "dc"
         links = Links(base, context, flavor)
+        if method != "GET":
+            return v1_error(405, "Method Not Allowed")
+        users = handle_v1_users(site, subpath, query, links)
+        if users is not None:
+            return users
         content = handle_v1_content(site, subpath, query, links)
         if content is not None:
             return content
@@ -285,9 +299,23 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         self.server.stand_in.handle(self)
 
+    def do_POST(self) -> None:  # noqa: N802 (Cloud v2 /users-bulk is a POST)
+        self.server.stand_in.handle(self)
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         if self.server.stand_in.verbose:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+
+def _request_body(handler: _Handler) -> bytes | None:
+    """The body of a POST (read fully, so the keep-alive connection stays in step); None for a GET."""
+    if handler.command != "POST":
+        return None
+    try:
+        length = int(handler.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
+    return handler.rfile.read(min(max(length, 0), 1_000_000)) if length else b""
 
 
 def _api_error(api: str, status: int, code: str, message: str) -> ApiResult:

@@ -69,6 +69,7 @@ class Site:
     spaces: tuple[Space, ...]
     pages: tuple[Page, ...]
     users: dict[str, str] = field(default_factory=dict)
+    inactive_users: frozenset[str] = frozenset()  # deactivated accounts: still named, served as inactive
     access: SiteAccess = field(default_factory=SiteAccess)
     blog_posts: tuple[BlogPost, ...] = ()
     comments: tuple[Comment, ...] = ()
@@ -305,6 +306,10 @@ def load_site(path: Path) -> Site:
     path = Path(path)
     users_file = path / "users.json"
     users: dict[str, str] = json.loads(users_file.read_text(encoding="utf-8")) if users_file.exists() else {}
+    inactive_file = path / "inactive_users.json"  # a list of account ids whose accounts are deactivated
+    inactive = (
+        frozenset(json.loads(inactive_file.read_text(encoding="utf-8"))) if inactive_file.exists() else frozenset()
+    )
     spaces: list[Space] = []
     pages: list[Page] = []
     posts: list[BlogPost] = []
@@ -336,6 +341,7 @@ def load_site(path: Path) -> Site:
         tuple(spaces),
         tuple(pages),
         users,
+        inactive,
         load_access(path),
         blog_posts=tuple(posts),
         comments=tuple(comments),
