@@ -1,0 +1,110 @@
+"""The source's access reading against the stand-in: the sample site's table of who may read what, on Cloud and
+Data Center; a request or two per space and per group (never one per page); and fail closed on every 403."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from source_confluence.access import ANYONE, AccessReader
+from testkit.confluence_stand_in import DEFAULT_AUTH, Faults, Site, StandIn, load_site, synthetic_access, synthetic_site
+
+SAMPLE_SITE = Path(__file__).resolve().parent / "sample_site"
+ALICE, BOB, CHEN, DANA, EMEKA = (f"user:5d8a1b2c3e4f5a6b7c8d9e0{n}" for n in range(1, 6))
+EVERYONE = {ALICE, BOB, CHEN, DANA, EMEKA}
+# page id -> the users Confluence lets read it (integration_tests/sample_site/README.md)
+EXPECTED_USERS = {
+    "101001": EVERYONE,
+    "103006": {ALICE, DANA},
+    "101009": {BOB, CHEN, EMEKA},
+    "101010": {BOB, CHEN, EMEKA},
+    "101011": {CHEN},
+    "102006": {EMEKA},
+    "104001": {ALICE},
+}
+RESTRICTED = {"103006", "101009", "101010", "101011", "102006"}
+
+
+def _getter(deployment: str) -> Callable[[str, Any], Any]:
+    session = requests.Session()
+    if deployment == "cloud":
+        session.auth = (DEFAULT_AUTH.username, DEFAULT_AUTH.api_token)
+    else:
+        session.headers["Authorization"] = f"Bearer {DEFAULT_AUTH.bearer_token}"
+
+    def get(url: str, params: Any) -> Any:
+        try:
+            return session.get(url, params=params, timeout=10)
+        except requests.RequestException as error:
+            return error
+
+    return get
+
+
+def _read_all(server: StandIn, deployment: str) -> tuple[AccessReader, dict[str, tuple[bool, list[str]]]]:
+    cloud = deployment == "cloud"
+    base = server.url + ("/wiki" if cloud else server.context_path)
+    reader = AccessReader(_getter(deployment), cloud=cloud, origin=server.url, site_base=base)
+    site: Site = server.site
+    result = {}
+    for page in site.all_pages():
+        space = site.space(page.space_key)
+        assert space is not None
+        result[page.id] = reader.page_access(page.id, space.key, space.id)
+    return reader, result
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "data_center"])
+def test_sample_site_readers_match_confluences_rule(deployment: str) -> None:
+    with StandIn(load_site(SAMPLE_SITE)) as server:
+        reader, access = _read_all(server, deployment)
+    assert not reader.warnings, f"{deployment}: unexpected warnings {reader.warnings}"
+    for page_id, users in EXPECTED_USERS.items():
+        restricted, tokens = access[page_id]
+        assert {t for t in tokens if t.startswith("user:")} == users, f"{deployment}: readers of {page_id}: {tokens}"
+        assert restricted == (page_id in RESTRICTED), f"{deployment}: page {page_id} restricted={restricted}"
+    assert all(not restricted for page_id, (restricted, _) in access.items() if page_id not in RESTRICTED)
+    ops_home = access["102001"][1]
+    if deployment == "data_center":
+        assert ops_home == [ANYONE], "DC reports OPS's anonymous access: its unrestricted pages are open to anyone"
+    else:
+        assert ANYONE not in ops_home and EVERYONE <= set(ops_home), "Cloud v2 reports no anonymous access"
+    assert ANYONE not in access["102006"][1], "a restricted page in an anonymous space is not open to anyone"
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "data_center"])
+def test_requests_grow_with_spaces_groups_and_pages_per_hundred_not_per_page(deployment: str) -> None:
+    site = synthetic_site(n_pages=450, n_spaces=3, seed=3, body_paragraphs=1)
+    pages = [(p.id, p.parent_id) for p in site.all_pages()]
+    site = site.with_access(synthetic_access(pages, site.user_ids(), seed=3, restricted_fraction=0.2, n_groups=4))
+    with StandIn(site) as server:
+        _, access = _read_all(server, deployment)
+        requests_made = server.stats.api_requests
+    spaces, groups = len(site.spaces), len(site.access.groups) + 1  # + confluence-users
+    listing = sum(-(-len(site.pages_in(s.key)) // 100) for s in site.spaces)
+    budget = listing + 2 * spaces + 2 * groups
+    assert requests_made <= budget, f"{deployment}: {requests_made} requests for {len(pages)} pages (budget {budget})"
+    assert sum(1 for restricted, _ in access.values() if restricted) > 0, "the synthetic access restricts nothing"
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "data_center"])
+@pytest.mark.parametrize("family", ["space_permissions", "restrictions", "group_members"])
+def test_a_403_makes_the_affected_pages_restricted_and_warns_naming_the_cause(deployment: str, family: str) -> None:
+    with StandIn(load_site(SAMPLE_SITE), faults=Faults(forbidden=frozenset({family}))) as server:
+        reader, access = _read_all(server, deployment)
+    assert reader.warnings and all("HTTP 403 on /" in w for w in reader.warnings), (
+        f"{deployment}/{family}: warnings must name the 403 and its path: {reader.warnings}"
+    )
+    anyone_knowable = deployment == "data_center" and family == "group_members"
+    if anyone_knowable:  # OPS is open to anonymous users, read without any group listing
+        assert access["102001"] == (False, [ANYONE]), f"OPS home is open to anyone: {access['102001']}"
+    for page_id in ("101001", "103006") if anyone_knowable else ("101001", "103006", "102001"):
+        restricted, tokens = access[page_id]
+        assert restricted, f"{deployment}/{family}: page {page_id} must be restricted when access cannot be read"
+        assert ANYONE not in tokens, f"{deployment}/{family}: page {page_id} must not be open to anyone"
+    secret = access["103006"][1]
+    assert not ({BOB, CHEN, EMEKA} & set(secret)), f"{deployment}/{family}: Salary Bands leaked to {secret}"
