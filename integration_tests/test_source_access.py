@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from source_confluence.access import ANYONE, AccessReader
+from source_confluence.access import ANYONE, AccessReader, access_check_sentence
 from testkit.confluence_stand_in import DEFAULT_AUTH, Faults, Site, StandIn, load_site, synthetic_access, synthetic_site
 
 SAMPLE_SITE = Path(__file__).resolve().parent / "sample_site"
@@ -108,3 +108,20 @@ def test_a_403_makes_the_affected_pages_restricted_and_warns_naming_the_cause(de
         assert ANYONE not in tokens, f"{deployment}/{family}: page {page_id} must not be open to anyone"
     secret = access["103006"][1]
     assert not ({BOB, CHEN, EMEKA} & set(secret)), f"{deployment}/{family}: Salary Bands leaked to {secret}"
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "data_center"])
+def test_check_sentence_says_what_cannot_be_read_and_what_is_assumed(deployment: str) -> None:
+    cloud = deployment == "cloud"
+    for forbidden, expect_sentence in ((frozenset(), False), (frozenset({"space_permissions"}), True)):
+        with StandIn(load_site(SAMPLE_SITE), faults=Faults(forbidden=forbidden)) as server:
+            base = server.url + ("/wiki" if cloud else server.context_path)
+            reader = AccessReader(_getter(deployment), cloud=cloud, origin=server.url, site_base=base)
+            sentence = access_check_sentence(reader, "ENG", "98305")
+            requests_made = server.stats.api_requests
+        assert requests_made <= 4, f"{deployment}: check probed with {requests_made} requests"
+        if not expect_sentence:
+            assert sentence is None, f"{deployment}: readable access reported as a problem: {sentence}"
+            continue
+        assert sentence is not None and sentence.count(". ") == 0, f"{deployment}: not one sentence: {sentence}"
+        assert "HTTP 403" in sentence and "restricted" in sentence and "never public" in sentence, sentence

@@ -187,23 +187,28 @@ class AccessReader:
     def _read_space(self, space_key: str, space_id: str | None) -> SpaceAccess:
         access = SpaceAccess()
         self._read_restrictions(space_key, access)
-        if self.cloud:
-            access.grant = self._cloud_space_grant(space_key, space_id, access)
-        else:
-            access.grant = self._dc_space_grant(space_key, access)
+        access.grant = self.space_grant(space_key, space_id, access)
         return access
 
-    def _read_restrictions(self, space_key: str, access: SpaceAccess) -> None:
+    def space_grant(self, space_key: str, space_id: str | None, access: SpaceAccess) -> ReadGrant | None:
         if self.cloud:
-            url = f"{self.v1_root}/content/search"
-            params: Mapping[str, Any] | None = {
-                "cql": f'space = "{_cql_quote(space_key)}" and type = page',
+            return self._cloud_space_grant(space_key, space_id, access)
+        return self._dc_space_grant(space_key, access)
+
+    def restrictions_request(self, space_key: str) -> tuple[str, dict[str, Any]]:
+        """URL and parameters listing a space's pages with their own read restrictions and their ancestors."""
+        if self.cloud:
+            cql = f'space = "{_cql_quote(space_key)}" and type = page'
+            return f"{self.v1_root}/content/search", {
+                "cql": cql,
                 "expand": RESTRICTION_EXPAND,
                 "limit": ACCESS_PAGE_SIZE,
             }
-        else:
-            url = f"{self.v1_root}/content"
-            params = {"spaceKey": space_key, "type": "page", "expand": RESTRICTION_EXPAND, "limit": ACCESS_PAGE_SIZE}
+        params = {"spaceKey": space_key, "type": "page", "expand": RESTRICTION_EXPAND, "limit": ACCESS_PAGE_SIZE}
+        return f"{self.v1_root}/content", params
+
+    def _read_restrictions(self, space_key: str, access: SpaceAccess) -> None:
+        url, params = self.restrictions_request(space_key)
         for body in self._v1_pages(url, params, access, f"read restrictions of space {space_key}"):
             for content in body.get("results") or []:
                 page_id = str(content.get("id"))
@@ -232,7 +237,7 @@ class AccessReader:
         users: set[str] = set()
         group_ids: set[str] = set()
         while url:
-            body = self._json(url, params, access, f"read permissions of space {space_key}")
+            body = self.fetch_json(url, params, access, f"read permissions of space {space_key}")
             if body is None:
                 return None
             for assignment in body.get("results") or []:
@@ -255,7 +260,7 @@ class AccessReader:
         for name, known_id in self._group_ids.items():
             if known_id == group_id:
                 return name
-        body = self._json(f"{self.v1_root}/group/by-id", {"id": group_id}, access, f"name group {group_id}")
+        body = self.fetch_json(f"{self.v1_root}/group/by-id", {"id": group_id}, access, f"name group {group_id}")
         if body is None or not body.get("name"):
             return None
         self._group_ids[str(body["name"])] = group_id
@@ -263,7 +268,9 @@ class AccessReader:
 
     def _dc_space_grant(self, space_key: str, access: SpaceAccess) -> ReadGrant | None:
         what = f"read permissions of space {space_key}"
-        body = self._json(f"{self.v1_root}/space/{quote(space_key, safe='~')}", {"expand": "permissions"}, access, what)
+        body = self.fetch_json(
+            f"{self.v1_root}/space/{quote(space_key, safe='~')}", {"expand": "permissions"}, access, what
+        )
         if body is None:
             return None
         if "permissions" not in body:
@@ -289,15 +296,19 @@ class AccessReader:
                 self._members[group] = self._read_members(group)
             return self._members[group]
 
+    def members_request(self, group: str) -> tuple[str, dict[str, Any]]:
+        """URL and parameters of the first page of a group's members."""
+        if self.cloud and group in self._group_ids:
+            return f"{self.v1_root}/group/{quote(self._group_ids[group], safe='')}/membersByGroupId", {
+                "limit": MEMBERS_PAGE_SIZE
+            }
+        if self.cloud:
+            return f"{self.v1_root}/group/member", {"name": group, "limit": MEMBERS_PAGE_SIZE}
+        return f"{self.v1_root}/group/{quote(group, safe='')}/member", {"limit": MEMBERS_PAGE_SIZE}
+
     def _read_members(self, group: str) -> frozenset[str] | None:
         sink = SpaceAccess()
-        if self.cloud and group in self._group_ids:
-            url = f"{self.v1_root}/group/{quote(self._group_ids[group], safe='')}/membersByGroupId"
-            params: Mapping[str, Any] | None = {"limit": MEMBERS_PAGE_SIZE}
-        elif self.cloud:
-            url, params = f"{self.v1_root}/group/member", {"name": group, "limit": MEMBERS_PAGE_SIZE}
-        else:
-            url, params = f"{self.v1_root}/group/{quote(group, safe='')}/member", {"limit": MEMBERS_PAGE_SIZE}
+        url, params = self.members_request(group)
         accounts: set[str] = set()
         for body in self._v1_pages(url, params, sink, f"list the members of group {group}"):
             accounts |= {_user_id(u) for u in body.get("results") or []}
@@ -312,7 +323,7 @@ class AccessReader:
         """Every page of a v1 list, following `_links.next` (joined to `_links.base`); stops at the first failure."""
         next_url: str | None = url
         while next_url:
-            body = self._json(next_url, params, access, what)
+            body = self.fetch_json(next_url, params, access, what)
             if body is None:
                 return
             yield body
@@ -322,7 +333,7 @@ class AccessReader:
             )
             params = None
 
-    def _json(
+    def fetch_json(
         self, url: str, params: Mapping[str, Any] | None, access: SpaceAccess, what: str
     ) -> dict[str, Any] | None:
         outcome = self.get(url, params)
@@ -365,3 +376,24 @@ def _more_than_listed(read: Mapping[str, Any]) -> bool:
 
 def _cql_quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def access_check_sentence(reader: AccessReader, space_key: str, space_id: str | None) -> str | None:
+    """One sentence for `check` when the credentials cannot read who may see pages (None when they can): what could
+    not be read and what a sync assumes instead. A few requests: one space's permission, one restriction listing
+    answer, one group's first members."""
+    probe = SpaceAccess()
+    restrictions_url, params = reader.restrictions_request(space_key)
+    reader.fetch_json(restrictions_url, {**params, "limit": 1}, probe, f"read restrictions of space {space_key}")
+    grant = reader.space_grant(space_key, space_id, probe)
+    for group in sorted(grant.groups if grant else ())[:1]:
+        url, member_params = reader.members_request(group)
+        reader.fetch_json(url, {**(member_params or {}), "limit": 1}, probe, f"list the members of group {group}")
+    if not probe.problems:
+        return None
+    more = f" and {len(probe.problems) - 1} more" if len(probe.problems) > 1 else ""
+    return (
+        f"These credentials cannot read who may see every page ({probe.problems[0]}{more}): such pages will be "
+        "treated as restricted, with visibility internal and readable only by people whose access could be "
+        "confirmed, never public."
+    )
