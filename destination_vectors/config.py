@@ -34,14 +34,30 @@ class EmbeddingConfig(BaseModel):
         examples=[DEFAULT_MODEL, "/models/bge-small-en-v1.5"],
         json_schema_extra={"order": 0},
     )
+    backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        "auto",
+        title="Backend",
+        description="How to run the model: torch (sentence-transformers), onnx (onnxruntime, fp32) or onnx-int8 "
+        "(dynamic int8). The ONNX model is exported once from the local model files and cached. auto picks the "
+        "fastest backend that passes the quality gate on this CPU and logs which. Each backend's vectors are kept "
+        "apart: switching re-embeds everything.",
+        json_schema_extra={"order": 1},
+    )
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto",
         title="Device",
-        description="Where to embed: auto picks cuda when available.",
-        json_schema_extra={"order": 1},
+        description="Where to embed: auto picks a GPU when the backend can use one; cuda fails clearly without one.",
+        json_schema_extra={"order": 2},
     )
     batch_size: int = Field(
-        32, ge=1, le=4096, title="Batch size", description="Chunks per model call.", json_schema_extra={"order": 2}
+        32, ge=1, le=4096, title="Batch size", description="Chunks per model call.", json_schema_extra={"order": 3}
+    )
+    cache_dir: str | None = Field(
+        None,
+        title="ONNX cache folder",
+        description="Where exported ONNX models are cached. Default: $DESTINATION_VECTORS_CACHE, else "
+        "$XDG_CACHE_HOME/confluence-vectors, else ~/.cache/confluence-vectors.",
+        json_schema_extra={"order": 4},
     )
 
 

@@ -26,6 +26,8 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException, FailureTy
 from pydantic import ValidationError
 
 from destination_vectors.config import DestinationConfig, connection_specification
+from destination_vectors.embedding.backends import EmbeddingSetupError, check_embedding
+from destination_vectors.embedding.cache import ExportFailed
 from destination_vectors.model import ModelNotFoundError, resolve_model
 from destination_vectors.progress import Progress
 from destination_vectors.sync import StreamPlan, SyncFailed, SyncWriter
@@ -81,6 +83,7 @@ class DestinationVectors(Destination):
             parsed = parse_config(config)
             if parsed.embedding.model != TEST_HASH_EMBEDDER:
                 model = resolve_model(parsed.embedding.model)
+                check_embedding(parsed.embedding, model)
                 limit = parsed.chunking.max_tokens
                 if limit and limit > model.max_seq_length:
                     raise ValueError(
@@ -92,7 +95,7 @@ class DestinationVectors(Destination):
                 _check_writable(parsed.lancedb_uri)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
-        except (ModelNotFoundError, ValueError, OSError) as error:
+        except (ModelNotFoundError, EmbeddingSetupError, ValueError, OSError) as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=str(error))
         except Exception as error:  # an unexpected failure still answers in one sentence
             return AirbyteConnectionStatus(status=Status.FAILED, message=f"{type(error).__name__}: {error}")
@@ -116,7 +119,7 @@ class DestinationVectors(Destination):
         logger = logging.getLogger("airbyte")
         try:
             embedder = load_embedder(parsed.embedding)
-        except ModelNotFoundError as error:
+        except (ModelNotFoundError, EmbeddingSetupError, ExportFailed) as error:
             raise AirbyteTracedException(message=str(error), failure_type=FailureType.config_error) from None
         writer = SyncWriter(parsed, plans, embedder, Progress())
         held: list[AirbyteMessage] = []

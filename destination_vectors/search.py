@@ -19,7 +19,7 @@ from lancedb.query import MatchQuery
 from destination_vectors.config import DestinationConfig
 from destination_vectors.grouping import GroupBy, PageHit, distinct_pages, group_by_page
 from destination_vectors.table import ChunkStore, quote
-from destination_vectors.vectors import Embedder, load_embedder
+from destination_vectors.vectors import Embedder, indexed_model, load_embedder
 
 logger = logging.getLogger("airbyte")
 
@@ -96,7 +96,10 @@ class Searcher:
 
     @classmethod
     def from_config(cls, config: DestinationConfig, embedder: Embedder | None = None) -> Searcher:
-        return cls(ChunkStore(config.lancedb_uri, config.table_name), embedder or load_embedder(config.embedding))
+        store = ChunkStore(config.lancedb_uri, config.table_name)
+        if embedder is None:  # backend auto follows the index, so the query is embedded like its chunks were
+            embedder = load_embedder(config.embedding, indexed=indexed_model(store.open_live()))
+        return cls(store, embedder)
 
     @overload
     def search(

@@ -28,8 +28,10 @@ from destination_vectors.table import CarriedPages, ChunkStore, Staging, chunk_s
 from destination_vectors.vectors import (
     EmbedCounts,
     Embedder,
+    announce_switch,
     chunk_content_hash,
     embed_with_reuse,
+    indexed_model,
     model_tokenizer_name,
 )
 
@@ -112,6 +114,7 @@ class SyncWriter:
         """Holds the table lock for the whole sync; records the outcome in the ledger however the sync ends."""
         with _table_lock(self.config):
             self.ledger.start_sync(self.run_id, sorted(self.streams), self.embedder.name)
+            announce_switch(indexed_model(self.store.open_live()), self.embedder.name)
             self._staging = self.store.start_staging(self.embedder.dimension)
             self._lookup = self.store.reuse_lookup(self.embedder.name)
             self._carried = self.store.carried_pages(chunk_schema(self.embedder.dimension))

@@ -1,10 +1,9 @@
-"""Chunks -> vectors: local sentence-transformers embeddings, reusing vectors whose text and model did not change."""
+"""Chunks -> vectors: local embeddings (backends in embedding/), reusing vectors whose text and model did not change."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -33,39 +32,6 @@ def chunk_content_hash(model_name: str, text: str) -> str:
     return hashlib.sha256(f"{model_name}\n{text}".encode("utf-8", "replace")).hexdigest()
 
 
-class SentenceTransformerEmbedder:
-    def __init__(self, config: EmbeddingConfig, info: ModelInfo) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub: the model is local by construction
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # a weight-loading bar per process is noise in sync logs
-
-        device = None if config.device == "auto" else config.device
-        self._model = SentenceTransformer(str(info.path), device=device, local_files_only=True)
-        self.name = info.name
-        self.max_seq_length = int(self._model.max_seq_length or info.max_seq_length)
-        dimension_of = (
-            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        )
-        self.dimension = int(dimension_of() or info.dimension or 0)
-        self.batch_size = config.batch_size
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
-
-
 class HashEmbedder:
     """Deterministic bag-of-words hashing: similar texts get similar vectors. For tests, never for production."""
 
@@ -85,15 +51,35 @@ class HashEmbedder:
         return out
 
 
-def load_embedder(config: EmbeddingConfig) -> Embedder:
+def load_embedder(config: EmbeddingConfig, indexed: str | None = None) -> Embedder:
+    """The configured backend, loaded lazily (see embedding/backends.py); `indexed` is the index's embedding_model."""
     if config.model == TEST_HASH_EMBEDDER:
         return HashEmbedder(resolve_model())
-    return SentenceTransformerEmbedder(config, resolve_model(config.model))
+    from destination_vectors.embedding.backends import load_embedder as load_backend
+
+    return load_backend(config, indexed)
 
 
 def model_tokenizer_name(config: EmbeddingConfig) -> str:
     """The model whose tokenizer bounds the chunks (the hash embedder borrows the default's)."""
     return "default" if config.model == TEST_HASH_EMBEDDER else config.model
+
+
+def indexed_model(table) -> str | None:
+    """The `embedding_model` of a live LanceDB table's rows (one model per index), None for no table or no rows."""
+    if table is None or "embedding_model" not in table.schema.names:
+        return None
+    rows = table.search().select(["embedding_model"]).limit(1).to_list()
+    return rows[0]["embedding_model"] if rows else None
+
+
+def announce_switch(previous: str | None, name: str) -> None:
+    """Said before a sync starts: a new model or backend means no vector of the index can be reused."""
+    if previous and previous != name:
+        logger.warning(
+            f"the index was embedded with {previous!r} and this sync embeds with {name!r}: every chunk is embedded "
+            "again (vectors of two models or backends are never mixed in one index)"
+        )
 
 
 @dataclass

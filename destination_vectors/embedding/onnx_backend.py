@@ -1,0 +1,64 @@
+"""Embedding with onnxruntime and the `tokenizers` library: the model's own tokens, its graph, its pooling; no torch.
+
+Texts are tokenized once, sorted by length and batched, so a batch pads only to its own longest text (what
+sentence-transformers does too); vectors come back in the caller's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from destination_vectors.embedding.pooling import PoolingSpec, pool
+
+
+class OnnxEmbedder:
+    def __init__(
+        self,
+        onnx_file: Path,
+        model_folder: Path,
+        pooling: PoolingSpec,
+        max_seq_length: int,
+        batch_size: int = 32,
+        providers: Sequence[str] = ("CPUExecutionProvider",),
+    ) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # warnings about unused initializers are noise in a sync log
+        self._session = onnxruntime.InferenceSession(str(onnx_file), options, providers=list(providers))
+        self._inputs = [i.name for i in self._session.get_inputs()]
+        self._tokenizer = Tokenizer.from_file(str(model_folder / "tokenizer.json"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length=max_seq_length)
+        self._pooling = pooling
+        self.dimension = pooling.dimension
+        self.max_seq_length = max_seq_length
+        self.batch_size = batch_size
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
+        order = sorted(range(len(texts)), key=lambda row: len(encodings[row].ids))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            out[rows] = self._run([encodings[row] for row in rows])
+        return out
+
+    def _run(self, encodings: list) -> np.ndarray:
+        width = max(len(e.ids) for e in encodings)
+        feeds = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in self._inputs}
+        for row, encoding in enumerate(encodings):
+            length = len(encoding.ids)
+            feeds["input_ids"][row, :length] = encoding.ids
+            feeds["attention_mask"][row, :length] = 1
+            if "token_type_ids" in feeds:
+                feeds["token_type_ids"][row, :length] = encoding.type_ids
+        (tokens,) = self._session.run(None, feeds)
+        return pool(tokens, feeds["attention_mask"], self._pooling)
