@@ -91,8 +91,13 @@ def write_manifest(folder: Path, names: list[str], extra: dict) -> None:
     _write_json_atomic(folder / MANIFEST, {**extra, "files": files})
 
 
-def ensure_export(model_folder: Path, root: Path, needed: list[str]) -> Path:
-    """The cache folder for this model with every file in `needed` present and verified; exported if not."""
+EXPORTER = "destination_vectors.embedding.export"
+
+
+def ensure_export(model_folder: Path, root: Path, needed: list[str], exporter: str = EXPORTER) -> Path:
+    """The cache folder for this model with every file in `needed` present and verified; exported if not.
+
+    `exporter` is the module run as `python -m <exporter> MODEL_FOLDER OUT_FOLDER` (tests give a fake one)."""
     folder = root / "onnx" / model_key(model_folder, root)
     if all(verified(folder, name) for name in needed):
         return folder
@@ -101,7 +106,7 @@ def ensure_export(model_folder: Path, root: Path, needed: list[str]) -> Path:
     logger.info(f"exporting {model_folder} to ONNX once (needs torch, about a minute); cached in {folder}")
     staging = folder.parent / f".tmp-{uuid.uuid4().hex}"
     try:
-        run_module("destination_vectors.embedding.export", str(model_folder), str(staging))
+        run_module(exporter, str(model_folder), str(staging))
         _install(staging, folder, needed)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
