@@ -11,6 +11,7 @@ the same version as the image tag (unit_tests/test_packaging.py checks that).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -26,11 +27,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = Path(__file__).parent / "sample_site"
 CATALOG = Path(__file__).parent / "configured_catalog.json"
 DRIVER = """import sys
-import source_confluence
-# The components must come from the layout (the script's directory, first on sys.path as in the image).
-assert source_confluence.__file__.startswith(sys.path[0]), source_confluence.__file__
 from source_declarative_manifest.run import handle_local_manifest_command
 handle_local_manifest_command(sys.argv[1:])
+# The connector is the layout's two files: nothing of this project may have been imported.
+assert "source_confluence" not in sys.modules, "the layout imported the project package"
 """
 
 
@@ -59,8 +59,9 @@ def build_image_layout(root: Path) -> Path:
 
 def run_in_layout(code: Path, *args: str) -> list[dict[str, Any]]:
     """Run one Airbyte command in the layout as the image's entrypoint would (the script's directory on sys.path)."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}  # the layout alone
     done = subprocess.run(
-        [sys.executable, "main_local.py", *args], cwd=code, capture_output=True, text=True, timeout=300
+        [sys.executable, "main_local.py", *args], cwd=code, env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, f"{args[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]

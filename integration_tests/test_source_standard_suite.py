@@ -1,10 +1,11 @@
 """The airbyte-cdk's in-process standard connector tests (`airbyte_cdk.test.standard_tests`) against the stand-in.
 
-The suite runs the manifest the way Airbyte's manifest-only image does: a `ConcurrentDeclarativeSource` built from
-`source_confluence/manifest.yaml` with `components.py` injected (so `check` is the manifest's CheckStream, not
-`SourceConfluence.check`). Its scenarios are the configs of `acceptance-test-config.yml`; they name the stand-in at
-127.0.0.1:8090, and this module serves the sample site on a free loopback port chosen when the tests are collected
-instead, rewriting `base_url` in each scenario's config to it, so the suite runs wherever 8090 is taken.
+The suite runs the manifest the way Airbyte runs a manifest-only connector from the Connector Builder: a
+`ConcurrentDeclarativeSource` built from `source_confluence/manifest.yaml` in the config (`__injected_manifest`), with
+`components.py` injected as text (`__injected_components_py` and its checksum). Its scenarios are the configs of
+`acceptance-test-config.yml`; they name the stand-in at 127.0.0.1:8090, and this module serves the sample site on a
+free loopback port chosen when the tests are collected instead, rewriting `base_url` in each scenario's config to
+it, so the suite runs wherever 8090 is taken.
 
 The suite's pytest hooks: only `pytest_generate_tests` (it parametrizes `scenario`) is needed, and a test module may
 define it for its own tests, so it is imported here rather than registered in a conftest. The option hooks
@@ -82,11 +83,10 @@ class TestSourceConfluenceStandardSuite(DeclarativeSourceTestSuite):
         return REPO_ROOT / "source_confluence" / "manifest.yaml"
 
     @classproperty
-    def components_py_path(cls) -> None:
-        # Not injected as text: the CDK exec()s injected code before registering its module, so a dataclass with an
-        # InitVar under `from __future__ import annotations` cannot be defined there. The manifest names its classes
-        # `source_confluence.components.<Class>`, which import the package, as in the manifest-only image.
-        return None
+    def components_py_path(cls) -> Path:
+        # Injected as text with its md5 checksum (`__injected_components_py`), as the platform does for a Builder
+        # connector: the module the manifest's `source_declarative_manifest.components.<Class>` names.
+        return REPO_ROOT / "source_confluence" / "components.py"
 
     @classmethod
     def get_connector_root_dir(cls) -> Path:

@@ -1,35 +1,40 @@
-"""Custom components for manifest.yaml: only what the declarative YAML cannot say.
+"""Custom components of manifest.yaml: only what the declarative YAML cannot say. ONE self-contained module.
 
-- `NormaliseConfluenceConfig`: maps Airbyte's legacy config, normalises `base_url` once per deployment and refuses a
-  `custom_headers` that would replace `Authorization` (YAML transformations cannot parse URLs or raise config errors).
-- `ConfluenceErrorHandler`: the YAML error handler, plus a retry of a 2xx answer whose body is not a JSON object (a
-  body truncated by a proxy or a dropped connection; an HTML page), which the YAML filters cannot see.
-- `RetryAfterCappedBackoff`: exponential backoff with jitter that honours `Retry-After` but caps it (the CDK's
-  `WaitTimeFromHeader` fails the sync instead of capping, and no YAML strategy has jitter).
-- `ConfluenceResultsExtractor`: the `results` of a page of Confluence's answer, each carrying the envelope's
-  `_links.base` (a record alone cannot build its absolute browser URL), and a request counter for progress logs.
-- `MaxPagesFilter`: the optional global `max_pages` cap, shared by all space partitions and worker threads.
-- `PageRecordShaper`: one `pages` record shape from REST v2 and REST v1 alike, copying the storage body untouched
-  (YAML interpolation would re-parse a body that looks like a Python literal).
+Airbyte runs a manifest-only connector (its registry image, the Connector Builder) with `manifest.yaml` plus this one
+file, registered as `source_declarative_manifest.components`; so it imports only the CDK, the standard library and
+what the `source-declarative-manifest` image ships (requests). No `from __future__ import annotations`: the CDK
+exec()s injected code before registering its module, and dataclasses then cannot resolve string `InitVar`s.
+
+- Config: `NormaliseConfluenceConfig` turns `base_url` into the API roots once, maps the legacy config, registers
+  derived secrets, and records (not raises) a config problem, which check reports and a read raises.
+- HTTP: `ConfluenceRequester` (timeouts from `request_timeout_seconds`: the schema takes literal numbers only),
+  `ConfluenceErrorHandler` (also retries a 2xx whose body is not a JSON object), `RetryAfterCappedBackoff`.
+- Records: `ConfluenceResultsExtractor`, `MaxPagesFilter`, `PageRecordShaper` (REST v2 or v1, named by the manifest).
+- Check: `DiagnoseConnection`, the partition router of the check-only stream: one sentence naming the cause.
+- Counting: `SyncStats` and `SummaryOnSyncEnd` (progress lines, the end-of-sync summary).
 """
-
-from __future__ import annotations
 
 import base64
 import email.utils
+import json
 import logging
 import random
+import threading
+import time
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
+from airbyte_cdk.sources.declarative.partition_routers import SinglePartitionRouter
+from airbyte_cdk.sources.declarative.requesters import HttpRequester
 from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler
+from airbyte_cdk.sources.declarative.requesters.request_options import InterpolatedRequestOptionsProvider
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import (
     ConfigTransformation,
@@ -40,17 +45,17 @@ from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_confluence.progress import SYNC_STATS
-from source_confluence.site_url import CLOUD, SiteUrlError, normalise_site_urls
-
 logger = logging.getLogger("airbyte.source_confluence")
 
+CLOUD, DATA_CENTER = "cloud", "data_center"
+DEFAULT_TIMEOUT_SECONDS = 60.0
+PROGRESS_EVERY_PAGES = 250
 LINK_BASE_KEY = "__confluence_links_base"
 """Key under which the extractor hands `_links.base` of the response envelope to the record shaper."""
-
-# The CDK sleeps `backoff + 1` seconds for every user-defined backoff (rate_limiting.sleep_on_ratelimit) and treats
-# a backoff of exactly 0 as "no backoff"; the strategy subtracts this second so the configured bounds really hold.
+CONFIG_PROBLEM_KEY = "normalised_config_problem"
+# The CDK sleeps `backoff + 1` s for a user-defined backoff and reads a backoff of exactly 0 as "none".
 _CDK_EXTRA_SLEEP_SECONDS = 1.0
+_RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
 
 
 def config_error(message: str) -> AirbyteTracedException:
@@ -58,9 +63,38 @@ def config_error(message: str) -> AirbyteTracedException:
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
+# ---------------------------------------------------------------------------------------------------------- config
+def normalise_site_urls(base_url: str, deployment: str) -> dict[str, str]:
+    """`origin`, `site_base`, `api_root` and `v1_api_root` for whatever a user typed as `base_url` (a bare host,
+    `/wiki`, an API URL, a Data Center context path); ValueError says why a URL cannot name a Confluence site."""
+    if deployment not in (CLOUD, DATA_CENTER):
+        raise ValueError(f"deployment must be one of {CLOUD}, {DATA_CENTER}, not {deployment!r}.")
+    text = (base_url or "").strip()
+    if not text:
+        raise ValueError("base_url is empty; set it to your Confluence site, e.g. https://yourcompany.atlassian.net.")
+    if "://" not in text:
+        host = text.split("/", 1)[0].split(":", 1)[0]
+        text = ("http://" if host in ("127.0.0.1", "localhost", "[::1]") else "https://") + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"base_url {base_url!r} is not an http(s) URL of a Confluence site.")
+    if parts.username or parts.password:
+        raise ValueError("base_url must not contain a user name or password; put credentials in `credentials`.")
+    origin, path = f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
+    for suffix in ("/wiki/api/v2", "/api/v2", "/rest/api"):  # pasted from an API example: not part of the site
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+            break
+    given = origin + path
+    if deployment == CLOUD:  # Cloud serves the wiki under /wiki; another path is for check to diagnose (v1 probe)
+        return {"origin": origin, "site_base": origin + "/wiki", "api_root": origin + "/wiki/api/v2",
+                "v1_api_root": given + "/rest/api"}  # fmt: skip
+    return {"origin": origin, "site_base": given, "api_root": given + "/rest/api", "v1_api_root": given + "/rest/api"}
+
+
 @dataclass
 class NormaliseConfluenceConfig(ConfigTransformation):
-    """Adds `normalised_*` URLs to the config and maps the legacy `domain_name`/`email`/`api_token` config."""
+    """Adds `normalised_*` values to the config and maps the legacy `domain_name`/`email`/`api_token` config."""
 
     config: Config = field(default_factory=dict)
     parameters: InitVar[Mapping[str, Any]] = None
@@ -69,28 +103,21 @@ class NormaliseConfluenceConfig(ConfigTransformation):
         if not config.get("base_url") and config.get("domain_name"):
             config["base_url"] = config["domain_name"]
         if not config.get("credentials") and config.get("email") and config.get("api_token"):
-            config["credentials"] = {
-                "auth_type": "basic",
-                "username": config["email"],
-                "api_token": config["api_token"],
-            }
+            config["credentials"] = {"auth_type": "basic", "username": config["email"],
+                                     "api_token": config["api_token"]}  # fmt: skip
         config.setdefault("deployment", CLOUD)
         register_derived_secrets(config)
+        config["normalised_internal_space_keys"] = [str(k).lower() for k in config.get("internal_space_keys") or []]
         if not config.get("base_url"):
-            # Let spec validation report the missing field, in its own words.
-            return
+            return  # spec validation reports the missing field in its own words
         try:
             urls = normalise_site_urls(str(config["base_url"]), str(config["deployment"]))
-        except SiteUrlError as error:
-            raise config_error(str(error)) from None
-        config["normalised_origin"] = urls.origin
-        config["normalised_site_base"] = urls.site_base
-        config["normalised_api_root"] = urls.api_root
-        config["normalised_v1_api_root"] = urls.v1_api_root
-        config["normalised_custom_headers"] = validated_custom_headers(config.get("custom_headers"))
-        config["normalised_internal_space_keys"] = [
-            str(key).casefold() for key in config.get("internal_space_keys") or []
-        ]
+            config["normalised_custom_headers"] = validated_custom_headers(config.get("custom_headers"))
+        except ValueError as error:
+            # Raised here, the error would stop the CDK before `check` could answer with a FAILED status.
+            config[CONFIG_PROBLEM_KEY] = str(error)
+            return
+        config.update({f"normalised_{name}": url for name, url in urls.items()})
 
 
 def register_derived_secrets(config: Mapping[str, Any]) -> None:
@@ -100,13 +127,12 @@ def register_derived_secrets(config: Mapping[str, Any]) -> None:
     token = credentials.get("api_token") or credentials.get("token") or config.get("api_token")
     if not token:
         return
-    derived = [str(token)]
+    add_to_secrets(str(token))
     username = credentials.get("username") or config.get("email")
     if username:
         basic = base64.b64encode(f"{username}:{token}".encode()).decode()
-        derived += [basic, f"Basic {basic}"]
-    for secret in derived:
-        add_to_secrets(secret)
+        add_to_secrets(basic)
+        add_to_secrets(f"Basic {basic}")
 
 
 def validated_custom_headers(raw_headers: Any) -> dict[str, str]:
@@ -114,31 +140,114 @@ def validated_custom_headers(raw_headers: Any) -> dict[str, str]:
     if raw_headers in (None, "", {}):
         return {}
     if isinstance(raw_headers, str):
-        import json
-
         try:
             raw_headers = json.loads(raw_headers)
         except ValueError:
-            raise config_error("custom_headers must be a JSON object of header names to values.") from None
+            raw_headers = None
     if not isinstance(raw_headers, Mapping):
-        raise config_error("custom_headers must be a JSON object of header names to values.")
+        raise ValueError("custom_headers must be a JSON object of header names to values.")
     refused = sorted(
-        name for name in raw_headers if str(name).strip().lower() in ("authorization", "proxy-authorization", "cookie")
+        n for n in raw_headers if str(n).strip().lower() in ("authorization", "proxy-authorization", "cookie")
     )
     if refused:
-        raise config_error(
+        raise ValueError(
             f"custom_headers may not set {', '.join(refused)}: credentials belong in `credentials`, "
             "so a header cannot silently replace them. Remove the header from custom_headers."
         )
     return {str(name): str(value) for name, value in raw_headers.items()}
 
 
+def raise_config_problem(config: Mapping[str, Any]) -> None:
+    """Stops a read (or discover) whose config `NormaliseConfluenceConfig` could not normalise."""
+    if config.get(CONFIG_PROBLEM_KEY):
+        raise config_error(str(config[CONFIG_PROBLEM_KEY]))
+
+
+# -------------------------------------------------------------------------------------------------------- counting
+def _n(count: int, singular: str, plural: str = "") -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+@dataclass
+class SyncStats:
+    """What one read has done so far; components on worker threads count into it under the lock."""
+
+    pages: int = 0
+    empty_bodies: int = 0
+    capped: int = 0
+    spaces_done: int = 0
+    requests: int = 0
+    retries: int = 0
+    started: float = field(default_factory=time.monotonic)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.pages = self.empty_bodies = self.capped = self.spaces_done = self.requests = self.retries = 0
+            self.started = time.monotonic()
+
+    def count(self, **increments: int) -> None:
+        with self._lock:
+            for name, step in increments.items():
+                setattr(self, name, getattr(self, name) + step)
+
+    def admit_page(self, max_pages: int | None) -> bool:
+        """Reserve a slot for one more page; False once `max_pages` pages were admitted."""
+        with self._lock:
+            if max_pages and self.pages >= max_pages:
+                self.capped += 1
+                return False
+            self.pages += 1
+            pages_now = self.pages
+        if pages_now % PROGRESS_EVERY_PAGES == 0:
+            seconds = max(time.monotonic() - self.started, 1e-9)
+            logger.info(
+                f"Progress: {_n(pages_now, 'page')} so far ({pages_now / seconds:.1f}/s), {_n(self.spaces_done, 'space')}"
+                f" done, {_n(self.requests, 'request')}, {_n(self.retries, 'retry', 'retries')}."
+            )
+        return True
+
+    def summary_line(self, failed: bool = False) -> str:
+        capped = f", {_n(self.capped, 'page')} skipped by max_pages" if self.capped else ""
+        return (
+            f"{'Sync FAILED after' if failed else 'Sync summary:'} {_n(self.pages, 'page')} read from "
+            f"{_n(self.spaces_done, 'space')} in {_n(self.requests, 'request')} with "
+            f"{_n(self.retries, 'retry', 'retries')} in {time.monotonic() - self.started:.1f} s; "
+            f"{_n(self.empty_bodies, 'page')} had an empty body{capped}."
+        )
+
+
+SYNC_STATS = SyncStats()
+
+
+class SummaryOnSyncEnd(logging.Handler):
+    """Logs the summary when the CDK logs the end of a read. No declarative component sees a read end, but the
+    CDK's concurrent source logs "Finished syncing" after the last stream, or the failed streams before it raises
+    (airbyte-cdk 7.39.1 wording; unit_tests/source/test_retries.py fails if it changes)."""
+
+    _FAILED = "During the sync, the following streams did not sync successfully"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == logger.name:
+            return
+        message = record.getMessage()
+        if message == "Finished syncing" or message.startswith(self._FAILED):
+            failed = message != "Finished syncing"
+            (logger.warning if failed else logger.info)(SYNC_STATS.summary_line(failed=failed))
+
+    @classmethod
+    def install(cls) -> None:
+        airbyte_logger = logging.getLogger("airbyte")
+        if not any(isinstance(handler, cls) for handler in airbyte_logger.handlers):
+            airbyte_logger.addHandler(cls(level=logging.INFO))
+
+
+# ------------------------------------------------------------------------------------------------------------ HTTP
 def retry_after_seconds(response: requests.Response, now: datetime | None = None) -> float | None:
     """Seconds asked for by `Retry-After` (delta seconds or an HTTP date); None when absent or unreadable."""
-    value = response.headers.get("Retry-After")
-    if value is None:
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value:
         return None
-    value = value.strip()
     try:
         return max(0.0, float(value))
     except (ValueError, OverflowError):
@@ -147,27 +256,23 @@ def retry_after_seconds(response: requests.Response, now: datetime | None = None
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def request_path(response_or_exception: requests.Response | requests.RequestException | None) -> str:
+def request_path(outcome: requests.Response | requests.RequestException | None) -> str:
     """The URL path of the failed request (never its headers, which carry credentials)."""
-    request = getattr(response_or_exception, "request", None)
-    url = getattr(request, "url", None) or getattr(response_or_exception, "url", None)
+    url = getattr(getattr(outcome, "request", None), "url", None) or getattr(outcome, "url", None)
     return urlsplit(url).path if url else "<unknown path>"
 
 
 _PARSED_BODY = "_confluence_parsed_body"
-"""Attribute under which `ConfluenceErrorHandler` leaves the decoded body for the extractor (decoded once)."""
 
 
 def response_body_problem(response: requests.Response) -> tuple[str, FailureType] | None:
-    """Why a 2xx answer cannot be read as a page of Confluence results (message, failure type), or None.
-
-    A body that declares JSON (or no type) but does not parse was cut off on the way: transient. Anything else (an
-    HTML login or proxy page, plain text) means base_url does not reach the Confluence API: a config error."""
+    """Why a 2xx answer is not a page of results (message, failure type), or None (and the body is kept decoded).
+    A body declaring JSON (or no type) that does not parse was cut off: transient. Anything else (an HTML login or
+    proxy page, plain text) means base_url does not reach the Confluence API: a config error."""
     try:
         body = response.json()
     except ValueError:
@@ -176,51 +281,57 @@ def response_body_problem(response: requests.Response) -> tuple[str, FailureType
         setattr(response, _PARSED_BODY, body)
         return None
     content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-    path = request_path(response)
+    path, status = request_path(response), response.status_code
     if not content_type or "json" in content_type:
-        return (
-            f"Confluence answered {path} with malformed JSON (HTTP {response.status_code}, "
-            f"{len(response.content)} bytes that are not a JSON object): a truncated or corrupted body, e.g. from a "
-            "proxy or a dropped connection.",
-            FailureType.transient_error,
+        return (f"Confluence answered {path} with malformed JSON (HTTP {status}, {len(response.content)} bytes that "
+                "are not a JSON object): a truncated or corrupted body, e.g. from a proxy or a dropped connection.",
+                FailureType.transient_error)  # fmt: skip
+    return (f"Confluence answered {path} with {content_type} instead of JSON (HTTP {status}): is base_url a "
+            "Confluence site (with its context path) and deployment right, or did a proxy or login page answer?",
+            FailureType.config_error)  # fmt: skip
+
+
+@dataclass
+class ConfluenceRequester(HttpRequester):
+    """`HttpRequester` with `request_timeout_seconds` as connect and read timeout, and never a response cache (it
+    would keep a truncated 200 and serve it to every retry). The manifest schema takes only literal timeouts."""
+
+    request_parameters: Mapping[str, Any] | str | None = None
+    request_headers: Mapping[str, Any] | str | None = None
+    content_type: str | None = None
+    """REST v1's `type` query parameter: a `type` key in `request_parameters` would be read as a component type."""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        parameters = parameters or {}
+        timeout = float(self.config.get("request_timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
+        self.connect_timeout_in_seconds = self.read_timeout_in_seconds = timeout
+        self.use_cache = False
+        query = self.request_parameters
+        if self.content_type:
+            query = {**(query or {}), "type": self.content_type}  # type: ignore[dict-item]
+        self.request_options_provider = InterpolatedRequestOptionsProvider(
+            request_parameters=query, request_headers=self.request_headers, config=self.config, parameters=parameters
         )
-    return (
-        f"Confluence answered {path} with {content_type} instead of JSON (HTTP {response.status_code}): "
-        "is base_url a Confluence site (with its context path) and deployment right, or did a proxy or login page answer?",
-        FailureType.config_error,
-    )
-
-
-def parsed_body(response: requests.Response) -> Any:
-    """The decoded JSON body, reusing the error handler's decoding when it did one."""
-    body = getattr(response, _PARSED_BODY, None)
-    return body if body is not None else response.json()
+        super().__post_init__(parameters)
 
 
 @dataclass
 class ConfluenceErrorHandler(DefaultErrorHandler):
-    """`DefaultErrorHandler` (filters, retries, backoff from the manifest) that also retries, with the same backoff
-    and `max_retries`, a 2xx answer whose body is not a JSON object; after the last retry the sync fails with the
-    message of `response_body_problem`, which names the path and says "malformed JSON" or what came instead."""
+    """`DefaultErrorHandler` (filters, backoff and `max_retries` from the manifest) that also retries a 2xx whose
+    body is not a JSON object; after the last retry the sync fails naming the path and what came instead."""
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
-        # The CDK also stops retrying a request after `max_time` seconds (600 by default), which would cut
-        # `max_retries` short with long waits; allow the worst case of the configured retries instead.
-        attempts = int(self.max_retries or 0) + 1  # type: ignore[arg-type]
-        per_attempt = (
-            float(self.config.get("max_retry_seconds", 60.0))
-            + 1.0
-            + float(self.config.get("request_timeout_seconds") or 60)
-        )
-        self.max_time = max(int(self.max_time), int(attempts * per_attempt) + 1)
+        # The CDK also stops retrying after `max_time` s (600 by default), which would cut long retries short.
+        per_attempt = float(self.config.get("max_retry_seconds", 60.0)) + 1.0 + float(
+            self.config.get("request_timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)  # fmt: skip
+        self.max_time = max(int(self.max_time), int((int(self.max_retries or 0) + 1) * per_attempt) + 1)  # type: ignore[arg-type]
 
     def interpret_response(self, response_or_exception: Any) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response) and response_or_exception.ok:
             problem = response_body_problem(response_or_exception)
             if problem is not None:
-                message, failure_type = problem
-                return ErrorResolution(ResponseAction.RETRY, failure_type, message)
+                return ErrorResolution(ResponseAction.RETRY, problem[1], problem[0])
         return super().interpret_response(response_or_exception)
 
 
@@ -245,45 +356,52 @@ class RetryAfterCappedBackoff(BackoffStrategy):
 
     def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
         delay = self.delay_seconds(response_or_exception, attempt_count)
-        SYNC_STATS.count_retry()
-        if isinstance(response_or_exception, requests.Response) and response_or_exception.ok:
-            cause = f"a body that is not a JSON object (HTTP {response_or_exception.status_code})"
-        elif isinstance(response_or_exception, requests.Response):
-            cause = f"HTTP {response_or_exception.status_code}"
+        SYNC_STATS.count(retries=1)
+        outcome = response_or_exception
+        if isinstance(outcome, requests.Response):
+            cause = f"{'a body that is not a JSON object (' if outcome.ok else '('}HTTP {outcome.status_code})"
         else:
-            cause = type(response_or_exception).__name__
-        logger.info(
-            f"Retrying {request_path(response_or_exception)} after {cause} in {delay:.2f}s (attempt {attempt_count})."
-        )
+            cause = type(outcome).__name__
+        logger.info(f"Retrying {request_path(outcome)} after {cause} in {delay:.2f}s (attempt {attempt_count}).")
         compensated = delay - _CDK_EXTRA_SLEEP_SECONDS
         return compensated if compensated != 0 else -1e-9
 
 
+# --------------------------------------------------------------------------------------------------------- records
 @dataclass
 class ConfluenceResultsExtractor(RecordExtractor):
-    """Yields `results` of a Confluence list response, each with the envelope's `_links.base` attached."""
+    """Yields `results` of a Confluence list response, each with the envelope's `_links.base` attached, and counts
+    requests (and, for `pages`, finished spaces). Refuses to build for a config that could not be normalised."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]] = None
     counts_space_completion: bool = False
 
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        raise_config_problem(self.config)
+        register_derived_secrets(self.config)  # built per command, after the entrypoint replaced the secret list
+
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
         problem = None if hasattr(response, _PARSED_BODY) else response_body_problem(response)
         if problem is not None:  # only without ConfluenceErrorHandler, which retries these answers
-            message, failure_type = problem
-            raise AirbyteTracedException(message=message, internal_message=message, failure_type=failure_type)
-        body = parsed_body(response)
+            raise AirbyteTracedException(message=problem[0], internal_message=problem[0], failure_type=problem[1])
+        body = getattr(response, _PARSED_BODY)
         links = body.get("_links") or {}
-        SYNC_STATS.count_response(is_last_page_of_a_space=self.counts_space_completion and not links.get("next"))
-        link_base = links.get("base")
+        SYNC_STATS.count(requests=1, spaces_done=int(self.counts_space_completion and not links.get("next")))
         for record in body.get("results") or []:
-            record[LINK_BASE_KEY] = link_base
+            record[LINK_BASE_KEY] = links.get("base")
             yield record
 
 
 @dataclass
 class MaxPagesFilter(RecordFilter):
-    """Passes pages until `max_pages` (if set) pages were passed in this sync, across all spaces and threads."""
+    """Passes pages until `max_pages` (if set) were passed in this read, across all spaces and worker threads. Built
+    once per read (with the `pages` stream), so it starts the read's counts and hooks the summary."""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        SYNC_STATS.reset()
+        SummaryOnSyncEnd.install()
 
     def filter_records(
         self,
@@ -292,31 +410,27 @@ class MaxPagesFilter(RecordFilter):
         stream_slice: StreamSlice | None = None,
         next_page_token: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
-        max_pages = self.config.get("max_pages")
-        for record in records:
-            if SYNC_STATS.admit_page(int(max_pages) if max_pages else None):
-                yield record
+        max_pages = int(self.config.get("max_pages") or 0) or None
+        yield from (record for record in records if SYNC_STATS.admit_page(max_pages))
 
 
-def page_visibility(space_key: str | None, config: Mapping[str, Any]) -> str:
-    """`internal` for personal spaces (`~` keys) and for keys listed in `internal_space_keys`, else `public`."""
-    key = space_key or ""
-    internal_keys = config.get("normalised_internal_space_keys")
-    if internal_keys is None:
-        internal_keys = [str(k).casefold() for k in config.get("internal_space_keys") or []]
-    return "internal" if key.startswith("~") or key.casefold() in internal_keys else "public"
-
-
-def _string_or_none(value: Any) -> str | None:
+def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
 @dataclass
 class PageRecordShaper(RecordTransformation):
-    """Rewrites a REST v2 or REST v1 page into the `pages` record of docs/CONTRACTS.md."""
+    """Rewrites a page of REST v2 (`api_version: v2`, Cloud) or REST v1 (`v1`, Data Center) into the `pages`
+    record of docs/CONTRACTS.md, copying the storage body untouched (YAML would re-parse a body that looks like a
+    Python literal). `visibility` is added after it, by the manifest's one rule."""
 
     config: Config = field(default_factory=dict)
     parameters: InitVar[Mapping[str, Any]] = None
+    api_version: str = "v2"
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        if self.api_version not in ("v1", "v2"):
+            raise ValueError(f"PageRecordShaper.api_version must be v1 or v2, not {self.api_version!r}")
 
     def transform(
         self,
@@ -325,23 +439,18 @@ class PageRecordShaper(RecordTransformation):
         stream_state: StreamState | None = None,
         stream_slice: StreamSlice | None = None,
     ) -> None:
-        config = config or self.config
-        link_base = record.pop(LINK_BASE_KEY, None) or config.get("normalised_site_base") or ""
-        shaped = (
-            self._from_v2(record, stream_slice)
-            if "spaceId" in record or "space" not in record
-            else self._from_v1(record)
-        )
-        shaped["visibility"] = page_visibility(shaped["space_key"], config)
-        body = shaped["body_storage"]
-        if not isinstance(body, str) or body == "":
+        link_base = record.pop(LINK_BASE_KEY, None) or (config or self.config).get("normalised_site_base") or ""
+        shaped = self._from_v2(record, stream_slice) if self.api_version == "v2" else self._from_v1(record)
+        shaped["version"] = int(shaped["version"]) if shaped["version"] is not None else None
+        shaped["body_storage"] = ((record.get("body") or {}).get("storage") or {}).get("value")
+        shaped["webui"] = (record.get("_links") or {}).get("webui")
+        if not isinstance(shaped["body_storage"], str) or shaped["body_storage"] == "":
             shaped["body_storage"] = ""
-            SYNC_STATS.count_empty_body()
+            SYNC_STATS.count(empty_bodies=1)
             logger.info(
                 f'Page {shaped["id"]} ({shaped["space_key"]}) has no storage body; emitted with body_storage "".'
             )
-        webui = shaped["webui"] or ""
-        shaped["webui_url"] = (link_base.rstrip("/") + webui) if webui else None
+        shaped["webui_url"] = (link_base.rstrip("/") + shaped["webui"]) if shaped["webui"] else None
         record.clear()
         record.update(shaped)
 
@@ -351,44 +460,160 @@ class PageRecordShaper(RecordTransformation):
         partition: Mapping[str, Any] = getattr(stream_slice, "partition", None) or {}
         version = page.get("version") or {}
         return {
-            "id": str(page["id"]),
-            "title": page.get("title"),
-            "status": page.get("status"),
-            "space_id": _string_or_none(page.get("spaceId") or partition.get("space_id")),
-            "space_key": space.get("key"),
-            "space_name": space.get("name"),
-            "space_type": space.get("type"),
-            "parent_id": _string_or_none(page.get("parentId")),
-            "ancestors": [],
-            "author_id": page.get("authorId"),
-            "created_at": page.get("createdAt"),
-            "updated_at": version.get("createdAt") or page.get("createdAt"),
-            "version": int(version["number"]) if version.get("number") is not None else None,
-            "body_storage": ((page.get("body") or {}).get("storage") or {}).get("value"),
-            "webui": (page.get("_links") or {}).get("webui"),
-        }
+            "id": str(page["id"]), "title": page.get("title"), "status": page.get("status"),
+            "space_id": _text(page.get("spaceId") or partition.get("space_id")), "space_key": space.get("key"),
+            "space_name": space.get("name"), "space_type": space.get("type"),
+            "parent_id": _text(page.get("parentId")), "ancestors": [], "author_id": page.get("authorId"),
+            "created_at": page.get("createdAt"), "updated_at": version.get("createdAt") or page.get("createdAt"),
+            "version": version.get("number"),
+        }  # fmt: skip
 
     @staticmethod
     def _from_v1(page: Mapping[str, Any]) -> dict[str, Any]:
-        space = page.get("space") or {}
-        version = page.get("version") or {}
-        history = page.get("history") or {}
+        space, version, history = page.get("space") or {}, page.get("version") or {}, page.get("history") or {}
         ancestors = page.get("ancestors") or []
-        creator = history.get("createdBy") or (version.get("by") if version.get("number") == 1 else None) or {}
+        first = version.get("number") == 1
+        creator = history.get("createdBy") or (version.get("by") if first else None) or {}
         return {
-            "id": str(page["id"]),
-            "title": page.get("title"),
-            "status": page.get("status"),
-            "space_id": _string_or_none(space.get("id")),
-            "space_key": space.get("key"),
-            "space_name": space.get("name"),
+            "id": str(page["id"]), "title": page.get("title"), "status": page.get("status"),
+            "space_id": _text(space.get("id")), "space_key": space.get("key"), "space_name": space.get("name"),
             "space_type": space.get("type"),
-            "parent_id": _string_or_none(ancestors[-1].get("id")) if ancestors else None,
+            "parent_id": _text(ancestors[-1].get("id")) if ancestors else None,
             "ancestors": [ancestor.get("title") for ancestor in ancestors],
             "author_id": creator.get("accountId") or creator.get("userKey") or creator.get("username"),
-            "created_at": history.get("createdDate") or (version.get("when") if version.get("number") == 1 else None),
-            "updated_at": version.get("when"),
-            "version": int(version["number"]) if version.get("number") is not None else None,
-            "body_storage": ((page.get("body") or {}).get("storage") or {}).get("value"),
-            "webui": (page.get("_links") or {}).get("webui"),
-        }
+            "created_at": history.get("createdDate") or (version.get("when") if first else None),
+            "updated_at": version.get("when"), "version": version.get("number"),
+        }  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------------------- check
+class _Probe:
+    """GETs with the sync's credentials, custom headers, timeout and bounded retries; the response or the error."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+        self.session = requests.Session()
+        credentials = config.get("credentials") or {}
+        if credentials.get("auth_type") == "bearer":
+            self.session.headers["Authorization"] = f"Bearer {credentials.get('token', '')}"
+        else:
+            self.session.auth = (credentials.get("username", ""), credentials.get("api_token", ""))
+        self.session.headers["Accept"] = "application/json"
+        self.session.headers.update(config.get("normalised_custom_headers") or {})
+        self.timeout = float(config.get("request_timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
+        self.backoff = RetryAfterCappedBackoff(config=config)
+
+    def get(self, url: str, params: Mapping[str, Any] | None = None) -> requests.Response | requests.RequestException:
+        retries = int(self.config.get("max_retries", 5))
+        for attempt in range(1, retries + 2):
+            try:
+                outcome: Any = self.session.get(url, params=params, timeout=self.timeout)
+            except requests.RequestException as error:
+                outcome = error
+            else:
+                if outcome.status_code not in _RETRYABLE and not _truncated_json(outcome):
+                    return outcome
+            if attempt <= retries:
+                time.sleep(self.backoff.delay_seconds(outcome, attempt))
+        return outcome
+
+
+def _is_json(answer: Any) -> bool:
+    if not isinstance(answer, requests.Response) or "json" not in answer.headers.get("Content-Type", "json").lower():
+        return False
+    try:
+        answer.json()
+    except ValueError:
+        return False
+    return True
+
+
+def _truncated_json(response: requests.Response) -> bool:
+    return response.ok and "json" in response.headers.get("Content-Type", "json").lower() and not _is_json(response)
+
+
+def _describe(outcome: Any) -> str:
+    if isinstance(outcome, requests.RequestException):
+        return f"a {type(outcome).__name__}"
+    return f"HTTP {outcome.status_code} ({outcome.headers.get('Content-Type', 'no content type').split(';')[0]})"
+
+
+def diagnose_connection(config: Mapping[str, Any]) -> tuple[bool, str]:
+    """(succeeded, one sentence): the first problem found probing the configured site, or what will be read."""
+    if config.get(CONFIG_PROBLEM_KEY):
+        return False, str(config[CONFIG_PROBLEM_KEY])
+    probe, cloud = _Probe(config), config.get("deployment", CLOUD) == CLOUD
+    site, kind = config["normalised_site_base"], "Confluence Cloud" if cloud else "Confluence Data Center"
+    answer = probe.get(config["normalised_api_root"] + ("/spaces" if cloud else "/space"), {"limit": 1})
+    if isinstance(answer, requests.RequestException):
+        return False, (f"Could not reach {config['normalised_origin']} ({_describe(answer)} after retries): "
+                       "check base_url and that the host is reachable.")  # fmt: skip
+    if answer.status_code == 401:
+        return False, (f"{kind} at {site} rejected the credentials (HTTP 401): check the username/e-mail and API "
+                       "token, or the personal access token.")  # fmt: skip
+    if answer.status_code == 403:
+        return False, (f"{kind} at {site} refused access (HTTP 403): the account in credentials may not use the "
+                       "REST API or read spaces.")  # fmt: skip
+    if _truncated_json(answer):
+        return False, (f"{kind} at {site} answered {request_path(answer)} with malformed (truncated) JSON on every "
+                       "attempt: a proxy or the network cuts responses off; check them and try again.")  # fmt: skip
+    if answer.status_code != 200 or not _is_json(answer):
+        return False, _not_confluence(probe, config, cloud, answer)
+    missing = _unreadable_space_keys(probe, config, cloud)
+    if missing:
+        return False, (f"Space key(s) {', '.join(missing)} do not exist on {site} or are not readable by this "
+                       "account: fix space_keys (keys are case-sensitive) or grant access.")  # fmt: skip
+    keys = config.get("space_keys")
+    spaces = f"spaces {', '.join(keys)} are readable" if keys else "every readable space will be read"
+    return True, f"Connected to {kind} at {site}; {spaces}."
+
+
+def _not_confluence(probe: _Probe, config: Mapping[str, Any], cloud: bool, answer: requests.Response) -> str:
+    """Why the API path did not answer with JSON: the other deployment type, or not Confluence at all."""
+    other_url = (
+        config["normalised_v1_api_root"] + "/space" if cloud else config["normalised_origin"] + "/wiki/api/v2/spaces"
+    )
+    other = probe.get(other_url, {"limit": 1})
+    seen = f"{request_path(answer)} answered {_describe(answer)}"
+    if _is_json(other) and other.status_code in (200, 401, 403):  # type: ignore[union-attr]
+        if cloud:
+            return (f"{config['base_url']} has no Confluence Cloud REST v2 API ({seen}) but answers REST v1: this "
+                    "looks like Data Center; set deployment to data_center.")  # fmt: skip
+        return (f"{config['base_url']} has no REST v1 API ({seen}) but answers Confluence Cloud REST v2: this looks "
+                "like Confluence Cloud; set deployment to cloud.")  # fmt: skip
+    return (f"{config['base_url']} does not look like Confluence: {seen} instead of JSON; check base_url (and its "
+            "context path) and deployment.")  # fmt: skip
+
+
+def _unreadable_space_keys(probe: _Probe, config: Mapping[str, Any], cloud: bool) -> list[str]:
+    wanted, api_root = [str(key) for key in config.get("space_keys") or []], config["normalised_api_root"]
+    if not cloud:
+        return [k for k in wanted if not _is_json(probe.get(f"{api_root}/space/{quote(k, safe='~')}"))]
+    found: set[str] = set()
+    url, params = api_root + "/spaces", {"keys": wanted, "limit": 250}
+    while wanted and url and not set(wanted) <= found:
+        answer = probe.get(url, params)
+        if not _is_json(answer) or answer.status_code != 200:  # type: ignore[union-attr]
+            break
+        body = answer.json()  # type: ignore[union-attr]
+        found.update(str(space.get("key")) for space in body.get("results") or [])
+        next_link = (body.get("_links") or {}).get("next")
+        url, params = (urljoin(config["normalised_origin"] + "/", next_link), None) if next_link else (None, None)
+    return [key for key in wanted if key not in found]
+
+
+@dataclass
+class DiagnoseConnection(SinglePartitionRouter):
+    """Partition router of the check-only stream: before its one request, probe the site and fail the check with
+    one sentence that names the cause (credentials, not Confluence, the other deployment type, unknown space). A
+    `CheckStream` alone can only say that reading a stream failed; the manifest schema has no custom check."""
+
+    config: Config = field(default_factory=dict)
+
+    def stream_slices(self) -> Iterable[StreamSlice]:
+        register_derived_secrets(self.config)  # the entrypoint replaced the secret list after the transformation
+        succeeded, message = diagnose_connection(self.config)
+        if not succeeded:
+            raise config_error(message)
+        logger.info(message)
+        yield from super().stream_slices()

@@ -1,7 +1,7 @@
 """What can be checked about the connector images without a Docker engine: Dockerfiles, metadata.yaml, pins.
 
 The images are not built in CI here, so these checks keep the files from drifting from the repository: every COPY
-source exists, the source image carries every module its custom components import, base images and pins agree
+source exists, the source image is the manifest plus one self-contained components.py, base images and pins agree
 with metadata.yaml and pyproject.toml, and both metadata.yaml files have the fields Airbyte's registry requires.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 import shlex
+import sys
 import tomllib
 import uuid
 from dataclasses import dataclass
@@ -117,29 +118,30 @@ def test_dockerfile_says_it_is_not_built_here_and_sets_airbyte_entrypoint(docker
     assert any(instruction == "ENTRYPOINT" for instruction, _ in instructions)
 
 
-def test_source_image_has_the_manifest_where_the_base_image_looks_for_it() -> None:
+def test_source_image_is_the_manifest_and_one_self_contained_components_py() -> None:
+    """Manifest-only: the manifest names its classes `source_declarative_manifest.components.<Class>`, the one
+    components.py is copied beside it, and it imports nothing the source-declarative-manifest image lacks."""
     destinations = {
         source: copy.destination for copy in dockerfile_copies(SOURCE_DOCKERFILE) for source in copy.sources
     }
-    assert destinations.get("source_confluence/manifest.yaml") == "./source_declarative_manifest/manifest.yaml"
-
-
-def test_source_image_carries_every_module_the_custom_components_need() -> None:
-    """The manifest's `class_name`s and components.py's own imports must all be copied into the image."""
-    copied = {
-        Path(source).with_suffix("").as_posix().replace("/", ".")
-        for copy in dockerfile_copies(SOURCE_DOCKERFILE)
-        if copy.destination.rstrip("/").endswith("source_confluence")
-        for source in copy.sources
-    }
+    assert destinations == {
+        "source_confluence/manifest.yaml": "./source_declarative_manifest/manifest.yaml",
+        "source_confluence/components.py": "./source_declarative_manifest/components.py",
+    }, f"the source image must carry exactly the manifest and components.py: {destinations}"
     manifest_text = (REPO_ROOT / "source_confluence" / "manifest.yaml").read_text()
-    needed = {name.rsplit(".", 1)[0] for name in re.findall(r"class_name:\s*(\S+)", manifest_text)}
+    class_names = re.findall(r"class_name:\s*(\S+)", manifest_text)
+    assert class_names, "expected custom components in the manifest"
+    wrong = [name for name in class_names if name.rsplit(".", 1)[0] != "source_declarative_manifest.components"]
+    assert not wrong, f"class names outside source_declarative_manifest.components: {wrong}"
     tree = ast.parse((REPO_ROOT / "source_confluence" / "components.py").read_text())
-    needed |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    needed = {module for module in needed if module.startswith("source_confluence.")}
-    assert needed, "expected custom components in source_confluence"
-    assert "source_confluence.__init__" in copied, "the package needs its __init__.py"
-    assert needed <= copied, f"not copied into the source image: {sorted(needed - copied)}"
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    image_has = set(sys.stdlib_module_names) | {"airbyte_cdk", "requests"}
+    foreign = sorted(name for name in imported if name.split(".")[0] not in image_has)
+    assert not foreign, f"components.py imports what the manifest-only image does not have: {foreign}"
+    defined = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    missing = sorted({name.rsplit(".", 1)[1] for name in class_names} - defined)
+    assert not missing, f"the manifest names classes components.py does not define: {missing}"
 
 
 @pytest.mark.parametrize("metadata_path", [SOURCE_METADATA, DESTINATION_METADATA], ids=["source", "destination"])

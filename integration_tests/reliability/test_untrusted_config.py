@@ -125,8 +125,9 @@ def test_source_refuses_custom_headers_that_replace_credentials(header: str) -> 
     from source_confluence.source import SourceConfluence
 
     config = source_config("http://127.0.0.1:9", custom_headers={header: FORGED_BASIC})
+    source = SourceConfluence(config=config)  # the refusal waits for a command, so check can report it as FAILED
     with pytest.raises(AirbyteTracedException) as refused:
-        SourceConfluence(config=config)
+        source.discover(logging.getLogger("airbyte.test"), config)
     assert refused.value.failure_type.name == "config_error", f"{header!r}: not a config error"
     assert "custom_headers" in refused.value.message, f"{header!r}: message does not name custom_headers"
 

@@ -52,12 +52,14 @@ def run_read(config: dict[str, Any], *streams: str) -> EntrypointOutput:
 
 
 def run_check(config: dict[str, Any]) -> tuple[str, str]:
-    """(status, message) of `check`."""
+    """(status, sentence) of `check`: the FAILED status's message, or on success the logged "Connected to ..."
+    sentence (the CDK's check puts no message on a SUCCEEDED status)."""
     with tempfile.TemporaryDirectory() as directory:
         path = make_file(Path(directory) / "config.json", config)
         output = _run_command(SourceConfluence(config=config), ["check", "--config", path])
     status = output.connection_status_messages[0].connectionStatus
-    return status.status.value, status.message or ""
+    connected = [m.log.message for m in output.logs if m.log.message.startswith("Connected to ")]
+    return status.status.value, status.message or (connected[-1] if connected else "")
 
 
 def page_records(output: EntrypointOutput) -> list[dict[str, Any]]:

@@ -3,10 +3,9 @@
 from typing import Any
 
 import pytest
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_confluence.source import SourceConfluence
-from unit_tests.source.conftest import cloud_config, dc_config, page_records, run_read
+from unit_tests.source.conftest import all_output_text, cloud_config, dc_config, page_records, run_check, run_read
 from unit_tests.source.fake_confluence import SECRET_TOKEN, USERNAME, FakeConfluence
 
 
@@ -101,10 +100,14 @@ def test_custom_headers_are_sent(fake: FakeConfluence) -> None:
 
 @pytest.mark.parametrize("header", ["Authorization", "authorization", " AUTHORIZATION", "Cookie"])
 def test_custom_headers_may_not_replace_credentials(fake: FakeConfluence, header: str) -> None:
-    with pytest.raises(AirbyteTracedException) as error:
-        SourceConfluence(config=cloud_config(fake, custom_headers={header: "Basic c3RvbGVu"}))
-    assert error.value.failure_type.value == "config_error", "refusal must be a config error"
-    assert "credentials" in error.value.message and "c3RvbGVu" not in error.value.message, error.value.message
+    config = cloud_config(fake, custom_headers={header: "Basic c3RvbGVu"})
+    output = run_read(config, "spaces", "pages")
+    errors = [m.trace.error for m in output.errors]
+    assert errors and all(e.failure_type.value == "config_error" for e in errors), f"not a config error: {errors}"
+    assert "credentials" in errors[0].message and "c3RvbGVu" not in all_output_text(output), errors[0].message
+    assert not fake.requests, "a refused header must stop the read before any request"
+    status, message = run_check(config)
+    assert status == "FAILED" and "custom_headers may not set" in message, message
 
 
 def test_request_timeout_reaches_every_request(fake: FakeConfluence) -> None:

@@ -130,7 +130,7 @@ def test_auth_failures_fail_fast_as_config_errors(fake: FakeConfluence, status: 
 
 
 def test_progress_and_summary_logs(fake: FakeConfluence, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("source_confluence.progress.PROGRESS_EVERY_PAGES", 5)
+    monkeypatch.setattr("source_confluence.components.PROGRESS_EVERY_PAGES", 5)
     _site(fake)
     fake.fail(r"/pages$", Scripted(status=503))
     output = run_read(cloud_config(fake, page_size=4))
