@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -29,7 +30,6 @@ from destination_vectors.config import DestinationConfig, connection_specificati
 from destination_vectors.embedding.backends import EmbeddingSetupError, check_embedding
 from destination_vectors.embedding.cache import ExportFailed
 from destination_vectors.model import ModelNotFoundError, resolve_model
-from destination_vectors.progress import Progress
 from destination_vectors.sync import StreamPlan, SyncFailed, SyncWriter
 from destination_vectors.table import ChunkStore
 from destination_vectors.vectors import TEST_HASH_EMBEDDER, load_embedder
@@ -121,7 +121,7 @@ class DestinationVectors(Destination):
             embedder = load_embedder(parsed.embedding)
         except (ModelNotFoundError, EmbeddingSetupError, ExportFailed) as error:
             raise AirbyteTracedException(message=str(error), failure_type=FailureType.config_error) from None
-        writer = SyncWriter(parsed, plans, embedder, Progress())
+        writer = SyncWriter(parsed, plans, embedder, bar=sys.stderr.isatty())
         held: list[AirbyteMessage] = []
         try:
             with writer.session():

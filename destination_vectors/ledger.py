@@ -15,6 +15,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from destination_vectors.counts import SyncCounts
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS syncs (
     run_id VARCHAR PRIMARY KEY,
@@ -68,18 +70,6 @@ SYNC_COLUMNS = (
     "table_version",
     "error",
 )
-
-
-@dataclass
-class SyncCounts:
-    records: int = 0
-    bad_records: int = 0
-    chunks: int = 0
-    embedded: int = 0
-    reused: int = 0
-    pages_added: int = 0
-    pages_updated: int = 0
-    pages_deleted: int = 0
 
 
 @dataclass

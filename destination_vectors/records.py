@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from destination_vectors.config import DestinationConfig
-
-# Fields with a column of their own in the chunk table; other metadata fields go to the JSON `metadata` column.
-COLUMN_FIELDS = ("space_key", "visibility", "webui_url", "updated_at", "version")
+from destination_vectors.row import COLUMNS, Column, clean_text
 
 
 class BadRecord(ValueError):
@@ -30,12 +28,16 @@ class SourceDocument:
     title: str
     body: str
     body_is_storage: bool
-    space_key: str
-    visibility: str
-    webui_url: str
-    updated_at: str
-    version: int
+    visibility: str  # internal | public; anything else in the record became the configured default
+    columns: dict[str, Any] = field(default_factory=dict)  # the row columns with a reader, from the record
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    def column(self, name: str) -> Any:
+        return self.columns[name]
+
+    @property
+    def version(self) -> int:
+        return int(self.columns.get("version", 0))
 
     @property
     def content_hash(self) -> str:
@@ -48,10 +50,28 @@ class SourceDocument:
     def metadata_json(self) -> str:
         return json.dumps(self.metadata, ensure_ascii=False, default=str, sort_keys=True)
 
+    def identity(self) -> list[str]:
+        """Every input this document's rows are made of, as text (the page hash's parts)."""
+        return [
+            self.stream,
+            self.page_id,
+            self.title,
+            self.body,
+            str(self.body_is_storage),
+            self.visibility,
+            json.dumps(self.columns, ensure_ascii=False, default=str, sort_keys=True),
+            self.metadata_json(),
+        ]
+
 
 def to_document(
-    stream: str, data: Mapping[str, Any], config: DestinationConfig, primary_key: Sequence[Sequence[str]] | None
+    stream: str,
+    data: Mapping[str, Any],
+    config: DestinationConfig,
+    primary_key: Sequence[Sequence[str]] | None,
+    columns: Sequence[Column] = COLUMNS,
 ) -> SourceDocument:
+    """The record as a document; the values of `columns` that have a reader are copied from the same-named field."""
     page_id = _primary_key_value(data, primary_key)
     if page_id is None:
         raise BadRecord(None, f"no primary key value (looked for {_key_names(primary_key)})")
@@ -61,22 +81,20 @@ def to_document(
     if not isinstance(body, str):
         raise BadRecord(page_id, f"field {config.text_field!r} is {type(body).__name__}, not text")
     title = data.get(config.title_field)
-    title = "" if title is None else _clean(str(title))
+    title = "" if title is None else clean_text(str(title))
     visibility = data.get("visibility")
     if visibility not in ("internal", "public"):
         visibility = config.default_visibility
-    metadata = {name: data[name] for name in config.metadata_fields if name in data and name not in COLUMN_FIELDS}
+    own_column = {column.name for column in columns}  # metadata fields with a column of their own stay out of the JSON
+    metadata = {name: data[name] for name in config.metadata_fields if name in data and name not in own_column}
     return SourceDocument(
         stream=stream,
         page_id=page_id,
         title=title,
-        body=_clean(body),
+        body=clean_text(body),
         body_is_storage=config.text_is_storage(),
-        space_key=_text(data.get("space_key")),
         visibility=visibility,
-        webui_url=_text(data.get("webui_url")),
-        updated_at=_text(data.get("updated_at")),
-        version=_int(data.get("version")),
+        columns={column.name: column.read(data.get(column.name)) for column in columns if column.read is not None},
         metadata=metadata,
     )
 
@@ -95,28 +113,4 @@ def _primary_key_value(data: Mapping[str, Any], primary_key: Sequence[Sequence[s
         if value is None or value == "":
             return None
         parts.append(str(value))
-    return _clean("|".join(parts))
-
-
-def _clean(text: str) -> str:
-    """Lone surrogates (invalid UTF-16 halves from broken JSON) cannot be stored or tokenized: replace them."""
-    return text.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(text) else text
-
-
-def _has_surrogate(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else _clean(str(value))
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    return clean_text("|".join(parts))

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from typing import Literal, overload
 
 from lancedb.query import MatchQuery
 
 from destination_vectors.config import DestinationConfig
 from destination_vectors.grouping import GroupBy, PageHit, distinct_pages, group_by_page
+from destination_vectors.row import HIT_COLUMNS, hit_from_row, make_hit_class
 from destination_vectors.table import ChunkStore, quote
 from destination_vectors.vectors import Embedder, indexed_model, load_embedder
 
@@ -25,19 +25,6 @@ logger = logging.getLogger("airbyte")
 
 Mode = Literal["hybrid", "vector", "fts"]
 Visibility = Literal["public", "internal", "all"]
-HIT_COLUMNS = [
-    "stream",
-    "page_id",
-    "chunk_id",
-    "title",
-    "heading_path",
-    "text",
-    "space_key",
-    "visibility",
-    "webui_url",
-    "metadata",
-    "embedding_model",
-]
 MAX_CANDIDATES = 1000  # chunks read to fill k distinct pages when grouping: bounds the work of a page-heavy query
 
 
@@ -45,23 +32,11 @@ class SearchError(RuntimeError):
     """A search that cannot run as asked (no index yet, a different model than the index's)."""
 
 
-@dataclass(frozen=True)
-class Hit:
-    rank: int
-    score: float
-    page_id: str
-    chunk_id: str
-    title: str
-    heading_path: str
-    text: str
-    space_key: str
-    visibility: str
-    webui_url: str
-    stream: str = ""
-    breadcrumb: str = ""  # ancestors > title > headings: where the chunk sits in the wiki
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+# A search result: rank, score, the row's hit columns (row.COLUMNS), and the breadcrumb computed from them.
+Hit = make_hit_class(
+    extra={"breadcrumb": str}, module=__name__
+)  # breadcrumb: ancestors > title > headings, where the chunk sits
+SELECTED = (*HIT_COLUMNS, "metadata")  # metadata holds the ancestors of the breadcrumb
 
 
 def visibility_filter(
@@ -145,6 +120,7 @@ class Searcher:
                 f"no index yet: table {self._store.table_name!r} does not exist in {self._store.uri}; run a sync first"
             )
         where = visibility_filter(visibility, spaces, streams)
+        columns = [name for name in SELECTED if name in table.schema.names]  # a column newer than the table: empty
         has_fts = any(tuple(index.columns) == ("text",) for index in table.list_indices())
         if mode != "vector" and not has_fts:
             if mode == "fts":
@@ -155,13 +131,13 @@ class Searcher:
         # the index cannot answer without positions), and text copied from a page is full of quotes.
         words = MatchQuery(query, "text")
         if mode == "fts":
-            builder = table.search(words, query_type="fts").select([*HIT_COLUMNS, "_score"])
+            builder = table.search(words, query_type="fts").select([*columns, "_score"])
             score_column = "_score"
         else:
             vector = self._query_vector(table, query)
             if mode == "vector":
                 builder = table.search(vector, query_type="vector").distance_type("cosine")
-                builder = builder.select([*HIT_COLUMNS, "_distance"])
+                builder = builder.select([*columns, "_distance"])
                 score_column = "_distance"
             else:
                 from lancedb.rerankers import RRFReranker
@@ -171,7 +147,7 @@ class Searcher:
                     .vector(vector)
                     .text(words)
                     .distance_type("cosine")
-                    .select(HIT_COLUMNS)
+                    .select(columns)
                     .rerank(RRFReranker())
                 )
                 score_column = "_relevance_score"
@@ -206,17 +182,5 @@ class Searcher:
 def _to_hit(rank: int, row: dict, score_column: str) -> Hit:
     raw = float(row.get(score_column) or 0.0)
     score = 1.0 - raw if score_column == "_distance" else raw
-    return Hit(
-        rank=rank,
-        score=round(score, 6),
-        page_id=row["page_id"],
-        chunk_id=row["chunk_id"],
-        title=row["title"],
-        heading_path=row["heading_path"],
-        text=row["text"],
-        space_key=row["space_key"],
-        visibility=row["visibility"],
-        webui_url=row["webui_url"],
-        stream=row.get("stream") or "",
-        breadcrumb=breadcrumb(row["title"], row["heading_path"], row.get("metadata")),
-    )
+    crumbs = breadcrumb(row.get("title") or "", row.get("heading_path") or "", row.get("metadata"))
+    return hit_from_row(rank, round(score, 6), row, Hit, breadcrumb=crumbs)

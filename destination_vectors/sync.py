@@ -1,4 +1,4 @@
-"""One sync: records -> documents -> chunks -> vectors -> staging table -> one commit -> ledger -> housekeeping.
+"""One sync's writer: batches the rows of `page_rows`, embeds them, stages them, commits once, records in the ledger.
 
 The write path is ordered so that a crash at any point leaves the previous snapshot whole: nothing touches the live
 table until `commit`, and the ledger is brought up to date only after the commit landed.
@@ -8,40 +8,30 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from destination_vectors.chunks import chunk_sections, validate_chunking
+from destination_vectors.chunks import validate_chunking
 from destination_vectors.config import DestinationConfig
-from destination_vectors.documents import Section, storage_to_sections
+from destination_vectors.counts import SyncCounts
 from destination_vectors.failpoints import failpoint
-from destination_vectors.ledger import Ledger, SeenPages, SyncCounts
+from destination_vectors.ledger import Ledger, SeenPages
 from destination_vectors.model import load_tokenizer
+from destination_vectors.page_rows import PageRows, PageRowsBuilder
 from destination_vectors.progress import Progress
-from destination_vectors.records import BadRecord, SourceDocument, to_document
-from destination_vectors.table import CarriedPages, ChunkStore, Staging, chunk_schema, rows_to_arrow
-from destination_vectors.vectors import (
-    EmbedCounts,
-    Embedder,
-    announce_switch,
-    chunk_content_hash,
-    embed_with_reuse,
-    indexed_model,
-    model_tokenizer_name,
-)
+from destination_vectors.records import BadRecord
+from destination_vectors.row import chunk_schema
+from destination_vectors.table import CarriedPages, ChunkStore, Staging, rows_to_arrow
+from destination_vectors.vectors import Embedder, announce_switch, embed_with_reuse, indexed_model, model_tokenizer_name
 
 logger = logging.getLogger("airbyte")
 
 EMBED_BATCH_ROWS = 256
 CARRY_BATCH_PAGES = 500
-# Part of every page hash: bump it when documents/ or chunks.py change what they produce, so that unchanged pages
-# are converted and chunked again instead of carried over with chunks of the old kind.
-PIPELINE_VERSION = "2026.11.2"  # .2: macro policy, mentions by name, includes, headings in containers, escaped pipes
 
 
 class SyncFailed(RuntimeError):
@@ -71,35 +61,29 @@ class SyncReport:
         )
 
 
-@dataclass
-class _Pending:
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-
-
 class SyncWriter:
     def __init__(
         self,
         config: DestinationConfig,
         streams: Sequence[StreamPlan],
         embedder: Embedder,
-        progress: Progress | None = None,
+        bar: bool = False,
     ) -> None:
         self.config = config
         self.streams = {plan.name: plan for plan in streams}
         self.embedder = embedder
-        self.progress = progress or Progress(bar=False)
-        self.tokenizer = load_tokenizer(model_tokenizer_name(config.embedding))
-        self.max_tokens = config.chunking.max_tokens or embedder.max_seq_length
-        validate_chunking(self.max_tokens, config.chunking.overlap_tokens, embedder.max_seq_length)
+        self.counts = SyncCounts()
+        self.progress = Progress(self.counts, bar=bar)  # displays the counts, a bar only when asked
+        max_tokens = config.chunking.max_tokens or embedder.max_seq_length
+        validate_chunking(max_tokens, config.chunking.overlap_tokens, embedder.max_seq_length)
+        tokenizer = load_tokenizer(model_tokenizer_name(config.embedding))
+        self.pages = PageRowsBuilder(config, tokenizer, max_tokens, embedder.name)
         self.run_id = uuid.uuid4().hex[:12]
         self.store = ChunkStore(config.lancedb_uri, config.table_name)
         self.ledger = Ledger(config.resolved_ledger_path)
-        self.counts = SyncCounts()
-        self._embed_counts = EmbedCounts()
         self._seen = SeenPages()
         self._seen_keys: dict[str, set[str]] = {}
-        self._pending = _Pending()
+        self._pending: list[dict[str, Any]] = []  # rows waiting for their vectors
         self._records_since_state: dict[str, int] = {}
         self._dedup_since_commit: dict[str, set[str]] = {}
         self._staging: Staging | None = None
@@ -118,10 +102,10 @@ class SyncWriter:
             self._staging = self.store.start_staging(self.embedder.dimension)
             self._lookup = self.store.reuse_lookup(self.embedder.name)
             self._carried = self.store.carried_pages(chunk_schema(self.embedder.dimension))
+            self.pages.carry_check = self._carried.chunks_if_unchanged
             try:
                 yield self
             except BaseException as error:
-                self._sync_counts()
                 self.ledger.finish_sync(
                     self.run_id, "failed", self.counts, self.progress.seconds, error=str(error)[:2000]
                 )
@@ -136,63 +120,39 @@ class SyncWriter:
             return
         self._records_since_state[stream] = self._records_since_state.get(stream, 0) + 1
         try:
-            document = to_document(stream, data, self.config, plan.primary_key)
-            page_hash = self._page_hash(document)
-            carried = self._carried.chunks_if_unchanged(stream, document.page_id, page_hash) if self._carried else 0
-            chunks = [] if carried else self._chunk(document)
+            page = self.pages(stream, data, plan.primary_key)
         except Exception as error:  # a bad record must not take the sync down unless the user asked for that
             self._bad_record(stream, data, error)
             return
+        if not self._first_time(stream, page, plan):
+            return
+        if page.carried:
+            self._carry(stream, page.document.page_id, page.carried)
+        self._pending.extend(page.rows)
+        self.counts.records += 1
+        self.counts.chunks += page.chunks
+        self.progress.show()
+        failpoint("record")
+        if len(self._pending) >= EMBED_BATCH_ROWS:
+            self._flush()
+
+    def _first_time(self, stream: str, page: PageRows, plan: StreamPlan) -> bool:
+        """Notes the page as seen; False (and a warning) when it already came in this sync."""
+        document = page.document
         seen = self._seen_keys.setdefault(stream, set())
         if document.page_id in seen:
             logger.warning(f"stream {stream}: record {document.page_id} came twice in one sync; the first is kept")
-            return
+            return False
         seen.add(document.page_id)
         if plan.mode == "append_dedup":
             self._dedup_since_commit.setdefault(stream, set()).add(document.page_id)
         self._seen.add(stream, document.page_id, document.version, document.content_hash, document.title)
-        if carried:
-            self._carry(stream, document.page_id, carried)
-        for chunk in chunks:
-            text = chunk.text
-            row = _chunk_row(document, chunk.index, " > ".join(chunk.heading_path), text, self.embedder.name)
-            row["page_hash"] = page_hash
-            row["row_hash"] = _row_hash(row)
-            self._pending.rows.append(row)
-            self._pending.texts.append(text)
-        self.progress.update(records=1, chunks=carried or len(chunks))
-        failpoint("record")
-        if len(self._pending.rows) >= EMBED_BATCH_ROWS:
-            self._flush()
-
-    def _page_hash(self, document: SourceDocument) -> str:
-        """Everything a page's rows are made of: equal hashes mean equal rows."""
-        digest = hashlib.sha256()
-        for part in (
-            PIPELINE_VERSION,
-            self.embedder.name,
-            str(self.max_tokens),
-            str(self.config.chunking.overlap_tokens),
-            document.stream,
-            document.page_id,
-            document.title,
-            document.body,
-            str(document.body_is_storage),
-            document.space_key,
-            document.visibility,
-            document.webui_url,
-            document.updated_at,
-            str(document.version),
-            document.metadata_json(),
-        ):
-            digest.update(part.encode("utf-8", "replace") + b"\x00")
-        return digest.hexdigest()
+        return True
 
     def _carry(self, stream: str, page_id: str, chunks: int) -> None:
         pending = self._carry_pending.setdefault(stream, [])
         pending.append(page_id)
-        self._embed_counts.reused += chunks
-        self.progress.update(reused=chunks)
+        self.counts.reused += chunks
         if len(pending) >= CARRY_BATCH_PAGES:
             self._flush_carried()
 
@@ -203,12 +163,6 @@ class SyncWriter:
                 self._staging.add(self._carried.rows(stream, page_ids))
         self._carry_pending = {}
 
-    def _chunk(self, document: SourceDocument):
-        sections = storage_to_sections(document.body) if document.body_is_storage else [Section((), document.body)]
-        return chunk_sections(
-            document.title, sections, self.tokenizer, self.max_tokens, self.config.chunking.overlap_tokens
-        )
-
     def _bad_record(self, stream: str, data: Mapping[str, Any], error: Exception) -> None:
         page_id = getattr(error, "page_id", None) or (data.get("id") if isinstance(data, Mapping) else None)
         reason = error.reason if isinstance(error, BadRecord) else f"{type(error).__name__}: {str(error)[:300]}"
@@ -217,24 +171,24 @@ class SyncWriter:
                 f"stream {stream}: record {page_id} cannot be indexed ({reason}); "
                 "set on_bad_record to skip to index the rest"
             )
-        self.progress.update(bad=1)
+        self.counts.records += 1
+        self.counts.bad_records += 1
+        self.progress.show()
         logger.warning(f"stream {stream}: skipped record {page_id}: {reason}")
 
     def _flush(self) -> None:
         if self._carry_pending:
             self._flush_carried()
-        if not self._pending.rows:
+        if not self._pending:
             return
-        pending, self._pending = self._pending, _Pending()
-        hashes = [row["content_hash"] for row in pending.rows]
-        before = (self._embed_counts.embedded, self._embed_counts.reused)
-        vectors = embed_with_reuse(pending.texts, hashes, self.embedder, self._lookup, self._embed_counts)
+        rows, self._pending = self._pending, []
+        texts = [row["text"] for row in rows]
+        hashes = [row["content_hash"] for row in rows]
+        vectors = embed_with_reuse(texts, hashes, self.embedder, self._lookup, self.counts)
         failpoint("embed")
         assert self._staging is not None
-        self._staging.add(rows_to_arrow(pending.rows, vectors, chunk_schema(self.embedder.dimension)))
-        self.progress.update(
-            embedded=self._embed_counts.embedded - before[0], reused=self._embed_counts.reused - before[1]
-        )
+        self._staging.add(rows_to_arrow(rows, vectors, chunk_schema(self.embedder.dimension)))
+        self.progress.show()
         failpoint("stage")
 
     # -- states and the commit ------------------------------------------------------------------------------------
@@ -291,7 +245,6 @@ class SyncWriter:
 
     def _finish(self, replaced: list[str]) -> SyncReport:
         failpoint("after_commit")
-        self._sync_counts()
         self.ledger.record_pages(self.run_id, self._seen, replaced, self.counts)
         self.ledger.finish_sync(self.run_id, "succeeded", self.counts, self.progress.seconds, self._table_version)
         failpoint("after_ledger")
@@ -300,43 +253,6 @@ class SyncWriter:
         failpoint("after_cleanup")
         self.store.drop_staging()
         return SyncReport(self.run_id, self.counts, self.progress.seconds, self._table_version)
-
-    def _sync_counts(self) -> None:
-        self.counts.records = self.progress.records + self.progress.bad_records
-        self.counts.bad_records = self.progress.bad_records
-        self.counts.chunks = self.progress.chunks
-        self.counts.embedded = self._embed_counts.embedded
-        self.counts.reused = self._embed_counts.reused
-
-
-def _chunk_row(document: SourceDocument, index: int, heading_path: str, text: str, model: str) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "chunk_id": f"{document.stream}:{document.page_id}:{index}",
-        "stream": document.stream,
-        "page_id": document.page_id,
-        "chunk_index": index,
-        "title": document.title,
-        "heading_path": heading_path,
-        "text": text,
-        "space_key": document.space_key,
-        "visibility": document.visibility,
-        "webui_url": document.webui_url,
-        "updated_at": document.updated_at,
-        "version": document.version,
-        "content_hash": chunk_content_hash(model, text),
-        "metadata": document.metadata_json(),
-        "embedding_model": model,
-    }
-    return row
-
-
-def _row_hash(row: dict[str, Any]) -> str:
-    """Equal when every stored field is equal: the swap rewrites only rows whose hash changed."""
-    digest = hashlib.sha256()
-    for key in sorted(row):
-        if key != "row_hash":
-            digest.update(f"{key}={row[key]}\x00".encode("utf-8", "replace"))
-    return digest.hexdigest()
 
 
 @contextlib.contextmanager

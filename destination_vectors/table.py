@@ -18,43 +18,20 @@ import numpy as np
 import pyarrow as pa
 
 from destination_vectors.failpoints import failpoint
+from destination_vectors.row import VECTOR_COLUMN, chunk_schema
 
 logger = logging.getLogger("airbyte")
 
 SNAPSHOT_TAG_PREFIX = "snapshot-"
 FTS_COLUMN = "text"
-TEXT_COLUMNS = (
-    "chunk_id",
-    "stream",
-    "page_id",
-    "title",
-    "heading_path",
-    "text",
-    "space_key",
-    "visibility",
-    "webui_url",
-    "updated_at",
-    "content_hash",
-    "row_hash",
-    "page_hash",
-    "metadata",
-    "embedding_model",
-)
-
-
-def chunk_schema(dimension: int) -> pa.Schema:
-    fields = [pa.field(name, pa.string()) for name in TEXT_COLUMNS]
-    fields.insert(3, pa.field("chunk_index", pa.int32()))
-    fields.append(pa.field("version", pa.int64()))
-    fields.append(pa.field("vector", pa.list_(pa.float32(), dimension)))
-    return pa.schema(fields)
 
 
 def rows_to_arrow(rows: Sequence[dict[str, Any]], vectors: np.ndarray, schema: pa.Schema) -> pa.Table:
-    columns: dict[str, Any] = {name: [row[name] for row in rows] for name in schema.names if name != "vector"}
-    dimension = schema.field("vector").type.list_size
+    """Rows (dicts of `row.COLUMNS`) and their vectors as one Arrow table of the chunk schema."""
+    columns: dict[str, Any] = {name: [row[name] for row in rows] for name in schema.names if name != VECTOR_COLUMN}
+    dimension = schema.field(VECTOR_COLUMN).type.list_size
     flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1))
-    columns["vector"] = pa.FixedSizeListArray.from_arrays(flat, dimension)
+    columns[VECTOR_COLUMN] = pa.FixedSizeListArray.from_arrays(flat, dimension)
     return pa.table(columns, schema=schema)
 
 

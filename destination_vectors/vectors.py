@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from destination_vectors.config import EmbeddingConfig
+from destination_vectors.counts import SyncCounts as EmbedCounts  # embed_with_reuse adds to the sync's counts
 from destination_vectors.model import ModelInfo, resolve_model
 
 logger = logging.getLogger("airbyte")
@@ -80,12 +80,6 @@ def announce_switch(previous: str | None, name: str) -> None:
             f"the index was embedded with {previous!r} and this sync embeds with {name!r}: every chunk is embedded "
             "again (vectors of two models or backends are never mixed in one index)"
         )
-
-
-@dataclass
-class EmbedCounts:
-    embedded: int = 0
-    reused: int = 0
 
 
 Lookup = Callable[[Sequence[str]], dict[str, np.ndarray]]

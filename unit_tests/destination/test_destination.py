@@ -121,14 +121,14 @@ def test_state_record_count_mismatch_means_lost_messages_and_commits_nothing(con
 
 
 def test_unchanged_pages_are_carried_over_without_conversion(config, monkeypatch):
-    from destination_vectors import sync
+    from destination_vectors import page_rows
 
     _write(config, _messages(PAGES))
     before = ChunkStore(config.lancedb_uri, config.table_name).open_live().to_arrow().sort_by("chunk_id")
     converted: list[str] = []
-    original = sync.SyncWriter._chunk
+    original = page_rows.PageRowsBuilder.chunk
     monkeypatch.setattr(
-        sync.SyncWriter, "_chunk", lambda self, doc: converted.append(doc.page_id) or original(self, doc)
+        page_rows.PageRowsBuilder, "chunk", lambda self, doc: converted.append(doc.page_id) or original(self, doc)
     )
     moved = dict(PAGES[1], webui_url="http://confluence.test/wiki/spaces/IT/pages/2/VPN")
     _write(config, _messages([PAGES[0], moved, PAGES[2]]))
@@ -138,7 +138,7 @@ def test_unchanged_pages_are_carried_over_without_conversion(config, monkeypatch
     after = ChunkStore(config.lancedb_uri, config.table_name).open_live().to_arrow().sort_by("chunk_id")
     assert after.column("chunk_id") == before.column("chunk_id")
     assert after.column("vector") == before.column("vector"), "carried rows must keep their vectors exactly"
-    monkeypatch.setattr(sync, "PIPELINE_VERSION", "next")
+    monkeypatch.setattr(page_rows, "PIPELINE_VERSION", "next")
     converted.clear()
     _write(config, _messages(PAGES))
     assert sorted(converted) == ["1", "2", "3"], "a new pipeline version must convert every page again"

@@ -18,7 +18,7 @@ PAGE = {
 
 def test_confluence_page_maps_to_columns_and_metadata():
     doc = to_document("pages", PAGE, DestinationConfig(), [["id"]])
-    assert (doc.page_id, doc.title, doc.space_key, doc.visibility, doc.version) == (
+    assert (doc.page_id, doc.title, doc.columns["space_key"], doc.visibility, doc.version) == (
         "123",
         "Rollback",
         "ENG",

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-from destination_vectors.table import ChunkStore, chunk_schema, quote, rows_to_arrow
+from destination_vectors.row import chunk_schema
+from destination_vectors.table import ChunkStore, quote, rows_to_arrow
 
 DIM = 8
 
