@@ -199,18 +199,36 @@ class DestinationConfig(BaseModel):
 
     @property
     def is_remote(self) -> bool:
-        return "://" in self.lancedb_uri and not self.lancedb_uri.startswith("file://")
+        return local_folder(self.lancedb_uri) is None
+
+    @property
+    def local_folder(self) -> Path | None:
+        """The folder of `lancedb_uri` on this machine (`~` expanded), None for an object store."""
+        return local_folder(self.lancedb_uri)
 
     @property
     def resolved_ledger_path(self) -> Path:
         if self.ledger_path:
             return Path(self.ledger_path).expanduser()
-        if self.is_remote:
+        folder = self.local_folder
+        if folder is None:
             return Path(f"{self.table_name}.ledger.duckdb")
-        return Path(self.lancedb_uri.removeprefix("file://")).expanduser() / f"{self.table_name}.ledger.duckdb"
+        return folder / f"{self.table_name}.ledger.duckdb"
 
     def text_is_storage(self) -> bool:
         return self.text_format == "storage" or (self.text_format == "auto" and self.text_field == "body_storage")
+
+
+def local_folder(uri: str) -> Path | None:
+    """The local folder a LanceDB URI names, as LanceDB resolves it (`file://` dropped, `~` expanded); None for a
+    remote URI (s3://, gs://, az://, ...). Every local use of `lancedb_uri` goes through here."""
+    if uri.startswith("file://"):
+        uri = uri.removeprefix("file://")
+    elif uri.startswith("file:"):
+        uri = uri.removeprefix("file:")
+    elif "://" in uri:
+        return None
+    return Path(uri).expanduser()
 
 
 def connection_specification() -> dict[str, Any]:

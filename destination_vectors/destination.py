@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import sys
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -91,8 +91,8 @@ class DestinationVectors(Destination):
                     )
             store = ChunkStore(parsed.lancedb_uri, parsed.table_name)
             store.open_live()
-            if not parsed.is_remote:
-                _check_writable(parsed.lancedb_uri)
+            if parsed.local_folder is not None:
+                _check_writable(parsed.local_folder)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         except (ModelNotFoundError, EmbeddingSetupError, ValueError, OSError) as error:
@@ -108,14 +108,7 @@ class DestinationVectors(Destination):
         input_messages: Iterable[AirbyteMessage],
     ) -> Iterable[AirbyteMessage]:
         parsed = parse_config(config)
-        plans = [
-            StreamPlan(
-                name=configured.stream.name,
-                mode=_MODES.get(configured.destination_sync_mode, "overwrite"),
-                primary_key=configured.primary_key or configured.stream.source_defined_primary_key,
-            )
-            for configured in configured_catalog.streams
-        ]
+        plans = stream_plans(configured_catalog)
         logger = logging.getLogger("airbyte")
         try:
             embedder = load_embedder(parsed.embedding)
@@ -143,6 +136,49 @@ class DestinationVectors(Destination):
         logger.info(report.summary() if report else "nothing to commit")
 
 
+def stream_plans(catalog: ConfiguredAirbyteCatalog) -> list[StreamPlan]:
+    """How each configured stream is written, or a config error naming every stream that cannot be written as asked.
+
+    Airbyte's refresh protocol: `minimum_generation_id == generation_id` (> 0) asks to drop every earlier generation,
+    i.e. the stream is replaced by this sync's records. That is how an overwrite stream is written anyway (staged,
+    then one commit; the previous snapshot stays until it lands), so such a stream is written as overwrite whatever its
+    destination sync mode. `minimum_generation_id` 0 or absent keeps earlier data, as the sync mode says.
+    """
+    logger = logging.getLogger("airbyte")
+    plans, problems = [], []
+    for configured in catalog.streams:
+        name = configured.stream.name
+        mode = _MODES.get(configured.destination_sync_mode)
+        if mode is None:
+            problems.append(
+                f"stream {name}: destination sync mode {_mode_name(configured.destination_sync_mode)!r} is not "
+                f"supported (supported: {', '.join(_MODES.values())})"
+            )
+            continue
+        generation, minimum = configured.generation_id, configured.minimum_generation_id
+        if minimum:
+            if generation is None or minimum != generation:
+                problems.append(
+                    f"stream {name}: minimum_generation_id {minimum} with generation_id {generation} would keep some "
+                    "earlier generations; this destination replaces a stream wholly (minimum = generation) or keeps "
+                    "it (minimum 0)"
+                )
+                continue
+            if mode != "overwrite":
+                logger.info(f"stream {name}: refresh to generation {generation}: earlier data is replaced on commit")
+            mode = "overwrite"
+        primary_key = configured.primary_key or configured.stream.source_defined_primary_key
+        plans.append(StreamPlan(name=name, mode=mode, primary_key=primary_key))
+    if problems:
+        message = "; ".join(problems) + ". Nothing was written."
+        raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+    return plans
+
+
+def _mode_name(mode: Any) -> str:
+    return str(getattr(mode, "value", mode))
+
+
 def _state_streams(message: AirbyteMessage) -> list[str] | None:
     state = message.state
     if state.type == AirbyteStateType.STREAM and state.stream is not None:
@@ -152,10 +188,8 @@ def _state_streams(message: AirbyteMessage) -> list[str] | None:
     return None
 
 
-def _check_writable(uri: str) -> None:
-    folder = uri.removeprefix("file://")
-    os.makedirs(folder, exist_ok=True)
-    probe = os.path.join(folder, ".write-check")
-    with open(probe, "w") as handle:
-        handle.write("ok")
-    os.remove(probe)
+def _check_writable(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / ".write-check"
+    probe.write_text("ok")
+    probe.unlink()

@@ -12,7 +12,6 @@ import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from destination_vectors.chunks import validate_chunking
@@ -258,10 +257,10 @@ class SyncWriter:
 @contextlib.contextmanager
 def _table_lock(config: DestinationConfig) -> Iterator[None]:
     """One writer per table at a time (local folders only; object stores rely on the scheduler)."""
-    if config.is_remote:
+    folder = config.local_folder
+    if folder is None:
         yield
         return
-    folder = Path(config.lancedb_uri.removeprefix("file://")).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / f"{config.table_name}.lock", "w") as handle:
         try:

@@ -17,6 +17,7 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 
+from destination_vectors.config import local_folder
 from destination_vectors.failpoints import failpoint
 from destination_vectors.row import VECTOR_COLUMN, chunk_schema
 
@@ -55,7 +56,8 @@ class ChunkStore:
         self.uri = uri
         self.table_name = table_name
         self.staging_name = f"{table_name}__staging"
-        self._db = lancedb.connect(uri)
+        folder = local_folder(uri)
+        self._db = lancedb.connect(str(folder) if folder is not None else uri)
 
     # -- reading the live snapshot ---------------------------------------------------------------------------
     def open_live(self) -> lancedb.table.Table | None:

@@ -77,8 +77,9 @@ def write_messages(records: Iterable[dict], path: Path, stream: str = "pages") -
     return path
 
 
-def catalog_dict(streams: Iterable[str] = ("pages",), mode: str = "overwrite") -> dict:
-    """A configured catalog of full-refresh streams keyed on `id`, in the destination sync mode given."""
+def catalog_dict(streams: Iterable[str] = ("pages",), mode: str = "overwrite", **refresh: int) -> dict:
+    """A configured catalog of full-refresh streams keyed on `id`, in the destination sync mode given; `refresh` adds
+    Airbyte's refresh fields (`generation_id`, `minimum_generation_id`, `sync_id`) to every stream."""
     return {
         "streams": [
             {
@@ -91,6 +92,7 @@ def catalog_dict(streams: Iterable[str] = ("pages",), mode: str = "overwrite") -
                 "sync_mode": "full_refresh",
                 "destination_sync_mode": mode,
                 "primary_key": [["id"]],
+                **refresh,
             }
             for name in streams
         ]

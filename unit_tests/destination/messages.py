@@ -47,5 +47,5 @@ def state(stream: str = "pages", record_count: int | None = None) -> AirbyteMess
     return AirbyteMessageSerializer.load({"type": "STATE", "state": body})
 
 
-def catalog(streams: Iterable[str] = ("pages",), mode: str = "overwrite") -> ConfiguredAirbyteCatalog:
-    return ConfiguredAirbyteCatalogSerializer.load(catalog_dict(streams, mode))
+def catalog(streams: Iterable[str] = ("pages",), mode: str = "overwrite", **refresh: int) -> ConfiguredAirbyteCatalog:
+    return ConfiguredAirbyteCatalogSerializer.load(catalog_dict(streams, mode, **refresh))

@@ -144,3 +144,52 @@ def test_unchanged_pages_are_carried_over_without_conversion(config, monkeypatch
     assert sorted(converted) == ["1", "2", "3"], "a new pipeline version must convert every page again"
     run = Ledger(config.resolved_ledger_path).history(1)[0]
     assert (run["records"], run["chunks"]) == (3, len(_chunk_ids(config))), f"carried pages counted once: {run}"
+
+
+@pytest.mark.parametrize("mode", ["soft_delete", "update"])
+def test_an_unsupported_sync_mode_is_a_config_error_and_deletes_nothing(config, mode):
+    from airbyte_cdk.models import FailureType
+
+    _write(config, _messages(PAGES))
+    before = _chunk_ids(config)
+    with pytest.raises(AirbyteTracedException) as error:
+        _write(config, _messages(PAGES[:1]), mode=mode)
+    assert error.value.failure_type == FailureType.config_error
+    assert f"stream pages: destination sync mode {mode!r} is not supported" in error.value.message
+    assert _chunk_ids(config) == before, "a refused sync mode must not touch the index"
+
+
+def test_refresh_with_minimum_generation_equal_to_generation_replaces_an_append_dedup_stream(config):
+    _write(config, _messages(PAGES), mode="append_dedup")
+    refresh = {"generation_id": 4, "minimum_generation_id": 4, "sync_id": 9}
+    out = list(
+        DestinationVectors().write(
+            config.model_dump(), catalog(["pages"], "append_dedup", **refresh), iter([record(PAGES[0]), state()])
+        )
+    )
+    assert [m.type for m in out].count(Type.STATE) == 1
+    assert {i.split(":")[1] for i in _chunk_ids(config)} == {"1"}, "a truncating refresh keeps only this sync's pages"
+    run = Ledger(config.resolved_ledger_path).history(1)[0]
+    assert run["pages_deleted"] == 2, f"the ledger must mark the dropped pages deleted: {run}"
+
+
+def test_a_truncating_refresh_that_does_not_finish_keeps_the_previous_data(config):
+    _write(config, _messages(PAGES), mode="append")
+    before = _chunk_ids(config)
+    refresh = catalog(["pages"], "append", generation_id=2, minimum_generation_id=2, sync_id=3)
+    with pytest.raises(AirbyteTracedException, match="did not finish"):
+        list(DestinationVectors().write(config.model_dump(), refresh, iter([record(PAGES[0])])))
+    assert _chunk_ids(config) == before, "the previous generation must stay until the new one commits"
+
+
+def test_refresh_with_minimum_generation_zero_keeps_earlier_data(config):
+    _write(config, _messages(PAGES), mode="append")
+    retain = catalog(["pages"], "append", generation_id=5, minimum_generation_id=0, sync_id=6)
+    list(DestinationVectors().write(config.model_dump(), retain, iter([record(PAGES[0]), state()])))
+    assert {i.split(":")[1] for i in _chunk_ids(config)} == {"1", "2", "3"}, "merge refresh must not delete"
+
+
+def test_a_minimum_generation_between_zero_and_the_generation_is_refused(config):
+    partial = catalog(["pages"], "append", generation_id=5, minimum_generation_id=3, sync_id=6)
+    with pytest.raises(AirbyteTracedException, match="minimum_generation_id 3 with generation_id 5"):
+        list(DestinationVectors().write(config.model_dump(), partial, iter(_messages(PAGES))))
