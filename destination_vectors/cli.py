@@ -64,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         help="public (default) never returns a chunk of a personal or internal space",
     )
     search.add_argument("--space", action="append", default=[], metavar="KEY", help="only these space keys")
+    search.add_argument("--under", metavar="PAGE_ID", help="only this page and the pages below it")
     search.add_argument("--json", action="store_true", help="one JSON object per hit")
     search.add_argument(
         "--group-by",
@@ -123,7 +124,12 @@ def _search(config: DestinationConfig, options: argparse.Namespace) -> int:
     machine = options.json or options.queries_file
     group_by = options.group_by or ("chunk" if machine else "page")
     ask = dict(
-        k=options.k, mode=options.mode, visibility=options.visibility, spaces=options.space or None, group_by=group_by
+        k=options.k,
+        mode=options.mode,
+        visibility=options.visibility,
+        spaces=options.space or None,
+        group_by=group_by,
+        under=options.under,
     )
     try:
         if options.queries_file:
@@ -165,7 +171,7 @@ def format_hits(query: str, hits: Sequence[Any]) -> str:
         where = hit.breadcrumb or (f"{hit.title} > {hit.heading_path}" if hit.heading_path else hit.title)
         body = hit.text.split("\n\n", 1)[-1].replace("\n", " ")
         lines.append(f"{hit.rank:>3}. [{hit.score:.3f}] {where}  ({hit.space_key}, {hit.visibility})")
-        lines.append(f"     {hit.webui_url}")
+        lines.append(f"     {getattr(hit, 'chunk_url', '') or hit.webui_url}")
         lines.append(textwrap.indent(textwrap.shorten(body, width=220, placeholder=" ..."), "     "))
         for snippet in getattr(hit, "snippets", []):
             text = snippet.text.split("\n\n", 1)[-1].replace("\n", " ")

@@ -26,6 +26,7 @@ class ChunkHit(Protocol):
     space_key: str
     visibility: str
     webui_url: str
+    chunk_url: str
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Snippet:
     heading_path: str
     text: str
     score: float
+    chunk_url: str = ""  # link to the snippet's section
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class PageHit:
     space_key: str
     visibility: str
     webui_url: str
+    chunk_url: str = ""  # link to the best chunk's section (webui_url + heading anchor)
     snippets: list[Snippet] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -83,7 +86,10 @@ def group_by_page(hits: Iterable[ChunkHit], k: int, extra_snippets: int = EXTRA_
             space_key=top.space_key,
             visibility=top.visibility,
             webui_url=top.webui_url,
-            snippets=[Snippet(h.chunk_id, h.heading_path, h.text, h.score) for h in more[key]],
+            chunk_url=getattr(top, "chunk_url", "") or top.webui_url,
+            snippets=[
+                Snippet(h.chunk_id, h.heading_path, h.text, h.score, getattr(h, "chunk_url", "")) for h in more[key]
+            ],
         )
         for rank, (key, top) in enumerate(best.items(), start=1)
     ]

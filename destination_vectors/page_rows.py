@@ -13,7 +13,9 @@ from typing import Any
 
 from destination_vectors.chunks import Chunk, chunk_sections
 from destination_vectors.config import DestinationConfig
-from destination_vectors.documents import Section, storage_to_sections
+from destination_vectors.documents import PageContext, Section, include_targets, storage_to_sections
+from destination_vectors.documents.anchors import section_url
+from destination_vectors.includes import IncludeIndex
 from destination_vectors.model import Tokenizer
 from destination_vectors.records import SourceDocument, to_document
 from destination_vectors.row import COLUMNS, Column
@@ -21,7 +23,7 @@ from destination_vectors.vectors import chunk_content_hash
 
 # Part of every page hash: bump it when documents/ or chunks.py change what they produce, so that unchanged pages
 # are converted and chunked again instead of carried over with chunks of the old kind.
-PIPELINE_VERSION = "2026.11.2"  # .2: macro policy, mentions by name, includes, headings in containers, escaped pipes
+PIPELINE_VERSION = "2026.11.3"  # .2: macro policy, mentions, includes, headings in containers; .3: breadcrumb prefix
 
 # (stream, page_id, page_hash) -> how many rows of that page the live snapshot holds with that hash (0: none)
 CarryCheck = Callable[[str, str, str], int]
@@ -40,6 +42,7 @@ class PageRows:
     page_hash: str
     carried: int = 0
     rows: list[dict[str, Any]] = field(default_factory=list)
+    deferred: bool = False  # includes other pages: build it again with `resolve_includes=True` after the last record
 
     @property
     def chunks(self) -> int:
@@ -57,6 +60,7 @@ class PageRowsBuilder:
         model_name: str,
         carry_check: CarryCheck = _nothing_carried,
         columns: Sequence[Column] = COLUMNS,
+        includes: IncludeIndex | None = None,
     ) -> None:
         self.config = config
         self.tokenizer = tokenizer
@@ -64,32 +68,63 @@ class PageRowsBuilder:
         self.model_name = model_name
         self.carry_check = carry_check
         self.columns = columns
+        self.includes = includes  # the sync's pages by space and title, for include macros (includes.py)
 
-    def __call__(self, stream: str, data: Mapping[str, Any], primary_key: Sequence[Sequence[str]] | None) -> PageRows:
-        """Raises `records.BadRecord` (or any conversion error) for a record that cannot be indexed."""
+    def __call__(
+        self,
+        stream: str,
+        data: Mapping[str, Any],
+        primary_key: Sequence[Sequence[str]] | None,
+        resolve_includes: bool = False,
+    ) -> PageRows:
+        """Raises `records.BadRecord` (or any conversion error) for a record that cannot be indexed.
+
+        With an `includes` index, every storage page is remembered in it, and a page that includes others comes back
+        `deferred` (no rows) unless `resolve_includes`: the writer builds it again once every page was seen."""
         document = to_document(stream, data, self.config, primary_key, self.columns)
-        page_hash = self.page_hash(document)
+        space_key = str(document.columns.get("space_key") or "")
+        targets = include_targets(document.body, space_key) if document.body_is_storage else set()
+        if self.includes is not None and document.body_is_storage and not resolve_includes:
+            self.includes.add(space_key, document.title, document.body)
+            if targets:
+                return PageRows(document, "", deferred=True)
+        resolved = self.includes if resolve_includes else None
+        page_hash = self.page_hash(document, resolved.included_hash(targets) if resolved is not None else "")
         carried = self.carry_check(stream, document.page_id, page_hash)
         if carried:
             return PageRows(document, page_hash, carried=carried)
         return PageRows(
             document,
             page_hash,
-            rows=build_rows(document, self.chunk(document), page_hash, self.model_name, self.columns),
+            rows=build_rows(document, self.chunk(document, resolved), page_hash, self.model_name, self.columns),
         )
 
-    def page_hash(self, document: SourceDocument) -> str:
-        """Everything a page's rows are made of: equal hashes mean equal rows."""
+    def page_hash(self, document: SourceDocument, included: str = "") -> str:
+        """Everything a page's rows are made of: equal hashes mean equal rows (`included`: what its includes read)."""
         digest = hashlib.sha256()
         settings = (PIPELINE_VERSION, self.model_name, str(self.max_tokens), str(self.config.chunking.overlap_tokens))
-        for part in (*settings, *document.identity()):
+        for part in (*settings, *document.identity(), included):
             digest.update(part.encode("utf-8", "replace") + b"\x00")
         return digest.hexdigest()
 
-    def chunk(self, document: SourceDocument) -> list[Chunk]:
-        sections = storage_to_sections(document.body) if document.body_is_storage else [Section((), document.body)]
+    def chunk(self, document: SourceDocument, includes: IncludeIndex | None = None) -> list[Chunk]:
+        space_key = str(document.columns.get("space_key") or "")
+        if document.body_is_storage:
+            context = (
+                includes.context(space_key, document.user_names)
+                if includes is not None
+                else PageContext(space_key=space_key, user_names=document.user_names)
+            )
+            sections = storage_to_sections(document.body, context)
+        else:
+            sections = [Section((), document.body)]
         return chunk_sections(
-            document.title, sections, self.tokenizer, self.max_tokens, self.config.chunking.overlap_tokens
+            document.title,
+            sections,
+            self.tokenizer,
+            self.max_tokens,
+            self.config.chunking.overlap_tokens,
+            breadcrumb=document.columns.get("ancestors") or (),
         )
 
 
@@ -112,6 +147,7 @@ def build_rows(
             "chunk_index": chunk.index,
             "title": document.title,
             "heading_path": " > ".join(chunk.heading_path),
+            "chunk_url": section_url(str(document.columns.get("webui_url") or ""), document.title, chunk.heading_path),
             "text": chunk.text,
             "visibility": document.visibility,
             "content_hash": chunk_content_hash(model, chunk.text),

@@ -31,6 +31,7 @@ class SourceDocument:
     visibility: str  # internal | public; anything else in the record became the configured default
     columns: dict[str, Any] = field(default_factory=dict)  # the row columns with a reader, from the record
     metadata: dict[str, Any] = field(default_factory=dict)
+    user_names: dict[str, str] = field(default_factory=dict)  # mentioned user id -> display name (`user_names`)
 
     def column(self, name: str) -> Any:
         return self.columns[name]
@@ -61,6 +62,7 @@ class SourceDocument:
             self.visibility,
             json.dumps(self.columns, ensure_ascii=False, default=str, sort_keys=True),
             self.metadata_json(),
+            json.dumps(self.user_names, ensure_ascii=False, sort_keys=True),  # a renamed user changes the text
         ]
 
 
@@ -96,7 +98,15 @@ def to_document(
         visibility=visibility,
         columns={column.name: column.read(data.get(column.name)) for column in columns if column.read is not None},
         metadata=metadata,
+        user_names=_user_names(data.get("user_names")),
     )
+
+
+def _user_names(value: Any) -> dict[str, str]:
+    """The record's id -> display name map; anything that is not text on both sides is left out."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {clean_text(k): clean_text(v) for k, v in value.items() if isinstance(k, str) and isinstance(v, str) and v}
 
 
 def _key_names(primary_key: Sequence[Sequence[str]] | None) -> str:

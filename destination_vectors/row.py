@@ -73,6 +73,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("space_key", TEXT, read=text, hit=True),
     Column("visibility", TEXT, hit=True),  # internal | public, fail-closed (records.py)
     Column("webui_url", TEXT, read=text, hit=True),
+    Column("chunk_url", TEXT, hit=True),  # webui_url + the anchor Confluence gives the chunk's heading
+    Column("ancestors", LIST_OF_TEXT, read=text_list, hit=True),  # titles of the page's ancestors, root first
+    Column("ancestor_ids", LIST_OF_TEXT, read=text_list),  # their ids: search --under PAGE_ID
+    Column("author_name", TEXT, read=text, hit=True),  # the page creator's display name
     Column("updated_at", TEXT, read=text),
     Column("content_hash", TEXT),  # model + text: the key for vector reuse
     Column("row_hash", TEXT),  # every other column: the swap rewrites only rows whose hash changed

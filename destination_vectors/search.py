@@ -40,10 +40,16 @@ SELECTED = (*HIT_COLUMNS, "metadata")  # metadata holds the ancestors of the bre
 
 
 def visibility_filter(
-    visibility: Visibility, spaces: Sequence[str] | None = None, streams: Sequence[str] | None = None
+    visibility: Visibility,
+    spaces: Sequence[str] | None = None,
+    streams: Sequence[str] | None = None,
+    under: str | None = None,
 ) -> str | None:
-    """The SQL filter applied before ranking (prefilter), so the top k never holds a row it excludes."""
+    """The SQL filter applied before ranking (prefilter), so the top k never holds a row it excludes. `under`: only
+    that page and the pages below it (its id among their `ancestor_ids`)."""
     clauses = []
+    if under:
+        clauses.append(f"(page_id = {quote(under)} OR array_has(ancestor_ids, {quote(under)}))")
     if visibility != "all":
         clauses.append(f"visibility = {quote(visibility)}")
     if spaces:
@@ -53,12 +59,14 @@ def visibility_filter(
     return " AND ".join(clauses) or None
 
 
-def breadcrumb(title: str, heading_path: str, metadata_json: str | None) -> str:
-    """Ancestors (root first, from the record's `ancestors` metadata), the page title, then the chunk's headings."""
-    try:
-        ancestors = json.loads(metadata_json or "{}").get("ancestors") or []
-    except (ValueError, AttributeError):
-        ancestors = []
+def breadcrumb(title: str, heading_path: str, metadata_json: str | None, ancestors: Sequence[str] = ()) -> str:
+    """Ancestors (root first: the `ancestors` column, else the record's `ancestors` metadata), the page title, then
+    the chunk's headings."""
+    if not ancestors:
+        try:
+            ancestors = json.loads(metadata_json or "{}").get("ancestors") or []
+        except (ValueError, AttributeError):
+            ancestors = []
     parts = [str(a.get("title", "")) if isinstance(a, dict) else str(a) for a in ancestors]
     return " > ".join(p for p in (*parts, title, heading_path) if p)
 
@@ -86,6 +94,7 @@ class Searcher:
         spaces: Sequence[str] | None = ...,
         streams: Sequence[str] | None = ...,
         group_by: Literal["chunk"] = ...,
+        under: str | None = ...,
     ) -> list[Hit]: ...
 
     @overload
@@ -99,6 +108,7 @@ class Searcher:
         streams: Sequence[str] | None = ...,
         *,
         group_by: Literal["page"],
+        under: str | None = ...,
     ) -> list[PageHit]: ...
 
     def search(
@@ -110,6 +120,7 @@ class Searcher:
         spaces: Sequence[str] | None = None,
         streams: Sequence[str] | None = None,
         group_by: GroupBy = "chunk",
+        under: str | None = None,
     ) -> list[Hit] | list[PageHit]:
         """Top k chunks, or with group_by="page" the top k pages (each once, best chunk first, two more snippets)."""
         if not query or not query.strip():
@@ -119,7 +130,7 @@ class Searcher:
             raise SearchError(
                 f"no index yet: table {self._store.table_name!r} does not exist in {self._store.uri}; run a sync first"
             )
-        where = visibility_filter(visibility, spaces, streams)
+        where = visibility_filter(visibility, spaces, streams, under)
         columns = [name for name in SELECTED if name in table.schema.names]  # a column newer than the table: empty
         has_fts = any(tuple(index.columns) == ("text",) for index in table.list_indices())
         if mode != "vector" and not has_fts:
@@ -182,5 +193,7 @@ class Searcher:
 def _to_hit(rank: int, row: dict, score_column: str) -> Hit:
     raw = float(row.get(score_column) or 0.0)
     score = 1.0 - raw if score_column == "_distance" else raw
-    crumbs = breadcrumb(row.get("title") or "", row.get("heading_path") or "", row.get("metadata"))
+    crumbs = breadcrumb(
+        row.get("title") or "", row.get("heading_path") or "", row.get("metadata"), row.get("ancestors") or ()
+    )
     return hit_from_row(rank, round(score, 6), row, Hit, breadcrumb=crumbs)

@@ -18,6 +18,7 @@ from destination_vectors.chunks import validate_chunking
 from destination_vectors.config import DestinationConfig
 from destination_vectors.counts import SyncCounts
 from destination_vectors.failpoints import failpoint
+from destination_vectors.includes import IncludeIndex
 from destination_vectors.ledger import Ledger, SeenPages
 from destination_vectors.model import load_tokenizer
 from destination_vectors.page_rows import PageRows, PageRowsBuilder
@@ -90,6 +91,7 @@ class SyncWriter:
         self._carried: CarriedPages | None = None
         self._carry_pending: dict[str, list[str]] = {}
         self._table_version: int | None = None
+        self._deferred: list[tuple[str, Mapping[str, Any]]] = []  # pages that include others, built at the end
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -102,6 +104,7 @@ class SyncWriter:
             self._lookup = self.store.reuse_lookup(self.embedder.name)
             self._carried = self.store.carried_pages(chunk_schema(self.embedder.dimension))
             self.pages.carry_check = self._carried.chunks_if_unchanged
+            self.pages.includes = IncludeIndex()
             try:
                 yield self
             except BaseException as error:
@@ -110,6 +113,7 @@ class SyncWriter:
                 )
                 raise
             finally:
+                self.pages.includes.close()
                 self.progress.close()
 
     # -- records ----------------------------------------------------------------------------------------------------
@@ -125,6 +129,23 @@ class SyncWriter:
             return
         if not self._first_time(stream, page, plan):
             return
+        if page.deferred:  # it includes other pages: built after the last record, when all of them were seen
+            self._deferred.append((stream, data))
+            return
+        self._add_page(stream, page)
+
+    def _build_deferred(self) -> None:
+        """The pages that include others, now that every page of the sync is known (includes.py)."""
+        deferred, self._deferred = self._deferred, []
+        for stream, data in deferred:
+            try:
+                page = self.pages(stream, data, self.streams[stream].primary_key, resolve_includes=True)
+            except Exception as error:
+                self._bad_record(stream, data, error)
+                continue
+            self._add_page(stream, page)
+
+    def _add_page(self, stream: str, page: PageRows) -> None:
         if page.carried:
             self._carry(stream, page.document.page_id, page.carried)
         self._pending.extend(page.rows)
@@ -216,6 +237,8 @@ class SyncWriter:
         return sorted(name for name, count in self._records_since_state.items() if count)
 
     def commit(self, final: bool = True) -> SyncReport | None:
+        if final:
+            self._build_deferred()
         self._flush()
         incomplete = self.incomplete_streams()
         replace = [p.name for p in self.streams.values() if p.mode == "overwrite" and p.name in self._completed()]

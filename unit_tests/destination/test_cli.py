@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from destination_vectors.cli import main
 from destination_vectors.destination import DestinationVectors
@@ -36,6 +37,9 @@ def test_search_json_lines_and_public_default(config, tmp_path, capsys):
         "space_key",
         "visibility",
         "webui_url",
+        "chunk_url",
+        "ancestors",
+        "author_name",
         "stream",
         "breadcrumb",
     }
@@ -90,9 +94,10 @@ def test_readable_output_groups_by_page_and_json_keeps_chunks_unless_asked(confi
     list(DestinationVectors().write(config.model_dump(), catalog(), iter([record(p) for p in pages] + [state()])))
     path = tmp_path / "destination.json"
     path.write_text(config.model_dump_json())
-    link = "http://confluence.test/wiki/spaces/ENG/pages/1\n"
     assert main(["search", "--config", str(path), "-k", "2", "rollback script"]) == 0
-    assert capsys.readouterr().out.count(link) == 1, "readable output must show each page (and its link) once"
+    links = re.findall(r"^ +(http://confluence\.test/wiki/spaces/ENG/pages/1\S*)$", capsys.readouterr().out, re.M)
+    assert len(links) == 1, f"readable output must show each page (and its link) once: {links}"
+    assert re.fullmatch(r".*/pages/1#Rollback-part-[0-3]", links[0]), f"the link should open the section: {links[0]}"
     assert main(["search", "--config", str(path), "--json", "-k", "4", "rollback script"]) == 0
     chunks = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(chunks) == 4 and len({c["page_id"] for c in chunks}) < 4, "--json must keep one line per chunk"

@@ -128,7 +128,9 @@ def test_unchanged_pages_are_carried_over_without_conversion(config, monkeypatch
     converted: list[str] = []
     original = page_rows.PageRowsBuilder.chunk
     monkeypatch.setattr(
-        page_rows.PageRowsBuilder, "chunk", lambda self, doc: converted.append(doc.page_id) or original(self, doc)
+        page_rows.PageRowsBuilder,
+        "chunk",
+        lambda self, doc, *more: converted.append(doc.page_id) or original(self, doc, *more),
     )
     moved = dict(PAGES[1], webui_url="http://confluence.test/wiki/spaces/IT/pages/2/VPN")
     _write(config, _messages([PAGES[0], moved, PAGES[2]]))

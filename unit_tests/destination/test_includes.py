@@ -40,3 +40,21 @@ def test_included_hash_changes_when_the_included_page_does() -> None:
         hashes = {before.included_hash(targets), after.included_hash(targets), absent.included_hash(targets)}
         assert len(hashes) == 3, "edited or missing included page must change the includer's page hash"
         assert before.included_hash(set()) == "", "a page without includes adds nothing to its hash"
+
+
+def test_a_sync_gives_an_including_page_the_text_of_a_page_that_comes_later(config):
+    from destination_vectors.destination import DestinationVectors
+    from destination_vectors.search import Searcher
+    from unit_tests.destination.messages import catalog, page, record, state
+
+    includer = page("1", "On-call", "<p>Rota below.</p>" + INCLUDE.format(title="Rota"), ancestor_ids=["9"])
+    included = page("2", "Rota", "<p>Primary this week: Chen Wei, pager marmalade.</p>", ancestor_ids=["9", "1"])
+    other = page("3", "Elsewhere", "<p>pager marmalade mentioned elsewhere</p>")
+    messages = [record(includer), record(included), record(other), state()]
+    list(DestinationVectors().write(config.model_dump(), catalog(), iter(messages)))
+    searcher = Searcher.from_config(config)
+    hits = searcher.search("pager marmalade", k=10, mode="fts")
+    texts = {hit.page_id: hit.text for hit in hits}
+    assert "Primary this week: Chen Wei" in texts.get("1", ""), f"included text missing from the includer: {texts}"
+    under = {hit.page_id for hit in searcher.search("pager marmalade", k=10, mode="fts", under="1")}
+    assert under == {"1", "2"}, f"--under 1 must keep page 1 and the pages below it only: {under}"

@@ -97,3 +97,32 @@ def test_a_bad_record_raises_bad_record_with_its_id():
 def test_an_empty_page_still_has_one_row_holding_its_title():
     page = _builder()("pages", {**RECORD, "body_storage": ""}, None)
     assert len(page.rows) == 1 and page.rows[0]["text"].startswith("Deploys")
+
+
+def test_breadcrumb_names_and_section_links_reach_the_rows():
+    record = dict(
+        RECORD,
+        id="101004",
+        title="Rollback",
+        body_storage='<h2>Steps to roll back</h2><p><ri:user ri:account-id="5d8a"/> reverts the tag.</p>',
+        webui_url="https://acme.atlassian.net/wiki/spaces/ENG/pages/101004/Rollback",
+        ancestors=["Engineering Home", "Runbooks"],
+        ancestor_ids=["101001", "101002"],
+        author_name="Chen Wei",
+        user_names={"5d8a": "Chen Wei"},
+    )
+    (row,) = _builder(max_tokens=128)("pages", record, [["id"]]).rows
+    assert row["text"] == "Engineering Home > Runbooks > Rollback > Steps to roll back\n\n@Chen Wei reverts the tag.", (
+        f"breadcrumb prefix or mention name wrong: {row['text']!r}"
+    )
+    assert row["chunk_url"] == record["webui_url"] + "#Steps-to-roll-back", f"section link wrong: {row['chunk_url']}"
+    assert row["ancestor_ids"] == ["101001", "101002"] and row["author_name"] == "Chen Wei", row
+
+
+def test_a_renamed_user_changes_the_page_hash():
+    record = dict(RECORD, body_storage='<p><ri:user ri:account-id="5d8a"/></p>', user_names={"5d8a": "Chen Wei"})
+    renamed = dict(record, user_names={"5d8a": "Chen Wei-Lin"})
+    builder = _builder()
+    before, after = builder("pages", record, [["id"]]), builder("pages", renamed, [["id"]])
+    assert before.page_hash != after.page_hash, "a new display name must re-index the page on the next re-pull"
+    assert "@Chen Wei-Lin" in after.rows[0]["text"], after.rows[0]["text"]
