@@ -4,15 +4,17 @@ from pathlib import Path
 
 import numpy as np
 
-from destination_vectors.row import chunk_schema
+from destination_vectors.row import COLUMNS, chunk_schema, empty_value
 from destination_vectors.table import ChunkStore, quote, rows_to_arrow
 
 DIM = 8
 
 
 def _rows(stream: str, ids: list[str], text: str = "text") -> list[dict]:
+    defaults = {column.name: empty_value(column) for column in COLUMNS}  # columns these tests do not look at
     return [
-        {
+        defaults
+        | {
             "chunk_id": f"{stream}:{i}:0",
             "stream": stream,
             "page_id": i,
