@@ -32,6 +32,7 @@ test-fast: install
 bench: install
 	$(PY) -m bench.source_throughput
 	$(PY) -m bench.destination_sync
+	$(PY) -m bench.embedding
 
 bench-peers: install
 	$(PY) -m bench.peers

@@ -15,14 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from destination_vectors.config import EmbeddingConfig
-from destination_vectors.embedding.cache import ensure_export, run_module
+from destination_vectors.embedding.cache import ONNX_FILES, ensure_export, run_module
 from destination_vectors.embedding.pooling import UnsupportedModelError, read_pooling
 from destination_vectors.model import ModelInfo, resolve_model
 
 logger = logging.getLogger("airbyte")
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
-ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
 
 
 class EmbeddingSetupError(RuntimeError):

@@ -26,6 +26,7 @@ logger = logging.getLogger("airbyte")
 # Bump when export.py changes what it writes (graph, quantization recipe): old folders are then left unused.
 EXPORT_RECIPE = "2026.11.27-1"
 MANIFEST = "manifest.json"
+ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}  # backend -> its file in a cache folder
 _SKIPPED = {"README.md", ".gitattributes"}
 
 
@@ -59,7 +60,7 @@ def model_key(folder: Path, root: Path) -> str:
     stamp = hashlib.sha256(
         "\n".join(f"{p}\t{p.stat().st_size}\t{p.stat().st_mtime_ns}" for p in files).encode()
     ).hexdigest()
-    memo = _read_json(memo_file)
+    memo = read_json(memo_file)
     if stamp in memo:
         return memo[stamp]
     digest = hashlib.sha256(EXPORT_RECIPE.encode())
@@ -67,13 +68,13 @@ def model_key(folder: Path, root: Path) -> str:
         digest.update(f"{path.relative_to(folder).as_posix()}\0{file_digest(path)}\0".encode())
     key = digest.hexdigest()[:24]
     memo[stamp] = key
-    _write_json_atomic(memo_file, memo)
+    write_json_atomic(memo_file, memo)
     return key
 
 
 def verified(folder: Path, name: str) -> bool:
     """True when `name` matches the manifest: same size and mtime (cheap), or else the same sha256 (full read)."""
-    entry = _read_json(folder / MANIFEST).get("files", {}).get(name)
+    entry = read_json(folder / MANIFEST).get("files", {}).get(name)
     path = folder / name
     if not entry or not path.is_file():
         return False
@@ -88,7 +89,7 @@ def write_manifest(folder: Path, names: list[str], extra: dict) -> None:
     for name in names:
         stat = (folder / name).stat()
         files[name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": file_digest(folder / name)}
-    _write_json_atomic(folder / MANIFEST, {**extra, "files": files})
+    write_json_atomic(folder / MANIFEST, {**extra, "files": files})
 
 
 EXPORTER = "destination_vectors.embedding.export"
@@ -150,7 +151,23 @@ def run_module(module: str, *args: str) -> None:
         raise ExportFailed(f"{module} failed (exit code {result.returncode}):\n{tail}")
 
 
-def _read_json(path: Path) -> dict:
+def main(argv: list[str] | None = None) -> int:
+    """`python -m destination_vectors.embedding.cache [MODEL]`: export ahead of time (image builds, first runs)."""
+    import argparse
+
+    from destination_vectors.model import DEFAULT_MODEL, resolve_model
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("model", nargs="?", default=DEFAULT_MODEL)
+    parser.add_argument("--cache-dir", default=None)
+    options = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    folder = ensure_export(resolve_model(options.model).path, cache_root(options.cache_dir), list(ONNX_FILES.values()))
+    print(folder)
+    return 0
+
+
+def read_json(path: Path) -> dict:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -158,8 +175,12 @@ def _read_json(path: Path) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _write_json_atomic(path: Path, value: dict) -> None:
+def write_json_atomic(path: Path, value: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
     temporary.write_text(json.dumps(value, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(temporary, path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,11 +16,11 @@ import re
 import sys
 from pathlib import Path
 
-from destination_vectors.embedding.cache import EXPORT_RECIPE, write_manifest
+from destination_vectors.embedding.cache import EXPORT_RECIPE, ONNX_FILES, write_manifest
 
 OPSET = 17
-FP32_FILE = "model.onnx"
-INT8_FILE = "model-int8.onnx"
+FP32_FILE = ONNX_FILES["onnx"]
+INT8_FILE = ONNX_FILES["onnx-int8"]
 # Dynamic int8 on MatMul weights only, per output channel, 7-bit weights (reduce_range: on CPUs without VNNI the AVX2
 # u8s8 kernels saturate with full-range weights). Left in fp32: embeddings (Gather), activation x activation
 # products, and the two projections whose inputs have the widest range (attention output and feed-forward output,

@@ -19,7 +19,7 @@ from destination_vectors.config import DestinationConfig
 from destination_vectors.grouping import GroupBy
 from destination_vectors.search import Mode, Searcher, SearchError, Visibility, breadcrumb, visibility_filter
 from destination_vectors.table import ChunkStore, quote
-from destination_vectors.vectors import Embedder, load_embedder
+from destination_vectors.vectors import Embedder, indexed_model, load_embedder
 
 MAX_K = 50  # answers per call: an assistant's context window, not a bulk export
 
@@ -61,7 +61,9 @@ class IndexService:
     def __init__(self, config: DestinationConfig, access: Access, embedder: Embedder | None = None) -> None:
         self.access = access
         self._store = ChunkStore(config.lancedb_uri, config.table_name)
-        self._searcher = Searcher(self._store, _SerialEmbedder(embedder or load_embedder(config.embedding)))
+        # backend auto follows the index, so queries are embedded like its chunks were
+        embedder = embedder or load_embedder(config.embedding, indexed=indexed_model(self._store.open_live()))
+        self._searcher = Searcher(self._store, _SerialEmbedder(embedder))
 
     # -- tools ---------------------------------------------------------------------------------------------------
     def search(

@@ -78,3 +78,6 @@ def test_auto_takes_the_fastest_backend_that_passes():
     assert choose({"onnx": 0.99999, "onnx-int8": 0.97}, speeds) == "onnx", "int8 below 0.99 must not be chosen"
     assert choose({"onnx": 0.998, "onnx-int8": 0.97}, speeds) == "torch", "fp32 below 0.9999 must not be chosen"
     assert choose({"onnx": 1.0, "onnx-int8": 1.0}, {"torch": 90.0, "onnx": 35.0, "onnx-int8": 53.0}) == "torch"
+    near = {"torch": 25.0, "onnx": 24.0, "onnx-int8": 23.5}
+    assert choose({"onnx": 1.0, "onnx-int8": 0.995}, near) == "onnx-int8", "gaps within 10 % are noise: ties go to int8"
+    assert choose({"onnx": 1.0, "onnx-int8": 0.98}, near) == "onnx"
