@@ -340,6 +340,7 @@ def _send_bytes(
             handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(payload)
+        handler.server.stand_in.stats.add("response_bytes", len(payload))
     except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
         handler.close_connection = True  # the client gave up (e.g. timed out on a slow response)
 
