@@ -181,10 +181,18 @@ class SyncStats:
     started: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    summarised: bool = False
+
     def reset(self) -> None:
         with self._lock:
             self.pages = self.empty_bodies = self.capped = self.spaces_done = self.requests = self.retries = 0
-            self.started = time.monotonic()
+            self.started, self.summarised = time.monotonic(), False
+
+    def first_summary(self) -> bool:
+        """True once per read: the CDK logs a failure twice (the read processor, then the entrypoint)."""
+        with self._lock:
+            first, self.summarised = not self.summarised, True
+        return first
 
     def count(self, **increments: int) -> None:
         with self._lock:
@@ -231,7 +239,7 @@ class SummaryOnSyncEnd(logging.Handler):
         if record.name == logger.name:
             return
         message = record.getMessage()
-        if message == "Finished syncing" or message.startswith(self._FAILED):
+        if (message == "Finished syncing" or message.startswith(self._FAILED)) and SYNC_STATS.first_summary():
             failed = message != "Finished syncing"
             (logger.warning if failed else logger.info)(SYNC_STATS.summary_line(failed=failed))
 
