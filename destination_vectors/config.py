@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from destination_vectors.ann import VectorIndexConfig
 from destination_vectors.model import DEFAULT_MODEL
 
 _SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -159,6 +160,12 @@ class DestinationConfig(BaseModel):
         description="Compare each STATE's source record count with the records received; a mismatch (lost messages) "
         "commits nothing. Turn off when the platform filters rows between source and destination (Airbyte mappers).",
         json_schema_extra={"order": 12},
+    )
+
+    vector_index: VectorIndexConfig = Field(
+        default_factory=VectorIndexConfig,
+        description="The approximate vector index built past min_rows chunks and kept only if its recall holds.",
+        json_schema_extra={"order": 13},
     )
 
     @field_validator("table_name")

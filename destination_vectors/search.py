@@ -1,4 +1,4 @@
-"""Search the live snapshot: hybrid (vector + full text, fused with reciprocal rank), vector only, or full text only.
+"""Search the live snapshot: hybrid (vector + full text + breadcrumb, fused by fusion.py), vector only, or full text.
 
 from destination_vectors.search import Searcher
 searcher = Searcher.from_config(config)          # loads the model once
@@ -11,11 +11,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from typing import Literal, overload
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal, overload
 
 from lancedb.query import MatchQuery
 
+from destination_vectors.ann import VECTOR_COLUMN, VectorIndexConfig, tune
 from destination_vectors.config import DestinationConfig
+from destination_vectors.fusion import fuse
 from destination_vectors.grouping import GroupBy, PageHit, distinct_pages, group_by_page
 from destination_vectors.row import HIT_COLUMNS, hit_from_row, make_hit_class
 from destination_vectors.table import ChunkStore, quote
@@ -25,6 +29,7 @@ logger = logging.getLogger("airbyte")
 
 Mode = Literal["hybrid", "vector", "fts"]
 Visibility = Literal["public", "internal", "all"]
+HYBRID_CANDIDATES = 40  # chunks each side offers the fusion: the top k of a hybrid answer rarely comes from deeper
 MAX_CANDIDATES = 1000  # chunks read to fill k distinct pages when grouping: bounds the work of a page-heavy query
 
 
@@ -72,17 +77,21 @@ def breadcrumb(title: str, heading_path: str, metadata_json: str | None, ancesto
 
 
 class Searcher:
-    def __init__(self, store: ChunkStore, embedder: Embedder | None) -> None:
+    def __init__(
+        self, store: ChunkStore, embedder: Embedder | None, vector_index: VectorIndexConfig | None = None
+    ) -> None:
         self._store = store
         self._embedder = embedder
+        self._vector_index = vector_index or VectorIndexConfig()
         self._model_checked = False
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search")
 
     @classmethod
     def from_config(cls, config: DestinationConfig, embedder: Embedder | None = None) -> Searcher:
         store = ChunkStore(config.lancedb_uri, config.table_name)
         if embedder is None:  # backend auto follows the index, so the query is embedded like its chunks were
             embedder = load_embedder(config.embedding, indexed=indexed_model(store.open_live()))
-        return cls(store, embedder)
+        return cls(store, embedder, config.vector_index)
 
     @overload
     def search(
@@ -132,49 +141,46 @@ class Searcher:
             )
         where = visibility_filter(visibility, spaces, streams, under)
         columns = [name for name in SELECTED if name in table.schema.names]  # a column newer than the table: empty
-        has_fts = any(tuple(index.columns) == ("text",) for index in table.list_indices())
+        indexed = {tuple(index.columns) for index in table.list_indices()}
+        has_fts, ann = ("text",) in indexed, (VECTOR_COLUMN,) in indexed
         if mode != "vector" and not has_fts:
             if mode == "fts":
                 raise SearchError("the full-text index does not exist yet (the table is empty or never synced)")
             logger.warning("no full-text index yet: searching by vector only")
             mode = "vector"
-        # The words as a plain match query: a query string would be parsed (quotes become phrase queries, which
-        # the index cannot answer without positions), and text copied from a page is full of quotes.
-        words = MatchQuery(query, "text")
-        if mode == "fts":
-            builder = table.search(words, query_type="fts").select([*columns, "_score"])
-            score_column = "_score"
-        else:
-            vector = self._query_vector(table, query)
-            if mode == "vector":
-                builder = table.search(vector, query_type="vector").distance_type("cosine")
-                builder = builder.select([*columns, "_distance"])
-                score_column = "_distance"
-            else:
-                from lancedb.rerankers import RRFReranker
-
-                builder = (
-                    table.search(query_type="hybrid")
-                    .vector(vector)
-                    .text(words)
-                    .distance_type("cosine")
-                    .select(columns)
-                    .rerank(RRFReranker())
-                )
-                score_column = "_relevance_score"
-        if where:
-            builder = builder.where(where, prefilter=True)
+        ask = _Ask(table, query, mode, where, columns, ann)
         if group_by == "chunk":
-            rows = builder.limit(k).to_list()
-            return [_to_hit(rank, row, score_column) for rank, row in enumerate(rows, start=1)]
+            return [_to_hit(rank, row, score) for rank, (row, score) in enumerate(self._ranked(ask, k), start=1)]
         # Pages: read a few chunks per wanted page; read more only when chunks of few pages fill the list.
         limit = min(MAX_CANDIDATES, max(k * 4, 20))
         while True:
-            rows = builder.limit(limit).to_list()
-            hits = [_to_hit(rank, row, score_column) for rank, row in enumerate(rows, start=1)]
-            if len(rows) < limit or limit >= MAX_CANDIDATES or distinct_pages(hits) >= k:
+            ranked = self._ranked(ask, limit)
+            hits = [_to_hit(rank, row, score) for rank, (row, score) in enumerate(ranked, start=1)]
+            if len(ranked) < limit or limit >= MAX_CANDIDATES or distinct_pages(hits) >= k:
                 return group_by_page(hits, k)
             limit = min(MAX_CANDIDATES, limit * 4)
+
+    def _ranked(self, ask: _Ask, limit: int) -> list[tuple[dict, float]]:
+        """(row, score) best first; every query runs on the one table version `ask.table` was opened at."""
+        if ask.mode == "fts":
+            return [(row, float(row["_score"])) for row in _text_rows(ask, limit)]
+        if ask.mode == "vector":
+            rows = self._vector_rows(ask, self._query_vector(ask.table, ask.query), limit)
+            return [(row, 1.0 - float(row["_distance"])) for row in rows]
+        # Hybrid: the full-text query needs no vector, so it runs while the query is embedded.
+        depth = max(limit, HYBRID_CANDIDATES)
+        text_rows = self._pool.submit(_text_rows, ask, depth)
+        vector_rows = self._vector_rows(ask, self._query_vector(ask.table, ask.query), depth)
+        return fuse(ask.query, vector_rows, text_rows.result(), _row_breadcrumb, limit)
+
+    def _vector_rows(self, ask: _Ask, vector: list[float], limit: int) -> list[dict]:
+        builder = ask.table.search(vector, query_type="vector").distance_type("cosine")
+        builder = builder.select([*ask.columns, "_distance"])
+        if ask.ann:  # the settings the index's recall was measured with at build time
+            builder = tune(builder, self._vector_index)
+        if ask.where:
+            builder = builder.where(ask.where, prefilter=True)
+        return builder.limit(limit).to_list()
 
     def _query_vector(self, table, query: str) -> list[float]:
         if self._embedder is None:
@@ -190,10 +196,32 @@ class Searcher:
         return self._embedder.embed([query])[0].tolist()
 
 
-def _to_hit(rank: int, row: dict, score_column: str) -> Hit:
-    raw = float(row.get(score_column) or 0.0)
-    score = 1.0 - raw if score_column == "_distance" else raw
-    crumbs = breadcrumb(
+@dataclass(frozen=True)
+class _Ask:
+    """One search's fixed inputs: the table version it reads, the words, the prefilter, the columns to return."""
+
+    table: Any
+    query: str
+    mode: Mode
+    where: str | None
+    columns: list[str]
+    ann: bool  # the table has an approximate vector index
+
+
+def _text_rows(ask: _Ask, limit: int) -> list[dict]:
+    # The words as a plain match query: a query string would be parsed (quotes become phrase queries, which
+    # the index cannot answer without positions), and text copied from a page is full of quotes.
+    builder = ask.table.search(MatchQuery(ask.query, "text"), query_type="fts").select([*ask.columns, "_score"])
+    if ask.where:
+        builder = builder.where(ask.where, prefilter=True)
+    return builder.limit(limit).to_list()
+
+
+def _row_breadcrumb(row: dict) -> str:
+    return breadcrumb(
         row.get("title") or "", row.get("heading_path") or "", row.get("metadata"), row.get("ancestors") or ()
     )
-    return hit_from_row(rank, round(score, 6), row, Hit, breadcrumb=crumbs)
+
+
+def _to_hit(rank: int, row: dict, score: float) -> Hit:
+    return hit_from_row(rank, round(score, 6), row, Hit, breadcrumb=_row_breadcrumb(row))

@@ -271,7 +271,7 @@ class SyncWriter:
         self.ledger.finish_sync(self.run_id, "succeeded", self.counts, self.progress.seconds, self._table_version)
         failpoint("after_ledger")
         if self._table_version is not None:
-            self.store.housekeeping(self._table_version, self.config.keep_snapshots)
+            self.store.housekeeping(self._table_version, self.config.keep_snapshots, self.config.vector_index)
         failpoint("after_cleanup")
         self.store.drop_staging()
         return SyncReport(self.run_id, self.counts, self.progress.seconds, self._table_version)

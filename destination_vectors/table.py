@@ -17,6 +17,7 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 
+from destination_vectors.ann import VectorIndexConfig, ensure_vector_index
 from destination_vectors.config import local_folder
 from destination_vectors.failpoints import failpoint
 from destination_vectors.row import VECTOR_COLUMN, chunk_schema
@@ -118,7 +119,7 @@ class ChunkStore:
         return CommitResult(result.version, result.num_inserted_rows, result.num_updated_rows, result.num_deleted_rows)
 
     # -- housekeeping ----------------------------------------------------------------------------------------------
-    def housekeeping(self, version: int, keep_snapshots: int) -> None:
+    def housekeeping(self, version: int, keep_snapshots: int, vector_index: VectorIndexConfig | None = None) -> None:
         """Tag the new snapshot, keep the last few, compact, clean old versions, bring the indexes up to date."""
         table = self.open_live()
         if table is None:
@@ -132,6 +133,7 @@ class ChunkStore:
             tags.delete(name)
         failpoint("housekeeping")
         self.ensure_indexes(table)
+        ensure_vector_index(table, vector_index or VectorIndexConfig())
         table.optimize(cleanup_older_than=timedelta(days=3650))  # compaction + index merge; cleanup is below
         table.to_lance().cleanup_old_versions(
             older_than=timedelta(0), delete_unverified=True, error_if_tagged_old_versions=False

@@ -183,8 +183,9 @@ def _space_name(dataset, space_key: str) -> str:
 
 
 def _without_prefix(text: str, title: str, heading_path: str) -> str:
-    """A chunk's own words: its 'title > headings' line (added for the embedding) is dropped."""
-    prefix = " > ".join(part for part in (title.strip(), heading_path) if part)
-    if prefix and text.startswith(prefix):
-        return text[len(prefix) :].lstrip("\n")
+    """A chunk's own words: its context line (`ancestors > title > headings`, added for ranking) is dropped."""
+    context = " > ".join(part for part in (title.strip(), heading_path) if part)
+    first, _, rest = text.partition("\n\n")
+    if context and "\n" not in first and first.endswith(context):
+        return rest
     return text

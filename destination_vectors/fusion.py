@@ -1,0 +1,75 @@
+"""Hybrid ranking: one score per chunk from its vector similarity, its full-text score and its breadcrumb match.
+
+Pure transform over the candidate rows the two searches returned (both already filtered before ranking).
+Measured on the labelled sample-site questions (`python -m bench.search_quality`, numbers in bench/RESULTS.md):
+- Reciprocal-rank fusion (LanceDB's RRFReranker, any k 1-60) lost to vector-only search on average: it throws away
+  how far apart scores are, so a weak keyword match could outvote a clear semantic one.
+- A weighted sum of max-normalised scores (0.7 vector, 0.3 full text) beat both single modes on average.
+- Where a chunk sits in the wiki (`ancestors > title > headings`) is asked for directly ("IT help desk: VPN
+  troubleshooting"); body text of the parent page mentions its children, so the child only wins when the share of
+  the query's words found in its breadcrumb also counts (+0.3). A separate full-text index on titles hurt instead:
+  every chunk's text already starts with that line, and the extra index double-counted one-word titles.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_STOP_WORDS = frozenset(
+    "a an and are as at be by can do does for from how i in is it my of on or the to what when where which who why "
+    "with you your".split()
+)
+
+
+@dataclass(frozen=True)
+class Weights:
+    vector: float = 0.7
+    text: float = 0.3
+    breadcrumb: float = 0.3
+
+    @property
+    def total(self) -> float:
+        return self.vector + self.text + self.breadcrumb
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+def terms(text: str) -> set[str]:
+    """Lower-cased words without stop words, cut to five letters: a crude stemmer (deploys/deploy, failover/failed
+    both collapse, which is the point for a breadcrumb match of a handful of words)."""
+    return {word[:5] for word in _WORD.findall(text.lower()) if word not in _STOP_WORDS}
+
+
+def fuse(
+    query: str,
+    vector_rows: Sequence[dict[str, Any]],
+    text_rows: Sequence[dict[str, Any]],
+    breadcrumb_of: Callable[[dict[str, Any]], str],
+    limit: int,
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> list[tuple[dict[str, Any], float]]:
+    """Rows (each chunk once) with a score in 0..1, best first. Vector rows carry `_distance` (cosine), text rows
+    `_score` (BM25); each side is divided by its best value, so a query's scale does not matter."""
+    similarity = {row["chunk_id"]: 1.0 - float(row["_distance"]) for row in vector_rows}
+    keyword = {row["chunk_id"]: float(row["_score"]) for row in text_rows}
+    rows = {row["chunk_id"]: row for row in (*text_rows, *vector_rows)}
+    best_similarity = max(similarity.values(), default=0.0)
+    best_keyword = max(keyword.values(), default=0.0)
+    wanted = terms(query)
+    scored = []
+    for chunk_id, row in rows.items():
+        score = 0.0
+        if best_similarity > 0:
+            score += weights.vector * max(similarity.get(chunk_id, 0.0), 0.0) / best_similarity
+        if best_keyword > 0:
+            score += weights.text * keyword.get(chunk_id, 0.0) / best_keyword
+        if wanted:
+            score += weights.breadcrumb * len(wanted & terms(breadcrumb_of(row))) / len(wanted)
+        scored.append((row, score / weights.total))
+    scored.sort(key=lambda pair: (-pair[1], pair[0]["chunk_id"]))
+    return scored[:limit]
