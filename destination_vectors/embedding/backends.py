@@ -104,7 +104,7 @@ def check_embedding(config: EmbeddingConfig, info: ModelInfo) -> None:
             read_pooling(info.path)
         except UnsupportedModelError as error:
             raise EmbeddingSetupError(str(error)) from None
-    if config.device == "cuda" and config.backend != "torch":
+    if config.device == "cuda" and config.backend in ONNX_FILES:
         _providers("cuda")
 
 
