@@ -87,8 +87,12 @@ def normalise_site_urls(base_url: str, deployment: str) -> dict[str, str]:
             break
     given = origin + path
     if deployment == CLOUD:  # Cloud serves the wiki under /wiki; another path is for check to diagnose (v1 probe)
-        return {"origin": origin, "site_base": origin + "/wiki", "api_root": origin + "/wiki/api/v2",
-                "v1_api_root": given + "/rest/api"}  # fmt: skip
+        return {
+            "origin": origin,
+            "site_base": origin + "/wiki",
+            "api_root": origin + "/wiki/api/v2",
+            "v1_api_root": given + "/rest/api",
+        }
     return {"origin": origin, "site_base": given, "api_root": given + "/rest/api", "v1_api_root": given + "/rest/api"}
 
 
@@ -103,8 +107,11 @@ class NormaliseConfluenceConfig(ConfigTransformation):
         if not config.get("base_url") and config.get("domain_name"):
             config["base_url"] = config["domain_name"]
         if not config.get("credentials") and config.get("email") and config.get("api_token"):
-            config["credentials"] = {"auth_type": "basic", "username": config["email"],
-                                     "api_token": config["api_token"]}  # fmt: skip
+            config["credentials"] = {
+                "auth_type": "basic",
+                "username": config["email"],
+                "api_token": config["api_token"],
+            }
         config.setdefault("deployment", CLOUD)
         register_derived_secrets(config)
         config["normalised_internal_space_keys"] = [str(k).lower() for k in config.get("internal_space_keys") or []]
@@ -245,9 +252,12 @@ class SummaryOnSyncEnd(logging.Handler):
 
     @classmethod
     def install(cls) -> None:
+        """One handler, this module's: an earlier copy of this module (code injected by another source in the same
+        process) would log a second summary from counts this read does not update."""
         airbyte_logger = logging.getLogger("airbyte")
-        if not any(isinstance(handler, cls) for handler in airbyte_logger.handlers):
-            airbyte_logger.addHandler(cls(level=logging.INFO))
+        for handler in [h for h in airbyte_logger.handlers if type(h).__name__ == cls.__name__]:
+            airbyte_logger.removeHandler(handler)
+        airbyte_logger.addHandler(cls(level=logging.INFO))
 
 
 # ------------------------------------------------------------------------------------------------------------ HTTP
@@ -291,12 +301,16 @@ def response_body_problem(response: requests.Response) -> tuple[str, FailureType
     content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     path, status = request_path(response), response.status_code
     if not content_type or "json" in content_type:
-        return (f"Confluence answered {path} with malformed JSON (HTTP {status}, {len(response.content)} bytes that "
-                "are not a JSON object): a truncated or corrupted body, e.g. from a proxy or a dropped connection.",
-                FailureType.transient_error)  # fmt: skip
-    return (f"Confluence answered {path} with {content_type} instead of JSON (HTTP {status}): is base_url a "
-            "Confluence site (with its context path) and deployment right, or did a proxy or login page answer?",
-            FailureType.config_error)  # fmt: skip
+        return (
+            f"Confluence answered {path} with malformed JSON (HTTP {status}, {len(response.content)} bytes that "
+            "are not a JSON object): a truncated or corrupted body, e.g. from a proxy or a dropped connection.",
+            FailureType.transient_error,
+        )
+    return (
+        f"Confluence answered {path} with {content_type} instead of JSON (HTTP {status}): is base_url a "
+        "Confluence site (with its context path) and deployment right, or did a proxy or login page answer?",
+        FailureType.config_error,
+    )
 
 
 @dataclass
@@ -331,8 +345,11 @@ class ConfluenceErrorHandler(DefaultErrorHandler):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         # The CDK also stops retrying after `max_time` s (600 by default), which would cut long retries short.
-        per_attempt = float(self.config.get("max_retry_seconds", 60.0)) + 1.0 + float(
-            self.config.get("request_timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)  # fmt: skip
+        per_attempt = (
+            float(self.config.get("max_retry_seconds", 60.0))
+            + 1.0
+            + float(self.config.get("request_timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
+        )
         self.max_time = max(int(self.max_time), int((int(self.max_retries or 0) + 1) * per_attempt) + 1)  # type: ignore[arg-type]
 
     def interpret_response(self, response_or_exception: Any) -> ErrorResolution:
@@ -470,13 +487,20 @@ class PageRecordShaper(RecordTransformation):
         partition: Mapping[str, Any] = getattr(stream_slice, "partition", None) or {}
         version = page.get("version") or {}
         return {
-            "id": str(page["id"]), "title": page.get("title"), "status": page.get("status"),
-            "space_id": _text(page.get("spaceId") or partition.get("space_id")), "space_key": space.get("key"),
-            "space_name": space.get("name"), "space_type": space.get("type"),
-            "parent_id": _text(page.get("parentId")), "ancestors": [], "author_id": page.get("authorId"),
-            "created_at": page.get("createdAt"), "updated_at": version.get("createdAt") or page.get("createdAt"),
+            "id": str(page["id"]),
+            "title": page.get("title"),
+            "status": page.get("status"),
+            "space_id": _text(page.get("spaceId") or partition.get("space_id")),
+            "space_key": space.get("key"),
+            "space_name": space.get("name"),
+            "space_type": space.get("type"),
+            "parent_id": _text(page.get("parentId")),
+            "ancestors": [],
+            "author_id": page.get("authorId"),
+            "created_at": page.get("createdAt"),
+            "updated_at": version.get("createdAt") or page.get("createdAt"),
             "version": version.get("number"),
-        }  # fmt: skip
+        }
 
     @staticmethod
     def _from_v1(page: Mapping[str, Any]) -> dict[str, Any]:
@@ -485,15 +509,20 @@ class PageRecordShaper(RecordTransformation):
         first = version.get("number") == 1
         creator = history.get("createdBy") or (version.get("by") if first else None) or {}
         return {
-            "id": str(page["id"]), "title": page.get("title"), "status": page.get("status"),
-            "space_id": _text(space.get("id")), "space_key": space.get("key"), "space_name": space.get("name"),
+            "id": str(page["id"]),
+            "title": page.get("title"),
+            "status": page.get("status"),
+            "space_id": _text(space.get("id")),
+            "space_key": space.get("key"),
+            "space_name": space.get("name"),
             "space_type": space.get("type"),
             "parent_id": _text(ancestors[-1].get("id")) if ancestors else None,
             "ancestors": [ancestor.get("title") for ancestor in ancestors],
             "author_id": creator.get("accountId") or creator.get("userKey") or creator.get("username"),
             "created_at": history.get("createdDate") or (version.get("when") if first else None),
-            "updated_at": version.get("when"), "version": version.get("number"),
-        }  # fmt: skip
+            "updated_at": version.get("when"),
+            "version": version.get("number"),
+        }
 
 
 # ----------------------------------------------------------------------------------------------------------- check
@@ -556,23 +585,33 @@ def diagnose_connection(config: Mapping[str, Any]) -> tuple[bool, str]:
     site, kind = config["normalised_site_base"], "Confluence Cloud" if cloud else "Confluence Data Center"
     answer = probe.get(config["normalised_api_root"] + ("/spaces" if cloud else "/space"), {"limit": 1})
     if isinstance(answer, requests.RequestException):
-        return False, (f"Could not reach {config['normalised_origin']} ({_describe(answer)} after retries): "
-                       "check base_url and that the host is reachable.")  # fmt: skip
+        return False, (
+            f"Could not reach {config['normalised_origin']} ({_describe(answer)} after retries): "
+            "check base_url and that the host is reachable."
+        )
     if answer.status_code == 401:
-        return False, (f"{kind} at {site} rejected the credentials (HTTP 401): check the username/e-mail and API "
-                       "token, or the personal access token.")  # fmt: skip
+        return False, (
+            f"{kind} at {site} rejected the credentials (HTTP 401): check the username/e-mail and API "
+            "token, or the personal access token."
+        )
     if answer.status_code == 403:
-        return False, (f"{kind} at {site} refused access (HTTP 403): the account in credentials may not use the "
-                       "REST API or read spaces.")  # fmt: skip
+        return False, (
+            f"{kind} at {site} refused access (HTTP 403): the account in credentials may not use the "
+            "REST API or read spaces."
+        )
     if _truncated_json(answer):
-        return False, (f"{kind} at {site} answered {request_path(answer)} with malformed (truncated) JSON on every "
-                       "attempt: a proxy or the network cuts responses off; check them and try again.")  # fmt: skip
+        return False, (
+            f"{kind} at {site} answered {request_path(answer)} with malformed (truncated) JSON on every "
+            "attempt: a proxy or the network cuts responses off; check them and try again."
+        )
     if answer.status_code != 200 or not _is_json(answer):
         return False, _not_confluence(probe, config, cloud, answer)
     missing = _unreadable_space_keys(probe, config, cloud)
     if missing:
-        return False, (f"Space key(s) {', '.join(missing)} do not exist on {site} or are not readable by this "
-                       "account: fix space_keys (keys are case-sensitive) or grant access.")  # fmt: skip
+        return False, (
+            f"Space key(s) {', '.join(missing)} do not exist on {site} or are not readable by this "
+            "account: fix space_keys (keys are case-sensitive) or grant access."
+        )
     keys = config.get("space_keys")
     spaces = f"spaces {', '.join(keys)} are readable" if keys else "every readable space will be read"
     return True, f"Connected to {kind} at {site}; {spaces}."
@@ -587,12 +626,18 @@ def _not_confluence(probe: _Probe, config: Mapping[str, Any], cloud: bool, answe
     seen = f"{request_path(answer)} answered {_describe(answer)}"
     if _is_json(other) and other.status_code in (200, 401, 403):  # type: ignore[union-attr]
         if cloud:
-            return (f"{config['base_url']} has no Confluence Cloud REST v2 API ({seen}) but answers REST v1: this "
-                    "looks like Data Center; set deployment to data_center.")  # fmt: skip
-        return (f"{config['base_url']} has no REST v1 API ({seen}) but answers Confluence Cloud REST v2: this looks "
-                "like Confluence Cloud; set deployment to cloud.")  # fmt: skip
-    return (f"{config['base_url']} does not look like Confluence: {seen} instead of JSON; check base_url (and its "
-            "context path) and deployment.")  # fmt: skip
+            return (
+                f"{config['base_url']} has no Confluence Cloud REST v2 API ({seen}) but answers REST v1: this "
+                "looks like Data Center; set deployment to data_center."
+            )
+        return (
+            f"{config['base_url']} has no REST v1 API ({seen}) but answers Confluence Cloud REST v2: this looks "
+            "like Confluence Cloud; set deployment to cloud."
+        )
+    return (
+        f"{config['base_url']} does not look like Confluence: {seen} instead of JSON; check base_url (and its "
+        "context path) and deployment."
+    )
 
 
 def _unreadable_space_keys(probe: _Probe, config: Mapping[str, Any], cloud: bool) -> list[str]:
@@ -635,9 +680,14 @@ ATTACHMENT_SUFFIXES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".csv": "text/csv", ".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown",
-    ".html": "text/html", ".htm": "text/html", ".json": "application/json",
-}  # fmt: skip
+    ".csv": "text/csv",
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".json": "application/json",
+}
 """A file name's suffix decides when Confluence reports a generic media type (application/octet-stream)."""
 DEFAULT_ATTACHMENT_MEDIA_TYPES = sorted(set(ATTACHMENT_SUFFIXES.values()))
 DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
@@ -717,29 +767,43 @@ class CommentRecordShaper(RecordTransformation):
             partition: Mapping[str, Any] = getattr(stream_slice, "partition", None) or {}
             on_page = record.get("pageId") is not None
             properties = record.get("properties") or {}
-            shaped.update({
-                "container_id": _text(record.get("pageId") or record.get("blogPostId")),
-                "container_type": "page" if on_page else "blogpost", "kind": partition.get("kind") or "footer",
-                "parent_comment_id": _text(record.get("parentCommentId")), "author_id": version.get("authorId"),
-                "created_at": version.get("createdAt") if version.get("number") == 1 else None,
-                "resolved": (record.get("resolutionStatus") == "resolved") if "resolutionStatus" in record else None,
-                "highlighted_text": properties.get("inlineOriginalSelection") if isinstance(properties, Mapping) else None,
-            })  # fmt: skip
+            shaped.update(
+                {
+                    "container_id": _text(record.get("pageId") or record.get("blogPostId")),
+                    "container_type": "page" if on_page else "blogpost",
+                    "kind": partition.get("kind") or "footer",
+                    "parent_comment_id": _text(record.get("parentCommentId")),
+                    "author_id": version.get("authorId"),
+                    "created_at": version.get("createdAt") if version.get("number") == 1 else None,
+                    "resolved": (record.get("resolutionStatus") == "resolved")
+                    if "resolutionStatus" in record
+                    else None,
+                    "highlighted_text": properties.get("inlineOriginalSelection")
+                    if isinstance(properties, Mapping)
+                    else None,
+                }
+            )
         else:
             container_id, container_type = _v1_container(record)
             extensions = record.get("extensions") or {}
             ancestors = [a for a in record.get("ancestors") or [] if a.get("type") == "comment"]
             creator = (record.get("history") or {}).get("createdBy") or {}
             kind = "inline" if extensions.get("location") == "inline" else "footer"
-            shaped.update({
-                "container_id": container_id, "container_type": container_type, "kind": kind,
-                "parent_comment_id": _text(ancestors[-1].get("id")) if ancestors else None,
-                "author_id": creator.get("accountId") or creator.get("userKey") or creator.get("username"),
-                "created_at": (record.get("history") or {}).get("createdDate"),
-                "resolved": ((extensions.get("resolution") or {}).get("status") == "resolved") if kind == "inline" else None,
-                "highlighted_text": (extensions.get("inlineProperties") or {}).get("originalSelection"),
-                "space_key": (record.get("space") or {}).get("key"),
-            })  # fmt: skip
+            shaped.update(
+                {
+                    "container_id": container_id,
+                    "container_type": container_type,
+                    "kind": kind,
+                    "parent_comment_id": _text(ancestors[-1].get("id")) if ancestors else None,
+                    "author_id": creator.get("accountId") or creator.get("userKey") or creator.get("username"),
+                    "created_at": (record.get("history") or {}).get("createdDate"),
+                    "resolved": ((extensions.get("resolution") or {}).get("status") == "resolved")
+                    if kind == "inline"
+                    else None,
+                    "highlighted_text": (extensions.get("inlineProperties") or {}).get("originalSelection"),
+                    "space_key": (record.get("space") or {}).get("key"),
+                }
+            )
         shaped["updated_at"] = version.get("createdAt") or version.get("when")
         shaped["version"] = version.get("number")
         shaped["body_storage"] = body if isinstance(body, str) else ""
@@ -772,21 +836,28 @@ class AttachmentRecordShaper(RecordTransformation):
             on_page = record.get("pageId") is not None
             shaped = {
                 "container_id": _text(record.get("pageId") or record.get("blogPostId")),
-                "container_type": "page" if on_page else "blogpost", "media_type": record.get("mediaType"),
-                "file_size": record.get("fileSize"), "created_at": record.get("createdAt"),
-                "comment": record.get("comment"), "download": record.get("downloadLink") or links.get("download"),
+                "container_type": "page" if on_page else "blogpost",
+                "media_type": record.get("mediaType"),
+                "file_size": record.get("fileSize"),
+                "created_at": record.get("createdAt"),
+                "comment": record.get("comment"),
+                "download": record.get("downloadLink") or links.get("download"),
                 "webui": record.get("webuiLink") or links.get("webui"),
-            }  # fmt: skip
+            }
         else:
             container_id, container_type = _v1_container(record)
             extensions = record.get("extensions") or {}
             shaped = {
-                "container_id": container_id, "container_type": container_type,
+                "container_id": container_id,
+                "container_type": container_type,
                 "media_type": extensions.get("mediaType") or (record.get("metadata") or {}).get("mediaType"),
-                "file_size": extensions.get("fileSize"), "created_at": (record.get("history") or {}).get("createdDate"),
-                "comment": extensions.get("comment"), "download": links.get("download"), "webui": links.get("webui"),
+                "file_size": extensions.get("fileSize"),
+                "created_at": (record.get("history") or {}).get("createdDate"),
+                "comment": extensions.get("comment"),
+                "download": links.get("download"),
+                "webui": links.get("webui"),
                 "space_key": (record.get("space") or {}).get("key"),
-            }  # fmt: skip
+            }
         shaped.update({"id": str(record["id"]), "title": record.get("title"), "status": record.get("status")})
         shaped["version"] = version.get("number")
         shaped["updated_at"] = version.get("createdAt") or version.get("when")
