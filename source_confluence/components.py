@@ -98,27 +98,18 @@ def normalise_site_urls(base_url: str, deployment: str) -> dict[str, str]:
 
 @dataclass
 class NormaliseConfluenceConfig(ConfigTransformation):
-    """Adds `normalised_*` values to the config and maps the legacy `domain_name`/`email`/`api_token` config."""
+    """Adds the `normalised_*` URLs and headers to the config (after the manifest's YAML rules mapped the legacy
+    config and set the defaults) and masks derived secrets."""
 
     config: Config = field(default_factory=dict)
     parameters: InitVar[Mapping[str, Any]] = None
 
     def transform(self, config: MutableMapping[str, Any]) -> None:
-        if not config.get("base_url") and config.get("domain_name"):
-            config["base_url"] = config["domain_name"]
-        if not config.get("credentials") and config.get("email") and config.get("api_token"):
-            config["credentials"] = {
-                "auth_type": "basic",
-                "username": config["email"],
-                "api_token": config["api_token"],
-            }
-        config.setdefault("deployment", CLOUD)
         register_derived_secrets(config)
-        config["normalised_internal_space_keys"] = [str(k).lower() for k in config.get("internal_space_keys") or []]
         if not config.get("base_url"):
             return  # spec validation reports the missing field in its own words
         try:
-            urls = normalise_site_urls(str(config["base_url"]), str(config["deployment"]))
+            urls = normalise_site_urls(str(config["base_url"]), str(config.get("deployment") or CLOUD))
             config["normalised_custom_headers"] = validated_custom_headers(config.get("custom_headers"))
         except ValueError as error:
             # Raised here, the error would stop the CDK before `check` could answer with a FAILED status.
