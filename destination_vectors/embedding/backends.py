@@ -8,6 +8,7 @@ never mixed, and switching backends re-embeds everything.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ class LazyEmbedder:
     def __init__(self, plan: Plan) -> None:
         self._plan = plan
         self._model = None
+        self._lock = threading.Lock()
         self.backend = plan.backend
         self.name = embedder_name(plan.info.name, plan.backend)
         self.max_seq_length = plan.info.max_seq_length
@@ -60,9 +62,10 @@ class LazyEmbedder:
         return self._model is not None
 
     def _loaded(self):
-        if self._model is None:
-            logger.info(f"loading embedding model {self.name}")
-            self._model = self._plan.load()
+        with self._lock:  # searches embed from worker threads: load once
+            if self._model is None:
+                logger.info(f"loading embedding model {self.name}")
+                self._model = self._plan.load()
         return self._model
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
