@@ -31,7 +31,7 @@ def specs() -> dict[str, OpenAPI]:
 @pytest.fixture(scope="module")
 def server() -> Iterator[StandIn]:
     site = load_site(REPO / "integration_tests" / "sample_site")
-    site = dataclasses.replace(site, users={**site.users, GONE: "Gail Former"}, inactive_users=frozenset({GONE}))
+    site = dataclasses.replace(site, inactive_users={GONE: "Gail Former"})
     with StandIn(site) as stand_in:
         yield stand_in
 

@@ -92,7 +92,7 @@ def _single_user_id(site: Site, query: Query, links: Links) -> str | None:
     if key:
         return key if _known(site, key) else None
     username = query_value(query, "username")
-    for account_id in sorted(set(site.users) | site.inactive_users):
+    for account_id in sorted(set(site.users) | set(site.inactive_users)):
         if username and user_v1(site, account_id, links).get("username") == username:
             return account_id
     return None

@@ -69,7 +69,7 @@ class Site:
     spaces: tuple[Space, ...]
     pages: tuple[Page, ...]
     users: dict[str, str] = field(default_factory=dict)
-    inactive_users: frozenset[str] = frozenset()  # deactivated accounts: still named, served as inactive
+    inactive_users: dict[str, str] = field(default_factory=dict)  # deactivated accounts (id -> name): served inactive
     access: SiteAccess = field(default_factory=SiteAccess)
     blog_posts: tuple[BlogPost, ...] = ()
     comments: tuple[Comment, ...] = ()
@@ -175,7 +175,7 @@ class Site:
         return next((p for p in self._pages_by_space.get(space_key, []) if p.parent_id is None), None)
 
     def display_name(self, account_id: str) -> str:
-        return self.users.get(account_id, account_id)
+        return self.users.get(account_id) or self.inactive_users.get(account_id) or account_id
 
     def user_ids(self) -> list[str]:
         """Every known account: named users, space and page authors (members of the default group)."""
@@ -306,10 +306,8 @@ def load_site(path: Path) -> Site:
     path = Path(path)
     users_file = path / "users.json"
     users: dict[str, str] = json.loads(users_file.read_text(encoding="utf-8")) if users_file.exists() else {}
-    inactive_file = path / "inactive_users.json"  # a list of account ids whose accounts are deactivated
-    inactive = (
-        frozenset(json.loads(inactive_file.read_text(encoding="utf-8"))) if inactive_file.exists() else frozenset()
-    )
+    inactive_file = path / "inactive_users.json"  # deactivated accounts: {"<account id>": "<display name>"}
+    inactive: dict[str, str] = json.loads(inactive_file.read_text(encoding="utf-8")) if inactive_file.exists() else {}
     spaces: list[Space] = []
     pages: list[Page] = []
     posts: list[BlogPost] = []
