@@ -126,8 +126,8 @@ class _ForgedCursorStandIn(StandIn):
 
     forged = 0
 
-    def _route_api(self, api: str, path: str, query: dict[str, list[str]]) -> Any:
-        result = super()._route_api(api, path, query)
+    def _route_api(self, api: str, path: str, query: dict[str, list[str]], *request: Any) -> Any:
+        result = super()._route_api(api, path, query, *request)
         links = result.body.get("_links", {}) if isinstance(result.body, dict) else {}
         if api == "v2" and path.endswith("/pages") and "next" in links and not self.forged:
             self.forged += 1

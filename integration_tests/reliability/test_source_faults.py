@@ -142,8 +142,8 @@ class _CursorForgingStandIn(StandIn):
         self._lock = threading.Lock()
         self.forged = 0
 
-    def _route_api(self, api: str, path: str, query: dict[str, list[str]]) -> ApiResult:
-        result = super()._route_api(api, path, query)
+    def _route_api(self, api: str, path: str, query: dict[str, list[str]], *request: Any) -> ApiResult:
+        result = super()._route_api(api, path, query, *request)
         links = result.body.get("_links", {}) if isinstance(result.body, dict) else {}
         if api != "v2" or not path.endswith("/pages") or "next" not in links:
             return result
