@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--space", action="append", default=[], metavar="KEY", help="only these space keys")
     search.add_argument("--under", metavar="PAGE_ID", help="only this page and the pages below it")
+    search.add_argument(
+        "--stream", action="append", default=[], metavar="NAME", help="only these streams (pages, comments, ...)"
+    )
+    search.add_argument(
+        "--label", action="append", default=[], metavar="LABEL", help="only chunks with any of these labels"
+    )
     search.add_argument("--json", action="store_true", help="one JSON object per hit")
     search.add_argument(
         "--group-by",
@@ -130,6 +136,8 @@ def _search(config: DestinationConfig, options: argparse.Namespace) -> int:
         spaces=options.space or None,
         group_by=group_by,
         under=options.under,
+        streams=options.stream or None,
+        labels=options.label or None,
     )
     try:
         if options.queries_file:

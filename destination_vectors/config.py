@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from destination_vectors.ann import VectorIndexConfig
+from destination_vectors.extract.guard import ExtractLimits
 from destination_vectors.model import DEFAULT_MODEL
 
 _SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -82,6 +83,30 @@ class ChunkingConfig(BaseModel):
         description="Tokens of the previous chunk's tail repeated at the start of the next chunk of the same section.",
         json_schema_extra={"order": 1},
     )
+
+
+class StreamMapping(BaseModel):
+    """Which field of a stream's records is the text, and in which format."""
+
+    model_config = ConfigDict(extra="forbid", title="Stream mapping")
+
+    text_field: str = Field(..., title="Text field")
+    text_format: Literal["storage", "plain"] = Field(..., title="Text format")
+
+    @field_validator("text_field")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not _SAFE_FIELD.match(value):
+            raise ValueError(f"field name {value!r} is not a plain record field name")
+        return value
+
+
+# Streams other than `pages` with a text of their own; `pages` (and any other stream) use text_field / text_format.
+DEFAULT_STREAM_MAPPINGS: dict[str, StreamMapping] = {
+    "blog_posts": StreamMapping(text_field="body_storage", text_format="storage"),
+    "comments": StreamMapping(text_field="body_storage", text_format="storage"),
+    "attachments": StreamMapping(text_field="text", text_format="plain"),  # extracted by the destination
+}
 
 
 class DestinationConfig(BaseModel):
@@ -167,6 +192,20 @@ class DestinationConfig(BaseModel):
         description="The approximate vector index built past min_rows chunks and kept only if its recall holds.",
         json_schema_extra={"order": 13},
     )
+    stream_mappings: dict[str, StreamMapping] = Field(
+        default_factory=dict,
+        title="Per-stream text mapping",
+        description='Overrides by stream name, e.g. {"comments": {"text_field": "body_storage", "text_format": '
+        '"storage"}}. Defaults: blog_posts and comments body_storage/storage, attachments text/plain (the extracted '
+        "text); pages and other streams use text_field and text_format.",
+        json_schema_extra={"order": 14},
+    )
+    attachments: ExtractLimits = Field(
+        default_factory=ExtractLimits,
+        title="Attachment extraction",
+        description="Limits of attachment text extraction: size, media types, time and memory per file, text length.",
+        json_schema_extra={"order": 15},
+    )
 
     @field_validator("table_name")
     @classmethod
@@ -224,6 +263,13 @@ class DestinationConfig(BaseModel):
 
     def text_is_storage(self) -> bool:
         return self.text_format == "storage" or (self.text_format == "auto" and self.text_field == "body_storage")
+
+    def mapping_for(self, stream: str) -> tuple[str, bool]:
+        """(text field, is storage XHTML) for a stream: its override, its default, or text_field / text_format."""
+        mapping = self.stream_mappings.get(stream) or DEFAULT_STREAM_MAPPINGS.get(stream)
+        if mapping is not None:
+            return mapping.text_field, mapping.text_format == "storage"
+        return self.text_field, self.text_is_storage()
 
 
 def local_folder(uri: str) -> Path | None:

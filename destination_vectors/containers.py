@@ -14,7 +14,7 @@ from typing import Any
 CONTAINER_STREAMS = ("pages", "blog_posts")
 CHILD_STREAMS = ("comments", "attachments")
 FILE_STREAMS = ("attachment_files",)  # bytes for `attachments`, by file transfer: never indexed themselves
-INHERITED_FIELDS = ("visibility", "readers", "restricted", "space_key", "space_name", "space_type")
+INHERITED_FIELDS = ("visibility", "readers", "restricted", "space_key", "space_name", "space_type", "labels")
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,8 @@ class DestinationVectors(Destination):
             with writer.session():
                 for message in input_messages:
                     if message.type == Type.RECORD and message.record is not None:
-                        writer.add_record(message.record.stream, message.record.data)
+                        record = message.record
+                        writer.add_record(record.stream, record.data, getattr(record, "file_reference", None))
                     elif message.type == Type.STATE and message.state is not None:
                         stats = message.state.sourceStats
                         if writer.on_state(_state_streams(message), stats.recordCount if stats else None):

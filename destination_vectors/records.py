@@ -77,11 +77,12 @@ def to_document(
     page_id = _primary_key_value(data, primary_key)
     if page_id is None:
         raise BadRecord(None, f"no primary key value (looked for {_key_names(primary_key)})")
-    body = data.get(config.text_field)
+    text_field, is_storage = config.mapping_for(stream)
+    body = data.get(text_field)
     if body is None:
         body = ""
     if not isinstance(body, str):
-        raise BadRecord(page_id, f"field {config.text_field!r} is {type(body).__name__}, not text")
+        raise BadRecord(page_id, f"field {text_field!r} is {type(body).__name__}, not text")
     title = data.get(config.title_field)
     title = "" if title is None else clean_text(str(title))
     visibility = data.get("visibility")
@@ -94,7 +95,7 @@ def to_document(
         page_id=page_id,
         title=title,
         body=clean_text(body),
-        body_is_storage=config.text_is_storage(),
+        body_is_storage=is_storage,
         visibility=visibility,
         columns={column.name: column.read(data.get(column.name)) for column in columns if column.read is not None},
         metadata=metadata,

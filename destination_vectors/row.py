@@ -78,6 +78,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("ancestor_ids", LIST_OF_TEXT, read=text_list),  # their ids: search --under PAGE_ID
     Column("author_name", TEXT, read=text, hit=True),  # the page creator's display name
     Column("updated_at", TEXT, read=text),
+    Column("labels", LIST_OF_TEXT, read=text_list, hit=True),  # label names of the page or blog post
+    Column("container_title", TEXT, read=text, hit=True),  # comments and attachments: their page's title ...
+    Column("container_url", TEXT, read=text, hit=True),  # ... and link (containers.py)
     Column("content_hash", TEXT),  # model + text: the key for vector reuse
     Column("row_hash", TEXT),  # every other column: the swap rewrites only rows whose hash changed
     Column("page_hash", TEXT),  # every input of the page: equal hashes mean the page's rows can be carried over

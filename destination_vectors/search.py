@@ -49,6 +49,7 @@ def visibility_filter(
     spaces: Sequence[str] | None = None,
     streams: Sequence[str] | None = None,
     under: str | None = None,
+    labels: Sequence[str] | None = None,
 ) -> str | None:
     """The SQL filter applied before ranking (prefilter), so the top k never holds a row it excludes. `under`: only
     that page and the pages below it (its id among their `ancestor_ids`)."""
@@ -61,6 +62,8 @@ def visibility_filter(
         clauses.append(f"space_key IN ({', '.join(quote(s) for s in spaces)})")
     if streams:
         clauses.append(f"stream IN ({', '.join(quote(s) for s in streams)})")
+    if labels:  # any of them; comments and attachments carry their container's labels
+        clauses.append(f"array_has_any(labels, [{', '.join(quote(label) for label in labels)}])")
     return " AND ".join(clauses) or None
 
 
@@ -104,6 +107,7 @@ class Searcher:
         streams: Sequence[str] | None = ...,
         group_by: Literal["chunk"] = ...,
         under: str | None = ...,
+        labels: Sequence[str] | None = ...,
     ) -> list[Hit]: ...
 
     @overload
@@ -118,6 +122,7 @@ class Searcher:
         *,
         group_by: Literal["page"],
         under: str | None = ...,
+        labels: Sequence[str] | None = ...,
     ) -> list[PageHit]: ...
 
     def search(
@@ -130,6 +135,7 @@ class Searcher:
         streams: Sequence[str] | None = None,
         group_by: GroupBy = "chunk",
         under: str | None = None,
+        labels: Sequence[str] | None = None,
     ) -> list[Hit] | list[PageHit]:
         """Top k chunks, or with group_by="page" the top k pages (each once, best chunk first, two more snippets)."""
         if not query or not query.strip():
@@ -139,7 +145,9 @@ class Searcher:
             raise SearchError(
                 f"no index yet: table {self._store.table_name!r} does not exist in {self._store.uri}; run a sync first"
             )
-        where = visibility_filter(visibility, spaces, streams, under)
+        if labels and "labels" not in table.schema.names:
+            raise SearchError("this index holds no labels yet: sync again, or search without --label")
+        where = visibility_filter(visibility, spaces, streams, under, labels)
         columns = [name for name in SELECTED if name in table.schema.names]  # a column newer than the table: empty
         indexed = {tuple(index.columns) for index in table.list_indices()}
         has_fts, ann = ("text",) in indexed, (VECTOR_COLUMN,) in indexed

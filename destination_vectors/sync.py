@@ -14,8 +14,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from destination_vectors.children import Children
 from destination_vectors.chunks import validate_chunking
 from destination_vectors.config import DestinationConfig
+from destination_vectors.containers import CHILD_STREAMS, CONTAINER_STREAMS, FILE_STREAMS
 from destination_vectors.counts import SyncCounts
 from destination_vectors.failpoints import failpoint
 from destination_vectors.includes import IncludeIndex
@@ -92,6 +94,7 @@ class SyncWriter:
         self._carry_pending: dict[str, list[str]] = {}
         self._table_version: int | None = None
         self._deferred: list[tuple[str, Mapping[str, Any]]] = []  # pages that include others, built at the end
+        self.children = Children(config)  # comments and attachments, joined to their containers at the end
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -114,14 +117,24 @@ class SyncWriter:
                 raise
             finally:
                 self.pages.includes.close()
+                self.children.close()
                 self.progress.close()
 
     # -- records ----------------------------------------------------------------------------------------------------
-    def add_record(self, stream: str, data: Mapping[str, Any]) -> None:
+    def add_record(self, stream: str, data: Mapping[str, Any], file_reference: Any = None) -> None:
         plan = self.streams.get(stream)
         if plan is None:
             return
         self._records_since_state[stream] = self._records_since_state.get(stream, 0) + 1
+        if stream in FILE_STREAMS:  # an attachment's bytes: extracted into the text cache, never indexed as such
+            self.children.take_file(data, file_reference)
+            self.progress.show()
+            return
+        if stream in CHILD_STREAMS:  # built at the end, when every page and blog post of the sync was seen
+            self.children.hold(stream, data)
+            return
+        if stream in CONTAINER_STREAMS:
+            self.children.note_container(stream, data)
         try:
             page = self.pages(stream, data, plan.primary_key)
         except Exception as error:  # a bad record must not take the sync down unless the user asked for that
@@ -133,6 +146,22 @@ class SyncWriter:
             self._deferred.append((stream, data))
             return
         self._add_page(stream, page)
+
+    def _build_children(self) -> None:
+        """Comments and attachments joined to their page or blog post (children.py, containers.py)."""
+        for stream, joined in self.children.joined():
+            plan = self.streams[stream]
+            try:
+                page = self.pages(stream, joined, plan.primary_key)
+            except Exception as error:
+                self._bad_record(stream, joined, error)
+                continue
+            if not self._first_time(stream, page, plan):
+                continue
+            if page.deferred:
+                self._deferred.append((stream, joined))
+                continue
+            self._add_page(stream, page)
 
     def _build_deferred(self) -> None:
         """The pages that include others, now that every page of the sync is known (includes.py)."""
@@ -238,6 +267,7 @@ class SyncWriter:
 
     def commit(self, final: bool = True) -> SyncReport | None:
         if final:
+            self._build_children()
             self._build_deferred()
         self._flush()
         incomplete = self.incomplete_streams()
@@ -273,6 +303,8 @@ class SyncWriter:
         if self._table_version is not None:
             self.store.housekeeping(self._table_version, self.config.keep_snapshots, self.config.vector_index)
         failpoint("after_cleanup")
+        if "attachments" in replaced:
+            self.children.forget_unlisted()
         self.store.drop_staging()
         return SyncReport(self.run_id, self.counts, self.progress.seconds, self._table_version)
 

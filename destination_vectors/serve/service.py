@@ -80,8 +80,6 @@ class IndexService:
             raise ServiceError("the query is empty: ask a question or give a few keywords")
         if not 1 <= k <= MAX_K:
             raise ServiceError(f"k must be between 1 and {MAX_K}, got {k}")
-        if labels and "labels" not in self._live().schema.names:
-            raise ServiceError("this index holds no page labels: search without `labels`")
         try:
             hits = self._searcher.search(
                 query,
@@ -90,6 +88,7 @@ class IndexService:
                 visibility=self.access.visibility,
                 spaces=list(spaces) if spaces else None,
                 streams=list(streams) if streams else None,
+                labels=list(labels) if labels else None,
                 group_by=group_by,
             )
         except SearchError as error:

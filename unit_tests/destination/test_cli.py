@@ -42,7 +42,20 @@ def test_search_json_lines_and_public_default(config, tmp_path, capsys):
         "author_name",
         "stream",
         "breadcrumb",
+        "labels",
+        "container_title",
+        "container_url",
     }
+
+
+def test_search_stream_and_label_filters(config, tmp_path, capsys):
+    path = _index(config, tmp_path)
+    assert main(["search", "--config", str(path), "--json", "--stream", "pages", "rollback"]) == 0
+    assert capsys.readouterr().out.strip(), "--stream pages found nothing although pages hold the word"
+    assert main(["search", "--config", str(path), "--json", "--stream", "comments", "rollback"]) == 0
+    assert not capsys.readouterr().out.strip(), "--stream comments returned rows of another stream"
+    assert main(["search", "--config", str(path), "--json", "--label", "runbook", "rollback"]) == 0
+    assert not capsys.readouterr().out.strip(), "--label returned unlabelled rows"
 
 
 def test_queries_file_answers_each_line(config, tmp_path, capsys):

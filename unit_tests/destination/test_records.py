@@ -69,3 +69,22 @@ def test_content_hash_changes_with_title_or_body_only():
     base = to_document("pages", PAGE, DestinationConfig(), None).content_hash
     assert to_document("pages", {**PAGE, "version": 9}, DestinationConfig(), None).content_hash == base
     assert to_document("pages", {**PAGE, "title": "Other"}, DestinationConfig(), None).content_hash != base
+
+
+def test_each_stream_has_its_text_mapping_and_it_can_be_overridden():
+    from destination_vectors.config import DestinationConfig
+    from destination_vectors.records import to_document
+
+    config = DestinationConfig(embedding={"model": "test-hash-embedder"})
+    attachment = to_document("attachments", {"id": "att1", "text": "<b>plain</b>", "body_storage": "x"}, config, None)
+    assert (attachment.body, attachment.body_is_storage) == ("<b>plain</b>", False), "attachments: text, plain"
+    comment = to_document("comments", {"id": "9", "body_storage": "<p>hi</p>"}, config, None)
+    assert comment.body_is_storage and comment.body == "<p>hi</p>", "comments: body_storage, storage"
+    overridden = DestinationConfig(
+        embedding={"model": "test-hash-embedder"},
+        stream_mappings={"comments": {"text_field": "summary", "text_format": "plain"}},
+    )
+    comment = to_document("comments", {"id": "9", "summary": "short", "body_storage": "<p>hi</p>"}, overridden, None)
+    assert (comment.body, comment.body_is_storage) == ("short", False), "the per-stream override was ignored"
+    page = to_document("pages", {"id": "1", "body_storage": "<p>p</p>"}, overridden, None)
+    assert page.body_is_storage, "pages keep text_field / text_format"

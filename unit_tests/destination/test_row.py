@@ -58,7 +58,7 @@ def test_a_column_the_table_lacks_comes_back_empty_not_as_an_error():
 
 def test_adding_a_record_column_is_one_declaration():
     """One more Column (here `labels`) reaches the document, the rows, the Arrow table and the Hit, nothing else."""
-    columns = (*COLUMNS, Column("labels", LIST_OF_TEXT, read=text_list, hit=True))
+    columns = (*(c for c in COLUMNS if c.name != "labels"), Column("labels", LIST_OF_TEXT, read=text_list, hit=True))
     config = DestinationConfig(embedding={"model": "test-hash-embedder"})
     document = to_document("pages", RECORD, config, [["id"]], columns)
     assert document.columns["labels"] == ["ops", "5"], "the reader turns the record field into the column value"

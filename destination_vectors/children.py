@@ -1,0 +1,119 @@
+"""The writer's side of comments and attachments: held until every container of the sync was seen, then joined.
+
+Streams arrive in any order, so child records are spooled to a temporary file (bounded memory) and built at the end,
+after the pages and blog posts. Attachment bytes (`attachment_files`, file transfer) are extracted on arrival and
+kept by (attachment id, version) in the text cache; a listed attachment takes its text from there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from destination_vectors.config import DestinationConfig
+from destination_vectors.containers import Container, child_container_id, container_of, joined_child
+from destination_vectors.extract import Extractor
+from destination_vectors.extract.cache import TextCache
+from destination_vectors.extract.staged import extract_staged, staged_path
+
+logger = logging.getLogger("airbyte")
+
+
+def text_cache_path(config: DestinationConfig) -> Path:
+    ledger = config.resolved_ledger_path
+    return ledger.with_name(ledger.name.removesuffix(".duckdb") + ".attachments.sqlite")
+
+
+class Children:
+    """Containers seen, children spooled, attachment texts extracted and cached; one per sync."""
+
+    def __init__(self, config: DestinationConfig) -> None:
+        self.config = config
+        self.containers: dict[str, Container] = {}
+        self._spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self._spooled = 0
+        self._extractor: Extractor | None = None
+        self.cache = TextCache(text_cache_path(config))
+        self.statuses: Counter[str] = Counter()
+        self.orphans: Counter[str] = Counter()
+        self.listed: set[tuple[str, int]] = set()
+
+    def close(self) -> None:
+        if self._extractor is not None:
+            self._extractor.close()
+        self._spool.close()
+        self.cache.close()
+
+    def note_container(self, stream: str, data: Mapping[str, Any]) -> None:
+        container = container_of(stream, data)
+        if container is not None:
+            self.containers[container.id] = container
+
+    def hold(self, stream: str, data: Mapping[str, Any]) -> None:
+        self._spool.write(json.dumps([stream, data], ensure_ascii=False) + "\n")
+        self._spooled += 1
+
+    def take_file(self, data: Mapping[str, Any], file_reference: Any) -> str:
+        """Extract a delivered attachment file into the cache; returns the extraction status."""
+        if self._extractor is None:
+            self._extractor = Extractor(self.config.attachments)
+        extraction = extract_staged(
+            self._extractor, staged_path(file_reference), data.get("media_type"), data.get("title")
+        )
+        self.cache.put(str(data.get("id")), _version(data), extraction)
+        logger.info(f"attachment {data.get('id')} ({data.get('title')}): extraction {extraction.status}")
+        return extraction.status
+
+    def joined(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each held child joined to its container; children without one (or attachments without text) are counted
+        and left out."""
+        self._spool.seek(0)
+        for line in self._spool:
+            stream, data = json.loads(line)
+            container = self.containers.get(child_container_id(data) or "")
+            if stream == "attachments":
+                self.listed.add((str(data.get("id")), _version(data)))
+            if container is None:
+                self.orphans[stream] += 1
+                continue
+            text = None
+            if stream == "attachments":
+                status, text = self._attachment_text(data)
+                self.statuses[status] += 1
+                if status != "ok" or not text:
+                    continue
+            yield stream, joined_child(stream, data, container, text)
+        if self.orphans:
+            logger.info(
+                "not indexed, their page or blog post is not in this sync: "
+                + ", ".join(f"{count} {stream}" for stream, count in sorted(self.orphans.items()))
+            )
+        if self.statuses:
+            logger.info("attachments: " + ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items())))
+
+    def _attachment_text(self, data: Mapping[str, Any]) -> tuple[str, str]:
+        listed = data.get("extraction")
+        if listed in ("too_large", "unsupported_type"):
+            return str(listed), ""
+        cached = self.cache.get(str(data.get("id")), _version(data))
+        if cached is None:
+            return "failed: content not delivered (reset the attachment_files stream to download it)", ""
+        return cached.status, cached.text
+
+    def forget_unlisted(self) -> None:
+        """After a successful commit of a complete `attachments` listing: drop texts of attachments gone from it."""
+        dropped = self.cache.keep_only(self.listed)
+        if dropped:
+            logger.info(f"dropped the extracted text of {dropped} attachment versions no longer listed")
+
+
+def _version(data: Mapping[str, Any]) -> int:
+    try:
+        return int(data.get("version") or 0)
+    except (TypeError, ValueError):
+        return 0

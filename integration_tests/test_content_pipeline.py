@@ -1,0 +1,131 @@
+"""Source -> destination with every stream on (sample site, Cloud and Data Center): one index, one commit per sync.
+
+Comments and attachments carry their page's title and link and its visibility; a re-pull with nothing changed embeds
+0 chunks and downloads 0 attachment bytes; a deleted comment or attachment leaves the index; hostile files are
+recorded with a status and never fail the sync. Real HTTP to the stand-in, real LanceDB and DuckDB files; the
+deterministic test embedder (full-text search finds the exact phrases).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airbyte_cdk.models import DestinationSyncMode, SyncMode, Type
+from airbyte_cdk.test.catalog_builder import CatalogBuilder, ConfiguredAirbyteStreamBuilder
+from airbyte_cdk.test.entrypoint_wrapper import read
+
+from destination_vectors.children import text_cache_path
+from destination_vectors.config import DestinationConfig
+from destination_vectors.destination import DestinationVectors
+from destination_vectors.ledger import Ledger
+from destination_vectors.search import Searcher
+from destination_vectors.table import ChunkStore
+from destination_vectors.vectors import TEST_HASH_EMBEDDER
+from source_confluence.source import SourceConfluence
+from testkit.confluence_stand_in import StandIn, load_site
+
+SAMPLE_SITE = Path(__file__).parent / "sample_site"
+STREAMS = ("spaces", "pages", "blog_posts", "comments", "attachments", "attachment_files")
+INDEXED = STREAMS[1:]
+
+
+def _source_config(server: StandIn, deployment: str) -> dict[str, Any]:
+    base = server.url if deployment == "cloud" else server.dc_url
+    return {
+        "base_url": base,
+        "deployment": deployment,
+        "credentials": {"auth_type": "bearer", "token": "demo-pat"},
+        "include_blog_posts": True,
+        "include_comments": True,
+        "include_attachments": True,
+        "read_labels": True,
+        "internal_space_keys": ["HR"],
+        "min_retry_seconds": 0.01,
+        "max_retry_seconds": 0.05,
+    }
+
+
+def _catalogs():
+    source, destination = CatalogBuilder(), CatalogBuilder()
+    for name in STREAMS:
+        mode = SyncMode.incremental if name == "attachment_files" else SyncMode.full_refresh
+        source.with_stream(ConfiguredAirbyteStreamBuilder().with_name(name).with_sync_mode(mode))
+        if name in INDEXED:
+            stream = ConfiguredAirbyteStreamBuilder().with_name(name).with_sync_mode(mode).with_primary_key([["id"]])
+            destination.with_stream(stream)
+    built = destination.build()
+    for stream in built.streams:
+        if stream.stream.name == "attachment_files":
+            stream.destination_sync_mode = DestinationSyncMode.append
+    return source.build(), built
+
+
+def _sync(server: StandIn, deployment: str, config: DestinationConfig, state: list | None = None) -> list:
+    source_catalog, destination_catalog = _catalogs()
+    source_config = _source_config(server, deployment)
+    output = read(SourceConfluence(config=source_config, state=state), source_config, source_catalog, state=state)
+    assert not output.errors, f"{deployment}: source failed: {output.errors[:1]}"
+    messages = [m for m in output.records_and_state_messages if m.type == Type.RECORD and m.record.stream != "spaces"]
+    messages += [m for m in output.state_messages if m.state.stream.stream_descriptor.name != "spaces"]
+    out = list(DestinationVectors().write(config.model_dump(), destination_catalog, iter(messages)))
+    return [
+        m.state for m in out if m.type == Type.STATE and m.state.stream.stream_descriptor.name == "attachment_files"
+    ]
+
+
+def _rows(config: DestinationConfig) -> list[dict[str, Any]]:
+    table = ChunkStore(config.lancedb_uri, config.table_name).open_live()
+    return table.to_arrow().select(["stream", "page_id", "title", "text", "container_title", "container_url",
+                                    "visibility", "labels", "webui_url"]).to_pylist()  # fmt: skip
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> DestinationConfig:
+    return DestinationConfig.model_validate(
+        {"lancedb_uri": str(tmp_path / "lancedb"), "embedding": {"model": TEST_HASH_EMBEDDER}}
+    )
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "data_center"])
+def test_all_streams_one_index_then_cheap_repull_then_deletions(deployment: str, config: DestinationConfig) -> None:
+    site = load_site(SAMPLE_SITE)
+    with StandIn(site) as server:
+        state = _sync(server, deployment, config)
+        rows = _rows(config)
+        streams = {row["stream"] for row in rows}
+        assert streams == set(INDEXED) - {"attachment_files"}, f"{deployment}: streams in the index: {streams}"
+        comment = next(r for r in rows if r["stream"] == "comments" and "cdn-purge" in r["text"])
+        assert comment["container_title"] == "Rollback", f"{deployment}: comment row lost its page: {comment}"
+        assert comment["container_url"].endswith(("/pages/101004/Rollback", "pageId=101004")), comment
+        assert comment["labels"] == ["runbook", "deploy"], f"{deployment}: comment did not inherit labels: {comment}"
+        pdf = next(r for r in rows if r["stream"] == "attachments" and "vpn.corp.example.com" in r["text"])
+        assert pdf["container_title"] == "VPN Setup" and pdf["page_id"] == "att107101", f"{deployment}: {pdf}"
+        csv = next(r for r in rows if r["stream"] == "attachments" and "hotel" in r["text"])
+        assert csv["visibility"] == "internal", f"{deployment}: an attachment of an internal space became public"
+        indexed_files = {r["page_id"] for r in rows if r["stream"] == "attachments"}
+        for hostile in ("att107002", "att107105", "att107003"):  # corrupt PDF, zip bomb, image
+            assert hostile not in indexed_files, f"{deployment}: {hostile} was indexed"
+        searcher = Searcher.from_config(config)
+        hits = searcher.search("cdn-purge", mode="fts", visibility="all", streams=["comments"])
+        assert hits and hits[0].container_title == "Rollback", f"{deployment}: --stream comments search: {hits}"
+        hits = searcher.search("51820", mode="fts", visibility="all", labels=["vpn"])
+        assert hits and hits[0].stream == "attachments", f"{deployment}: --label vpn search: {hits}"
+        assert not searcher.search("51820", mode="fts", visibility="all", labels=["policy"]), "label filter ignored"
+
+        server.stats.reset()
+        _sync(server, deployment, config, state=state)
+        runs = Ledger(config.resolved_ledger_path).history(limit=1)
+        assert runs[0]["embedded"] == 0, f"{deployment}: a re-pull with nothing changed embedded {runs[0]}"
+        downloaded = server.stats.snapshot().get("download_bytes", 0)
+        assert downloaded == 0, f"{deployment}: a re-pull with nothing changed downloaded {downloaded} bytes"
+        assert len(_rows(config)) == len(rows), f"{deployment}: the re-pull changed the index"
+
+        server.site = site.without_comment("106001").without_attachment("107101")
+        _sync(server, deployment, config, state=state)
+        after = _rows(config)
+    texts = " ".join(r["text"] for r in after)
+    assert "cdn-purge" not in texts and "vpn.corp.example.com" not in texts, f"{deployment}: deleted items remain"
+    assert any(r["stream"] == "attachments" for r in after), f"{deployment}: other attachments were dropped too"
+    assert text_cache_path(config).exists(), "the extracted-text cache is missing"
