@@ -107,6 +107,7 @@ class IndexService:
             where = f"{where} AND {scope}"
         columns = ["stream", "page_id", "chunk_index", "title", "heading_path", "text", "space_key"]
         columns += ["visibility", "webui_url", "updated_at", "version", "metadata"]
+        columns += [name for name in ("chunk_url", "ancestors") if name in table.schema.names]
         rows = table.to_lance().to_table(columns=columns, filter=where).to_pylist()
         if not rows:
             raise ServiceError(f"no page with id {page_id!r} in the index ({self.access.describe()} are served)")
@@ -115,6 +116,7 @@ class IndexService:
         sections = [
             {
                 "heading_path": row["heading_path"],
+                "chunk_url": row.get("chunk_url") or row["webui_url"],
                 "text": _without_prefix(row["text"], row["title"], row["heading_path"]),
             }
             for row in rows
@@ -124,7 +126,7 @@ class IndexService:
             "page_id": first["page_id"],
             "stream": first["stream"],
             "title": first["title"],
-            "breadcrumb": breadcrumb(first["title"], "", first["metadata"]),
+            "breadcrumb": breadcrumb(first["title"], "", first["metadata"], first.get("ancestors") or ()),
             "space_key": first["space_key"],
             "visibility": first["visibility"],
             "webui_url": first["webui_url"],
