@@ -145,10 +145,11 @@ class Searcher:
             raise SearchError(
                 f"no index yet: table {self._store.table_name!r} does not exist in {self._store.uri}; run a sync first"
             )
-        if labels and "labels" not in table.schema.names:
+        present = set(table.schema.names)  # one schema read: each read is a round trip to the table
+        if labels and "labels" not in present:
             raise SearchError("this index holds no labels yet: sync again, or search without --label")
         where = visibility_filter(visibility, spaces, streams, under, labels)
-        columns = [name for name in SELECTED if name in table.schema.names]  # a column newer than the table: empty
+        columns = [name for name in SELECTED if name in present]  # a column newer than the table comes back empty
         indexed = {tuple(index.columns) for index in table.list_indices()}
         has_fts, ann = ("text",) in indexed, (VECTOR_COLUMN,) in indexed
         if mode != "vector" and not has_fts:

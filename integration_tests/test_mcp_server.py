@@ -5,7 +5,6 @@ The index is the sample site, written for real (LanceDB + DuckDB files) with the
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -20,19 +19,16 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from integration_tests.reliability.helpers import HASH_MODEL, ROOT, sample_site, site_records, write_in_process
+from integration_tests.reliability.helpers import ROOT, sample_site
 
 ALICE_PHRASE = "lighthouse budget for the marmalade migration"  # only on a page of the personal space ~alice
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("mcp-index")
-    config = {"lancedb_uri": str(root / "lancedb"), "embedding": {"model": HASH_MODEL}}
+def index(sample_hash_index: dict[str, Any]) -> dict[str, Any]:
+    """The session's sample-site index (conftest.py); the server only reads it."""
     site = sample_site()
-    write_in_process(config, site_records(site))
-    path = root / "destination.json"
-    path.write_text(json.dumps(config))
+    path = Path(sample_hash_index["config_path"])
     alice = next(page for page in site.pages if page.space_key.startswith("~") and ALICE_PHRASE in page.body)
     rollback = next(page for page in site.pages if page.title == "Rollback")
     return {"config": path, "alice_page": str(alice.id), "rollback_page": str(rollback.id)}

@@ -11,9 +11,10 @@ import pytest
 
 from destination_vectors.config import DestinationConfig
 from destination_vectors.ledger import Ledger
+from destination_vectors.search import Searcher
 from destination_vectors.table import ChunkStore
-from integration_tests.pipeline import ROOT, cli, source_config, sync
 from testkit.confluence_stand_in import StandIn, load_site
+from testkit.pipeline import ROOT, cli, source_config, sync
 
 QUESTIONS = {
     "How do I roll back a deploy?": "Rollback",
@@ -31,6 +32,12 @@ def _live_pages(config: DestinationConfig) -> set[str]:
     return set(table.to_arrow()["page_id"].to_pylist())
 
 
+def _search_in_process(config: DestinationConfig, embedder, questions: list[str]) -> dict[str, list[dict]]:
+    """The same answers as `search --queries-file`, from the session's model (one model load per test session)."""
+    searcher = Searcher.from_config(config, embedder=embedder)
+    return {q: [hit.to_dict() for hit in searcher.search(q, k=3)] for q in questions}
+
+
 def _search(config_path: Path, questions: list[str]) -> dict[str, list[dict]]:
     """All questions in one process (one model load) through `search --queries-file`."""
     queries = config_path.parent / "queries.jsonl"
@@ -42,7 +49,7 @@ def _search(config_path: Path, questions: list[str]) -> dict[str, list[dict]]:
 
 
 @pytest.mark.model
-def test_pipe_search_resync_edit_delete_and_kill(tmp_path: Path):
+def test_pipe_search_resync_edit_delete_and_kill(tmp_path: Path, embedder):
     site = load_site(ROOT / "integration_tests" / "sample_site")
     destination = {"lancedb_uri": str(tmp_path / "index")}
     config = DestinationConfig.model_validate(destination)
@@ -79,18 +86,18 @@ def test_pipe_search_resync_edit_delete_and_kill(tmp_path: Path):
         deleted = [p for p in ledger.pages() if p["page_id"] == troubleshooting]
         assert deleted and deleted[0]["deleted_at"] is not None, "the ledger must mark the page deleted"
 
-        before_kill = _search(tmp_path / "destination.json", list(QUESTIONS))
+        before_kill = _search_in_process(config, embedder, list(QUESTIONS))
         server.site = server.site.with_page_edited(_page_id(site, "VPN Setup"), body="<p>VPN is retired.</p>")
         killed, _ = sync(tmp_path, source, destination, env={"DESTINATION_VECTORS_FAILPOINT": "before_commit"})
         assert killed.returncode == -signal.SIGKILL, f"the write should have been killed: {killed.returncode}"
-        after_kill = _search(tmp_path / "destination.json", list(QUESTIONS))
+        after_kill = _search_in_process(config, embedder, list(QUESTIONS))
         assert after_kill == before_kill, "a write killed before its commit must leave the previous snapshot as it was"
 
         recovered, _ = sync(tmp_path, source, destination)
         assert recovered.returncode == 0, recovered.stderr[-3000:]
         statuses = [run["status"] for run in ledger.history(2)]
         assert statuses == ["succeeded", "interrupted"], f"the killed run must be marked interrupted: {statuses}"
-        hits = _search(tmp_path / "destination.json", ["Is the VPN retired?"])["Is the VPN retired?"]
+        hits = _search_in_process(config, embedder, ["Is the VPN retired?"])["Is the VPN retired?"]
         assert hits[0]["title"] == "VPN Setup" and "retired" in hits[0]["text"]
 
     history = cli("history", "--config", str(tmp_path / "destination.json"), "--json")

@@ -1,56 +1,37 @@
 """examples/pyairbyte_read.py under real PyAirbyte, against the stand-in: every page lands in the DuckDB cache.
 
-PyAirbyte pins dependencies that clash with the project's (duckdb 1.4 against 2.0, among others), so it lives in a
-venv of its own, `examples/.venv-pyairbyte`, created on first use (about 2 minutes, ~800 MB) and reused while its
-stamp names the pinned version. The source itself runs from the project venv, as the example does.
-Set CONFLUENCE_VECTORS_SKIP_PYAIRBYTE=1 to skip (no network to PyPI); otherwise a venv that cannot be built fails.
+PyAirbyte runs from a venv of its own (`testkit/pyairbyte_venv.py`: its pins clash with the project's), built on
+first use in the background while the rest of the suite runs (conftest.py). The source itself runs from the project
+venv, as the example does. Set CONFLUENCE_VECTORS_SKIP_PYAIRBYTE=1 to skip (no network to PyPI); otherwise a venv
+that cannot be built fails.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from testkit import pyairbyte_venv
 from testkit.confluence_stand_in import StandIn, load_site
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "examples" / "pyairbyte_read.py"
 SAMPLE_SITE = Path(__file__).parent / "sample_site"
-PYAIRBYTE_VENV = REPO_ROOT / "examples" / ".venv-pyairbyte"
-PYAIRBYTE_REQUIREMENT = "airbyte==0.71.3"
-STAMP = PYAIRBYTE_VENV / ".installed"
-SKIP_ENV = "CONFLUENCE_VECTORS_SKIP_PYAIRBYTE"
-INSTALL_TIMEOUT_SECONDS = 1200
+SKIP_ENV = pyairbyte_venv.SKIP_ENV
 RUN_TIMEOUT_SECONDS = 300
 
 
-def _run(command: list[str], timeout: float) -> None:
-    """Run one setup step; a failure names the step and shows pip's own words."""
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        pytest.fail(
-            f"Could not set up the PyAirbyte venv at {PYAIRBYTE_VENV} ({' '.join(command)} exited "
-            f"{done.returncode}); it needs PyPI. Set {SKIP_ENV}=1 to skip this test.\n{done.stderr[-3000:]}"
-        )
-
-
 def pyairbyte_python() -> Path:
-    """The PyAirbyte venv's interpreter, building the venv when its stamp does not name the pinned version."""
-    python = PYAIRBYTE_VENV / "bin" / "python"
-    if STAMP.exists() and STAMP.read_text().strip() == PYAIRBYTE_REQUIREMENT and python.exists():
-        return python
-    shutil.rmtree(PYAIRBYTE_VENV, ignore_errors=True)
-    _run([sys.executable, "-m", "venv", str(PYAIRBYTE_VENV)], timeout=120)
-    _run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], timeout=INSTALL_TIMEOUT_SECONDS)
-    _run([str(python), "-m", "pip", "install", "--quiet", PYAIRBYTE_REQUIREMENT], timeout=INSTALL_TIMEOUT_SECONDS)
-    STAMP.write_text(PYAIRBYTE_REQUIREMENT + "\n")
-    return python
+    """The PyAirbyte venv's interpreter (waiting for the background build); a failed build fails the test."""
+    try:
+        return pyairbyte_venv.BackgroundBuild.result()
+    except pyairbyte_venv.VenvBuildError as error:
+        pytest.fail(str(error))
 
 
 def source_executable(tmp_path: Path) -> Path:

@@ -1,27 +1,20 @@
-"""Shared pieces of the reliability suite: bounded subprocesses with peak RSS, source and destination runs,
-generation-marked records, and readers of the live snapshot and the ledger.
-
-Every subprocess here has a hard timeout (it is SIGKILLed and the test fails naming the command), writes its
-stdout/stderr to files under the test's tmp dir (so secret scans see them), and reports its peak RSS from
-`os.wait4`.
-"""
+"""Shared pieces of the reliability suite: source and destination runs (bounded subprocesses with peak RSS, from
+`testkit.processes`), generation-marked records, and readers of the live snapshot and the ledger."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from testkit.confluence_stand_in import Site, StandIn, load_site
+from testkit.indexes import write_in_process
+from testkit.processes import Run, run_process, write_json
+from testkit.processes import unique_file as _unique
 from testkit.records import catalog_file, site_records, write_messages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,130 +30,6 @@ DEMO_CREDENTIALS = {"auth_type": "basic", "username": "demo@example.com", "api_t
 # Destination subprocesses import torch and lancedb (5-10 s on a loaded 2-core machine); source ones the CDK.
 WRITE_TIMEOUT = 180.0
 SOURCE_TIMEOUT = 120.0
-
-
-# -- subprocesses -------------------------------------------------------------------------------------------------
-@dataclass
-class Run:
-    """One finished subprocess: exit code, output, wall time and peak resident set size."""
-
-    args: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-    peak_rss_bytes: int
-    _messages: list[dict[str, Any]] | None = field(default=None, repr=False)
-
-    @property
-    def killed_by(self) -> int | None:
-        return -self.returncode if self.returncode < 0 else None
-
-    def messages(self) -> list[dict[str, Any]]:
-        """The Airbyte messages on stdout (lines that are not JSON objects are ignored)."""
-        if self._messages is None:
-            parsed = []
-            for line in self.stdout.splitlines():
-                try:
-                    message = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(message, dict) and "type" in message:
-                    parsed.append(message)
-            self._messages = parsed
-        return self._messages
-
-    def records(self, stream: str = STREAM) -> list[dict[str, Any]]:
-        return [
-            m["record"]["data"]
-            for m in self.messages()
-            if m["type"] == "RECORD" and m["record"].get("stream") == stream
-        ]
-
-    def error_traces(self) -> list[dict[str, Any]]:
-        return [
-            m["trace"]["error"] for m in self.messages() if m["type"] == "TRACE" and m["trace"].get("type") == "ERROR"
-        ]
-
-    def states(self) -> list[dict[str, Any]]:
-        return [m["state"] for m in self.messages() if m["type"] == "STATE"]
-
-    def logs(self) -> list[str]:
-        return [m["log"]["message"] for m in self.messages() if m["type"] == "LOG"]
-
-    def connection_status(self) -> dict[str, Any] | None:
-        return next((m["connectionStatus"] for m in self.messages() if m["type"] == "CONNECTION_STATUS"), None)
-
-    def tail(self, chars: int = 3000) -> str:
-        """The end of stderr and stdout, for assertion messages."""
-        return f"exit {self.returncode}; stderr: ...{self.stderr[-chars:]}\nstdout: ...{self.stdout[-chars:]}"
-
-
-def run_process(
-    args: Sequence[str],
-    workdir: Path,
-    *,
-    timeout: float,
-    stdin_path: Path | None = None,
-    env: Mapping[str, str] | None = None,
-    cwd: Path = ROOT,
-    name: str | None = None,
-) -> Run:
-    """Runs `args` to completion (SIGKILL after `timeout` s, then fails the test) and measures its peak RSS."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    label = name or re.sub(r"[^A-Za-z0-9]+", "-", " ".join(Path(a).name for a in args[1:4]))[:60]
-    out_path, err_path = _unique(workdir, label, ".stdout"), _unique(workdir, label, ".stderr")
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **(env or {})}
-    started = time.monotonic()
-    with (
-        open(out_path, "wb") as out,
-        open(err_path, "wb") as err,
-        open(stdin_path, "rb") if stdin_path else open(os.devnull, "rb") as stdin,
-    ):
-        process = subprocess.Popen(list(args), stdin=stdin, stdout=out, stderr=err, cwd=cwd, env=environment)
-        timed_out = threading.Event()
-
-        def kill() -> None:
-            timed_out.set()
-            os.kill(process.pid, signal.SIGKILL)
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            timer.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
-    run = Run(
-        list(args),
-        process.returncode,
-        out_path.read_text("utf-8", "replace"),
-        err_path.read_text("utf-8", "replace"),
-        time.monotonic() - started,
-        usage.ru_maxrss * 1024,
-    )
-    if timed_out.is_set():
-        raise AssertionError(f"{' '.join(args)} did not finish within {timeout:.0f} s and was killed\n{run.tail()}")
-    return run
-
-
-def _unique(folder: Path, label: str, suffix: str) -> Path:
-    """A new, empty file `<label>.<n><suffix>`, claimed atomically (runs in parallel threads never share one)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for index in range(10_000):
-        path = folder / f"{label}.{index}{suffix}"
-        try:
-            with open(path, "x"):
-                return path
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"too many runs in {folder}")
-
-
-def write_json(path: Path, value: Any) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(value), encoding="utf-8")
-    return path
 
 
 # -- the source -----------------------------------------------------------------------------------------------------
@@ -419,13 +288,3 @@ __all__ = [
     "write_in_process",
     "write_json",
 ]
-
-
-def write_in_process(config: Mapping[str, Any], records: Sequence[Mapping[str, Any]], mode: str = "overwrite") -> None:
-    """One sync through `DestinationVectors.write` in this process (setup steps: no 5-10 s interpreter start)."""
-    from destination_vectors.destination import DestinationVectors
-    from unit_tests.destination.messages import catalog, record, state
-
-    messages = [record(dict(r), STREAM) for r in records] + [state(STREAM)]
-    out = list(DestinationVectors().write(dict(config), catalog([STREAM], mode), messages))
-    assert any(m.type.name == "STATE" for m in out), "an in-process sync committed nothing"

@@ -15,15 +15,12 @@ import pytest
 from integration_tests.reliability.helpers import (
     assert_write_succeeded,
     destination_command,
-    destination_config,
     destination_write,
     live_rows,
     sample_site,
     searcher,
-    site_records,
     source_command,
     source_config,
-    write_in_process,
     write_json,
 )
 from testkit.confluence_stand_in import StandIn
@@ -194,10 +191,9 @@ def test_the_copied_queries_do_reach_internal_chunks_without_the_filter(index: I
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "fts"])
-def test_query_with_double_quotes_is_answered(tmp_path: Path, mode: str) -> None:
+def test_query_with_double_quotes_is_answered(sample_hash_index: dict, mode: str) -> None:
     """Text copied from a page is full of quotes; they must be words to search, not phrase-query syntax."""
-    config = destination_config(tmp_path)
-    write_in_process(config, site_records(sample_site()))
+    config = {k: v for k, v in sample_hash_index.items() if k != "config_path"}
     query = '"""Sum of line prices after the discount; never negative."""'
     hits = searcher(config).search(query, k=5, mode=mode, visibility="all")
     assert hits, f"{mode}: a query with double quotes found nothing"

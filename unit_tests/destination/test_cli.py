@@ -7,7 +7,7 @@ import re
 
 from destination_vectors.cli import main
 from destination_vectors.destination import DestinationVectors
-from unit_tests.destination.messages import catalog, page, record, state
+from testkit.messages import catalog, page, record, state
 
 
 def _index(config, tmp_path):

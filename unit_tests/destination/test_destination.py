@@ -10,7 +10,7 @@ from destination_vectors.destination import DestinationVectors
 from destination_vectors.ledger import Ledger
 from destination_vectors.search import Searcher
 from destination_vectors.table import ChunkStore
-from unit_tests.destination.messages import catalog, page, record, state
+from testkit.messages import catalog, page, record, state
 
 PAGES = [
     page("1", "Rollback", "<h1>Deploys</h1><h2>Rollback</h2><p>Run the rollback script to restore the release.</p>"),

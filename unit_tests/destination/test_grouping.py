@@ -9,7 +9,7 @@ from airbyte_cdk.models import Type
 from destination_vectors.destination import DestinationVectors
 from destination_vectors.grouping import group_by_page
 from destination_vectors.search import Searcher
-from unit_tests.destination.messages import catalog, page, record, state
+from testkit.messages import catalog, page, record, state
 
 
 @dataclass

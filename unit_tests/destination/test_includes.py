@@ -45,7 +45,7 @@ def test_included_hash_changes_when_the_included_page_does() -> None:
 def test_a_sync_gives_an_including_page_the_text_of_a_page_that_comes_later(config):
     from destination_vectors.destination import DestinationVectors
     from destination_vectors.search import Searcher
-    from unit_tests.destination.messages import catalog, page, record, state
+    from testkit.messages import catalog, page, record, state
 
     includer = page("1", "On-call", "<p>Rota below.</p>" + INCLUDE.format(title="Rota"), ancestor_ids=["9"])
     included = page("2", "Rota", "<p>Primary this week: Chen Wei, pager marmalade.</p>", ancestor_ids=["9", "1"])

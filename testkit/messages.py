@@ -1,4 +1,4 @@
-"""Builders for Airbyte messages and catalogs, shared by the destination tests."""
+"""Airbyte messages and catalogs as CDK models (page records, STATEs, configured catalogs), for in-process writes."""
 
 from __future__ import annotations
 
