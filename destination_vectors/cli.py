@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from destination_vectors.config import DestinationConfig
+from destination_vectors.config import DestinationConfig, config_problems
 
 AIRBYTE_COMMANDS = {"spec", "check", "write"}
 
@@ -115,8 +115,10 @@ def _load_config(path: str) -> DestinationConfig:
         return DestinationConfig.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
     except FileNotFoundError:
         raise _UserError(f"config file {path} does not exist") from None
-    except (ValueError, ValidationError) as error:
-        raise _UserError(f"config file {path} is not a valid destination config: {error}") from None
+    except ValidationError as error:
+        raise _UserError(f"config file {path} is not a valid destination config: {config_problems(error)}") from None
+    except ValueError as error:
+        raise _UserError(f"config file {path} is not valid JSON: {error}") from None
 
 
 def _search(config: DestinationConfig, options: argparse.Namespace) -> int:

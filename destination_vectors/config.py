@@ -6,11 +6,12 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from destination_vectors.ann import VectorIndexConfig
 from destination_vectors.extract.guard import ExtractLimits
 from destination_vectors.model import DEFAULT_MODEL
+from destination_vectors.object_storage import ObjectStorageConfig
 
 _SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _SAFE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
@@ -117,7 +118,8 @@ class DestinationConfig(BaseModel):
     lancedb_uri: str = Field(
         "./data/lancedb",
         title="LanceDB URI",
-        description="A local folder, or any URI LanceDB accepts (s3://bucket/path, gs://..., az://...).",
+        description="A local folder, or any URI LanceDB accepts (s3://bucket/path, gs://..., az://...). For s3:// "
+        "set object_storage (or the AWS environment variables); gs:// and az:// read their environment variables.",
         examples=["./data/lancedb", "s3://my-bucket/confluence"],
         json_schema_extra={"order": 0},
     )
@@ -186,7 +188,6 @@ class DestinationConfig(BaseModel):
         "commits nothing. Turn off when the platform filters rows between source and destination (Airbyte mappers).",
         json_schema_extra={"order": 12},
     )
-
     vector_index: VectorIndexConfig = Field(
         default_factory=VectorIndexConfig,
         description="The approximate vector index built past min_rows chunks and kept only if its recall holds.",
@@ -205,6 +206,11 @@ class DestinationConfig(BaseModel):
         title="Attachment extraction",
         description="Limits of attachment text extraction: size, media types, time and memory per file, text length.",
         json_schema_extra={"order": 15},
+    )
+    object_storage: ObjectStorageConfig = Field(
+        default_factory=ObjectStorageConfig,
+        description="Endpoint, region and credentials for an s3:// lancedb_uri (AWS or S3-compatible).",
+        json_schema_extra={"order": 16},
     )
 
     @field_validator("table_name")
@@ -237,6 +243,12 @@ class DestinationConfig(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _object_storage_needs_s3(self) -> DestinationConfig:
+        if self.object_storage.is_set and not self.lancedb_uri.startswith("s3://"):
+            raise ValueError("object_storage applies to an s3:// lancedb_uri only")
+        return self
+
+    @model_validator(mode="after")
     def _overlap_below_limit(self) -> DestinationConfig:
         limit = self.chunking.max_tokens
         if limit is not None and self.chunking.overlap_tokens * 2 >= limit:
@@ -261,6 +273,17 @@ class DestinationConfig(BaseModel):
             return Path(f"{self.table_name}.ledger.duckdb")
         return folder / f"{self.table_name}.ledger.duckdb"
 
+    @property
+    def lock_path(self) -> Path:
+        """The file lock that keeps a second local writer off the table: in the table's folder, or beside the
+        ledger when the table is remote (the lock cannot live in object storage)."""
+        folder = self.local_folder
+        return (folder if folder is not None else self.resolved_ledger_path.parent) / f"{self.table_name}.lock"
+
+    def storage_options(self) -> dict[str, str]:
+        """What `lancedb.connect` needs besides the URI (empty for a local folder)."""
+        return self.object_storage.storage_options() if self.is_remote else {}
+
     def text_is_storage(self) -> bool:
         return self.text_format == "storage" or (self.text_format == "auto" and self.text_field == "body_storage")
 
@@ -282,6 +305,11 @@ def local_folder(uri: str) -> Path | None:
     elif "://" in uri:
         return None
     return Path(uri).expanduser()
+
+
+def config_problems(error: ValidationError) -> str:
+    """Each problem as `field: message`, never the offending value (it may be a secret typed in the wrong place)."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'config'}: {e['msg']}" for e in error.errors())
 
 
 def connection_specification() -> dict[str, Any]:

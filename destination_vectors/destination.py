@@ -26,12 +26,12 @@ from airbyte_cdk.models.airbyte_protocol import AirbyteStateType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException, FailureType
 from pydantic import ValidationError
 
-from destination_vectors.config import DestinationConfig, connection_specification
+from destination_vectors.config import DestinationConfig, config_problems, connection_specification
 from destination_vectors.embedding.backends import EmbeddingSetupError, check_embedding
 from destination_vectors.embedding.cache import ExportFailed
 from destination_vectors.model import ModelNotFoundError, resolve_model
 from destination_vectors.sync import StreamPlan, SyncFailed, SyncWriter
-from destination_vectors.table import ChunkStore
+from destination_vectors.table import ChunkStore, describe_store_error
 from destination_vectors.vectors import TEST_HASH_EMBEDDER, load_embedder
 
 DOCUMENTATION_URL = "https://github.com/confluence-vectors/confluence-vectors#destination-configuration"
@@ -46,7 +46,7 @@ def parse_config(config: Mapping[str, Any]) -> DestinationConfig:
     try:
         return DestinationConfig.model_validate(dict(config))
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'config'}: {e['msg']}" for e in error.errors())
+        problems = config_problems(error)
         raise AirbyteTracedException(
             message=f"invalid configuration: {problems}",
             internal_message=problems,
@@ -89,9 +89,10 @@ class DestinationVectors(Destination):
                     raise ValueError(
                         f"chunking.max_tokens {limit} exceeds the model's max_seq_length {model.max_seq_length}"
                     )
-            store = ChunkStore(parsed.lancedb_uri, parsed.table_name)
-            store.open_live()
-            if parsed.local_folder is not None:
+            if parsed.local_folder is None:
+                _check_remote(parsed)
+            else:
+                ChunkStore.from_config(parsed).open_live()
                 _check_writable(parsed.local_folder)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
@@ -187,6 +188,16 @@ def _state_streams(message: AirbyteMessage) -> list[str] | None:
     if state.type == AirbyteStateType.GLOBAL and state.global_ is not None:
         return [s.stream_descriptor.name for s in state.global_.stream_states or []]
     return None
+
+
+def _check_remote(config: DestinationConfig) -> None:
+    """Reach the store, list the table and write and drop a probe: wrong keys, bucket or endpoint fail here."""
+    try:
+        store = ChunkStore.from_config(config)
+        store.open_live()
+        store.probe_writable()
+    except (ValueError, OSError, RuntimeError) as error:
+        raise ValueError(describe_store_error(config.lancedb_uri, error)) from None
 
 
 def _check_writable(folder: Path) -> None:

@@ -91,7 +91,7 @@ class Searcher:
 
     @classmethod
     def from_config(cls, config: DestinationConfig, embedder: Embedder | None = None) -> Searcher:
-        store = ChunkStore(config.lancedb_uri, config.table_name)
+        store = ChunkStore.from_config(config)
         if embedder is None:  # backend auto follows the index, so the query is embedded like its chunks were
             embedder = load_embedder(config.embedding, indexed=indexed_model(store.open_live()))
         return cls(store, embedder, config.vector_index)

@@ -81,7 +81,7 @@ class SyncWriter:
         tokenizer = load_tokenizer(model_tokenizer_name(config.embedding))
         self.pages = PageRowsBuilder(config, tokenizer, max_tokens, embedder.name)
         self.run_id = uuid.uuid4().hex[:12]
-        self.store = ChunkStore(config.lancedb_uri, config.table_name)
+        self.store = ChunkStore.from_config(config)
         self.ledger = Ledger(config.resolved_ledger_path)
         self._seen = SeenPages()
         self._seen_keys: dict[str, set[str]] = {}
@@ -311,17 +311,16 @@ class SyncWriter:
 
 @contextlib.contextmanager
 def _table_lock(config: DestinationConfig) -> Iterator[None]:
-    """One writer per table at a time (local folders only; object stores rely on the scheduler)."""
-    folder = config.local_folder
-    if folder is None:
-        yield
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{config.table_name}.lock", "w") as handle:
+    """One writer per table at a time on this machine (beside the ledger for a remote table: writers on other
+    machines are the scheduler's to keep apart)."""
+    path = config.lock_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise SyncFailed(
-                f"another sync is writing table {config.table_name!r} in {folder}; try again later"
+                f"another sync is writing table {config.table_name!r} of {config.lancedb_uri} (lock {path}); "
+                "try again later"
             ) from None
         yield

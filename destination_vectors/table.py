@@ -8,6 +8,7 @@ One commit = one new version: readers see the previous snapshot until it lands, 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from destination_vectors.ann import VectorIndexConfig, ensure_vector_index
-from destination_vectors.config import local_folder
+from destination_vectors.config import DestinationConfig, local_folder
 from destination_vectors.failpoints import failpoint
 from destination_vectors.row import VECTOR_COLUMN, chunk_schema
 
@@ -53,12 +54,17 @@ class CommitResult:
 class ChunkStore:
     """The live chunk table and its staging table in one LanceDB database."""
 
-    def __init__(self, uri: str, table_name: str) -> None:
+    def __init__(self, uri: str, table_name: str, storage_options: dict[str, str] | None = None) -> None:
         self.uri = uri
         self.table_name = table_name
         self.staging_name = f"{table_name}__staging"
         folder = local_folder(uri)
-        self._db = lancedb.connect(str(folder) if folder is not None else uri)
+        # The options (object-store endpoint and credentials) go to LanceDB only; never kept on self, never logged.
+        self._db = lancedb.connect(str(folder) if folder is not None else uri, storage_options=storage_options or None)
+
+    @classmethod
+    def from_config(cls, config: DestinationConfig) -> ChunkStore:
+        return cls(config.lancedb_uri, config.table_name, config.storage_options())
 
     # -- reading the live snapshot ---------------------------------------------------------------------------
     def open_live(self) -> lancedb.table.Table | None:
@@ -77,6 +83,13 @@ class ChunkStore:
 
     def carried_pages(self, schema: pa.Schema) -> CarriedPages:
         return CarriedPages(self.open_live(), schema)
+
+    def probe_writable(self) -> None:
+        """Create and drop a one-row table: proves the store takes writes and deletes (for `check` on a remote URI,
+        where read-only credentials would otherwise pass and fail at the first sync)."""
+        name = f"{self.table_name}__check"
+        self._db.create_table(name, data=pa.table({"probe": [1]}), mode="overwrite")
+        self._db.drop_table(name)
 
     # -- staging -------------------------------------------------------------------------------------------------
     def start_staging(self, dimension: int) -> Staging:
@@ -149,6 +162,22 @@ class ChunkStore:
             table.create_fts_index(FTS_COLUMN, replace=True)
         if ("content_hash",) not in existing:
             table.create_scalar_index("content_hash", index_type="BTREE")
+
+
+def describe_store_error(uri: str, error: BaseException) -> str:
+    """One sentence for an object store's refusal, instead of LanceDB's nested debug dump (which names the store's
+    error code and HTTP status somewhere inside; it never holds the credentials)."""
+    text = str(error)
+    code, status = re.search(r"<Code>(\w+)</Code>", text), re.search(r"status: (\d{3})", text)
+    if code or status:
+        answer = " ".join(part for part in (code and code.group(1), status and f"(HTTP {status.group(1)})") if part)
+        return (
+            f"the object store refused access to {uri}: {answer}; check object_storage (endpoint, region, "
+            "access key and secret) and that the bucket exists"
+        )
+    if "ConnectionRefused" in text or "kind: Connect" in text or "dns error" in text:
+        return f"cannot connect to the object store of {uri}: check object_storage.endpoint"
+    return text
 
 
 def _delete_condition(replace_streams: Iterable[str], dedup_pages: dict[str, set[str]]) -> str:

@@ -60,7 +60,7 @@ class _SerialEmbedder:
 class IndexService:
     def __init__(self, config: DestinationConfig, access: Access, embedder: Embedder | None = None) -> None:
         self.access = access
-        self._store = ChunkStore(config.lancedb_uri, config.table_name)
+        self._store = ChunkStore.from_config(config)
         # backend auto follows the index, so queries are embedded like its chunks were
         embedder = embedder or load_embedder(config.embedding, indexed=indexed_model(self._store.open_live()))
         self._searcher = Searcher(self._store, _SerialEmbedder(embedder))

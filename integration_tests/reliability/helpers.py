@@ -190,7 +190,7 @@ def live_rows(
     from destination_vectors.table import ChunkStore
 
     parsed = parsed_config(config)
-    table = ChunkStore(parsed.lancedb_uri, parsed.table_name).open_live()
+    table = ChunkStore.from_config(parsed).open_live()
     if table is None:
         return []
     return table.to_arrow().select(list(columns)).to_pylist()

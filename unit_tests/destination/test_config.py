@@ -71,3 +71,71 @@ def test_check_with_a_tilde_uri_writes_in_the_home_folder_not_a_folder_named_til
     assert status.status == Status.SUCCEEDED, status.message
     assert (tmp_path / "home" / "idx").is_dir(), "check must create the folder the write will use"
     assert not (tmp_path / "~").exists(), "check created a literal '~' folder in the working directory"
+
+
+S3 = {
+    "lancedb_uri": "s3://bucket/confluence",
+    "object_storage": {
+        "endpoint": "http://127.0.0.1:9000",
+        "region": "us-east-1",
+        "access_key_id": "AKIDEXAMPLE",
+        "secret_access_key": "s3-SECRET-9b1e",
+        "session_token": "session-SECRET-77c0",
+    },
+}
+
+
+def test_object_storage_becomes_lancedb_storage_options():
+    options = DestinationConfig.model_validate(S3).storage_options()
+    assert options == {
+        "aws_endpoint": "http://127.0.0.1:9000",
+        "allow_http": "true",
+        "aws_region": "us-east-1",
+        "aws_access_key_id": "AKIDEXAMPLE",
+        "aws_secret_access_key": "s3-SECRET-9b1e",
+        "aws_session_token": "session-SECRET-77c0",
+    }, "the keys must be LanceDB's own spelling, or the store is reached without them"
+    https = {**S3, "object_storage": {**S3["object_storage"], "endpoint": "https://minio.example:9000/"}}
+    options = DestinationConfig.model_validate(https).storage_options()
+    assert "allow_http" not in options and options["aws_endpoint"] == "https://minio.example:9000"
+    assert DestinationConfig(lancedb_uri="s3://bucket/x").storage_options() == {}, "unset: LanceDB reads the env"
+    assert DestinationConfig().storage_options() == {}, "a local folder takes no storage options"
+
+
+def test_object_storage_secrets_are_masked_everywhere_but_the_storage_options():
+    config = DestinationConfig.model_validate(S3)
+    for text in (repr(config), str(config), config.model_dump_json()):
+        assert "SECRET" not in text, f"a secret shows in {text[:200]}"
+    spec = connection_specification()
+    from airbyte_cdk.utils.airbyte_secrets_utils import get_secrets
+
+    found = get_secrets(spec, S3)
+    assert sorted(found) == ["s3-SECRET-9b1e", "session-SECRET-77c0"], (
+        f"the CDK's log filter would not mask the object-storage secrets (found {found}): mark them airbyte_secret"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"lancedb_uri": "./data/lancedb"}, "s3:// lancedb_uri only"),
+        ({"object_storage": {"access_key_id": "AKIDEXAMPLE"}}, "both access_key_id and secret_access_key"),
+        ({"object_storage": {"endpoint": "minio:9000"}}, "endpoint"),
+        ({"object_storage": {"secret_key": "typo-SECRET-1"}}, "secret_key"),
+    ],
+)
+def test_bad_object_storage_is_refused_without_echoing_values(change, problem):
+    from destination_vectors.config import config_problems
+
+    with pytest.raises(ValidationError) as caught:
+        DestinationConfig.model_validate({**S3, **change})
+    message = config_problems(caught.value)
+    assert problem in message, f"the error does not name the problem: {message}"
+    assert "SECRET" not in message, f"the error echoes a secret: {message}"
+
+
+def test_lock_sits_in_the_table_folder_or_beside_a_remote_tables_ledger(tmp_path):
+    local = DestinationConfig(lancedb_uri=str(tmp_path / "idx"))
+    assert local.lock_path == tmp_path / "idx" / "confluence_chunks.lock"
+    remote = DestinationConfig(lancedb_uri="s3://bucket/x", ledger_path=str(tmp_path / "state" / "l.duckdb"))
+    assert remote.lock_path == tmp_path / "state" / "confluence_chunks.lock", "a remote table's lock must be local"
