@@ -115,7 +115,13 @@ class DestinationVectors(Destination):
             embedder = load_embedder(parsed.embedding)
         except (ModelNotFoundError, EmbeddingSetupError, ExportFailed) as error:
             raise AirbyteTracedException(message=str(error), failure_type=FailureType.config_error) from None
-        writer = SyncWriter(parsed, plans, embedder, bar=sys.stderr.isatty())
+        try:
+            writer = SyncWriter(parsed, plans, embedder, bar=sys.stderr.isatty())
+        except (ValueError, OSError) as error:  # e.g. the object store refused the keys: nothing was written
+            if not parsed.is_remote:
+                raise
+            message = describe_store_error(parsed.lancedb_uri, error)
+            raise AirbyteTracedException(message=message, failure_type=FailureType.config_error) from None
         held: list[AirbyteMessage] = []
         try:
             with writer.session():

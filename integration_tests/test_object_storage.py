@@ -105,7 +105,8 @@ def story(s3: S3Server, tmp_path_factory: pytest.TempPathFactory) -> Story:
     config = _config(s3, "story", root)  # the default model: what a user gets
     records = site_records(sample_site())
     messages = messages_file(records, root / "inputs" / "pages.jsonl")
-    cold = _write(config, messages, root)
+    # The first real-model write on a machine may export the model to ONNX once (a minute or more when loaded).
+    cold = _write(config, messages, root, timeout=900)
     assert_write_succeeded(cold, "the cold sync to s3://")
     cold_history, cold_fingerprint = _history(config), _fingerprint(config)
     repull = _write(config, messages, root)
@@ -284,6 +285,17 @@ def test_the_secret_key_appears_in_no_output(story: Story, s3: S3Server, tmp_pat
     assert "SignatureDoesNotMatch" in status["message"] and "object_storage" in status["message"], (
         f"the refusal does not say what to fix: {status['message']}"
     )
+    refused_write = _write(
+        {**wrong, "lancedb_uri": s3.uri("refused"), "embedding": {"model": HASH_MODEL}},
+        story.root / "inputs" / "pages.jsonl",
+        tmp_path,
+    )
+    traces = refused_write.error_traces()
+    assert refused_write.returncode != 0 and traces, f"a write with a wrong secret did not fail\n{refused_write.tail()}"
+    assert "SignatureDoesNotMatch" in traces[0]["message"] and traces[0]["failure_type"] == "config_error", (
+        f"a write with a wrong secret does not fail as a config error saying why: {traces[0]}"
+    )
+    assert not s3.keys("refused/"), "a write with a wrong secret left objects in the bucket"
     typo = run("search", "--config", str(write_json(tmp_path / "inputs" / "typo.json", misspelled)), "deploy")
     assert typo.returncode == 2 and "object_storage.secret_key" in typo.stderr, f"misspelled field\n{typo.tail()}"
     history = run("history", "--config", str(good), "--json")
@@ -291,7 +303,7 @@ def test_the_secret_key_appears_in_no_output(story: Story, s3: S3Server, tmp_pat
 
     forbidden = {f"{name} of {which}": form for which, secret in (("the secret", s3.secret_access_key),
                  ("the wrong secret", WRONG_SECRET)) for name, form in _forms(secret).items()}  # fmt: skip
-    runs = [story.cold, story.repull, story.search, checked, refused, typo, history]
+    runs = [story.cold, story.repull, story.search, checked, refused, refused_write, typo, history]
     outputs = {f"{' '.join(r.args[3:4])} #{i}": (r.stdout + r.stderr).encode() for i, r in enumerate(runs)}
     files = {str(p): p.read_bytes() for root in (story.root / "out", out) for p in root.rglob("*") if p.is_file()}
     assert any(name.endswith(".duckdb") for name in files), "the scan missed the ledger"
