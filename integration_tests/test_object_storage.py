@@ -242,7 +242,7 @@ def test_a_second_writer_on_this_machine_is_refused_at_once(s3: S3Server, tmp_pa
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
     from destination_vectors.destination import DestinationVectors
-    from unit_tests.destination.messages import catalog, record, state
+    from testkit.messages import catalog, record, state
 
     config = _config(s3, "locked", tmp_path, embedding={"model": HASH_MODEL})
     lock = parsed_config(config).lock_path
