@@ -5,8 +5,8 @@
 Serves `with_synthetic_extras(synthetic_site(pages, 4))` (blog posts, ~1 comment and ~0.3 attachments per page,
 labels) in-process with a fixed latency per API request, and runs `main.py read` in a subprocess three times per
 deployment: pages only (spaces + pages, as today); every stream on (blog posts, comments, attachments with file
-transfer, labels); and every stream again with the state of the second run (a re-pull with nothing changed, whose
-downloads should be 0 bytes). Bytes are the stand-in's response bodies (API and downloads).
+transfer, labels); every stream again with the state of the second run (a re-pull with nothing changed, whose
+downloads should be 0 bytes); and every stream without labels (Cloud reads labels with one request per page). Bytes are the stand-in's response bodies (API and downloads).
 """
 
 from __future__ import annotations
@@ -101,7 +101,14 @@ def main() -> None:
             everything = ["spaces", "pages", "blog_posts", "comments", "attachments", "attachment_files"]
             all_on = run(server, {**config, **ALL_ON}, everything, work, None)
             repull = run(server, {**config, **ALL_ON}, everything, work, all_on["state"])
-            for name, result in (("pages only", pages_only), ("all streams", all_on), ("all streams, re-pull", repull)):
+            no_labels = run(server, {**config, **ALL_ON, "read_labels": False}, everything, work, None)
+            runs = (
+                ("pages only", pages_only),
+                ("all streams", all_on),
+                ("all streams, re-pull", repull),
+                ("all streams, labels off", no_labels),
+            )
+            for name, result in runs:
                 total = sum(result["records"].values())
                 print(
                     f"| {deployment} | {name} | {total:,} | {result['requests']:,} | {result['downloads']:,} | "

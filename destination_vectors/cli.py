@@ -182,6 +182,8 @@ def format_hits(query: str, hits: Sequence[Any]) -> str:
         body = hit.text.split("\n\n", 1)[-1].replace("\n", " ")
         lines.append(f"{hit.rank:>3}. [{hit.score:.3f}] {where}  ({hit.space_key}, {hit.visibility})")
         lines.append(f"     {getattr(hit, 'chunk_url', '') or hit.webui_url}")
+        if getattr(hit, "container_url", ""):  # a comment or an attachment: the page it belongs to
+            lines.append(f"     on {hit.container_title}: {hit.container_url}")
         lines.append(textwrap.indent(textwrap.shorten(body, width=220, placeholder=" ..."), "     "))
         for snippet in getattr(hit, "snippets", []):
             text = snippet.text.split("\n\n", 1)[-1].replace("\n", " ")

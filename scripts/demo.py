@@ -22,7 +22,10 @@ QUESTIONS = [
     "How do I roll back a bad deploy?",
     "How do I connect to the VPN from home?",
     "How many vacation days do employees get?",
+    "What must I do after a rollback so customers stop seeing old assets?",  # answered by a comment
+    "What is the VPN gateway hostname?",  # answered by an attached PDF
 ]
+STATE = DATA / "state.json"  # the destination's released STATEs: the next run downloads only changed attachments
 
 
 def main() -> int:
@@ -85,20 +88,25 @@ def _write_configs(url: str) -> tuple[Path, Path, Path]:
                 "base_url": url,
                 "deployment": "cloud",
                 "credentials": {"auth_type": "basic", "username": "demo@example.com", "api_token": "demo-api-token"},
+                "include_blog_posts": True,
+                "include_comments": True,
+                "include_attachments": True,
+                "read_labels": True,
             },
             indent=2,
         )
     )
     destination = DATA / "destination_config.json"
     destination.write_text(json.dumps({"lancedb_uri": str(DATA / "lancedb")}, indent=2))
-    catalog = ROOT / "integration_tests" / "pages_catalog.json"
+    catalog = ROOT / "integration_tests" / "all_streams_catalog.json"
     return source, destination, catalog
 
 
 def _sync(source_config: Path, destination_config: Path, catalog: Path) -> bool:
     print("==> python main.py read ... | destination-vectors write ...", flush=True)
+    state = ["--state", str(STATE)] if STATE.exists() else []
     source = subprocess.Popen(
-        [PYTHON, "main.py", "read", "--config", str(source_config), "--catalog", str(catalog)],
+        [PYTHON, "main.py", "read", "--config", str(source_config), "--catalog", str(catalog), *state],
         cwd=ROOT,
         stdout=subprocess.PIPE,
     )
@@ -112,10 +120,16 @@ def _sync(source_config: Path, destination_config: Path, catalog: Path) -> bool:
     tee = threading.Thread(target=_forward, args=(source.stdout, destination.stdin), daemon=True)
     tee.start()
     ok = True
+    states = []
     for line in destination.stdout:
         ok = _show(line, "destination") and ok
+        if line.startswith('{"type":"STATE"') or '"type": "STATE"' in line[:20]:
+            states.append(json.loads(line)["state"])
     tee.join()
-    return source.wait() == 0 and destination.wait() == 0 and ok
+    ok = source.wait() == 0 and destination.wait() == 0 and ok
+    if ok and states:
+        STATE.write_text(json.dumps(states))
+    return ok
 
 
 def _forward(source_out: IO[bytes], destination_in: IO[str]) -> None:
@@ -137,7 +151,10 @@ def _show(line: str, who: str) -> bool:
         return True
     if message.get("type") == "LOG":
         text = message["log"]["message"]
-        if any(word in text for word in ("progress", "summary", "succeeded", "committed", "pages", "skipped")):
+        if any(
+            word in text
+            for word in ("progress", "summary", "succeeded", "committed", "pages", "skipped", "attachments:")
+        ):
             print(f"    [{who}] {text}", flush=True)
     elif message.get("type") == "TRACE" and message["trace"].get("type") == "ERROR":
         print(f"    [{who}] ERROR: {message['trace']['error']['message']}", flush=True)
