@@ -60,8 +60,20 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument(
         "--visibility",
         choices=["public", "internal", "all"],
-        default="public",
         help="public (default) never returns a chunk of a personal or internal space",
+    )
+    search.add_argument(
+        "--as-user",
+        metavar="ACCOUNT_ID",
+        help="only what this person may read in Confluence (Cloud account id, Data Center user key); "
+        "replaces --visibility",
+    )
+    search.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --as-user: a group the person belongs to (repeatable); only adds what the group may read as a whole",
     )
     search.add_argument("--space", action="append", default=[], metavar="KEY", help="only these space keys")
     search.add_argument("--under", metavar="PAGE_ID", help="only this page and the pages below it")
@@ -128,18 +140,20 @@ def _search(config: DestinationConfig, options: argparse.Namespace) -> int:
         raise _UserError("give a QUERY or --queries-file")
     if options.k < 1:
         raise _UserError("-k must be at least 1")
+    principal = _principal(options)
     searcher = Searcher.from_config(config)
     machine = options.json or options.queries_file
     group_by = options.group_by or ("chunk" if machine else "page")
     ask = dict(
         k=options.k,
         mode=options.mode,
-        visibility=options.visibility,
+        visibility=options.visibility or "public",
         spaces=options.space or None,
         group_by=group_by,
         under=options.under,
         streams=options.stream or None,
         labels=options.label or None,
+        principal=principal,
     )
     try:
         if options.queries_file:
@@ -171,6 +185,24 @@ def _search(config: DestinationConfig, options: argparse.Namespace) -> int:
     else:
         print(format_hits(options.query, hits))
     return 0
+
+
+def _principal(options: argparse.Namespace) -> Any:
+    """The person to search as (`--as-user`, `--group`), or None; refuses mixing with --visibility."""
+    from pydantic import ValidationError
+
+    from destination_vectors.access import Principal
+
+    if options.as_user is None:
+        if options.group:
+            raise _UserError("--group needs --as-user (the groups of which person?)")
+        return None
+    if options.visibility is not None:
+        raise _UserError("--as-user replaces --visibility: give one of them")
+    try:
+        return Principal(account_id=options.as_user, groups=tuple(options.group))
+    except ValidationError:
+        raise _UserError("--as-user needs an account id (Cloud) or user key (Data Center)") from None
 
 
 def format_hits(query: str, hits: Sequence[Any]) -> str:

@@ -88,6 +88,8 @@ def to_document(
     visibility = data.get("visibility")
     if visibility not in ("internal", "public"):
         visibility = config.default_visibility
+    if data.get("restricted") is True:  # a restricted page is never public, whatever the record's visibility says
+        visibility = "internal"
     own_column = {column.name for column in columns}  # metadata fields with a column of their own stay out of the JSON
     metadata = {name: data[name] for name in config.metadata_fields if name in data and name not in own_column}
     return SourceDocument(

@@ -47,6 +47,11 @@ def integer(value: Any) -> int:
         return 0
 
 
+def flag(value: Any) -> bool:
+    """True only for a JSON true: anything else (absent, null, "yes") is False."""
+    return value is True
+
+
 def text_list(value: Any) -> list[str]:
     """A list of strings from a list (None items dropped); anything else is the empty list."""
     if not isinstance(value, list | tuple):
@@ -87,6 +92,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("metadata", TEXT),  # JSON of the configured metadata fields without a column of their own
     Column("embedding_model", TEXT),
     Column("version", pa.int64(), read=integer),
+    # access (source: Confluence's rule; search as a person filters on `readers`, destination_vectors/access.py)
+    Column("restricted", pa.bool_(), read=flag),  # the page or an ancestor is restricted (or access was unreadable)
+    Column("readers", LIST_OF_TEXT, read=text_list),  # user:<id> | group:<name> | anonymous; absent: nobody
 )
 COLUMN_NAMES = tuple(column.name for column in COLUMNS)
 HIT_COLUMNS = tuple(column.name for column in COLUMNS if column.hit)

@@ -17,6 +17,7 @@ from typing import Any, Literal, overload
 
 from lancedb.query import MatchQuery
 
+from destination_vectors.access import READERS_COLUMN, Principal, readable_filter
 from destination_vectors.ann import VECTOR_COLUMN, VectorIndexConfig, tune
 from destination_vectors.config import DestinationConfig
 from destination_vectors.fusion import fuse
@@ -50,13 +51,17 @@ def visibility_filter(
     streams: Sequence[str] | None = None,
     under: str | None = None,
     labels: Sequence[str] | None = None,
+    principal: Principal | None = None,
 ) -> str | None:
     """The SQL filter applied before ranking (prefilter), so the top k never holds a row it excludes. `under`: only
-    that page and the pages below it (its id among their `ancestor_ids`)."""
+    that page and the pages below it (its id among their `ancestor_ids`). A principal replaces the visibility rule
+    with its own access (what Confluence lets that person read)."""
     clauses = []
     if under:
         clauses.append(f"(page_id = {quote(under)} OR array_has(ancestor_ids, {quote(under)}))")
-    if visibility != "all":
+    if principal is not None:
+        clauses.append(readable_filter(principal))
+    elif visibility != "all":
         clauses.append(f"visibility = {quote(visibility)}")
     if spaces:
         clauses.append(f"space_key IN ({', '.join(quote(s) for s in spaces)})")
@@ -108,6 +113,7 @@ class Searcher:
         group_by: Literal["chunk"] = ...,
         under: str | None = ...,
         labels: Sequence[str] | None = ...,
+        principal: Principal | None = ...,
     ) -> list[Hit]: ...
 
     @overload
@@ -123,6 +129,7 @@ class Searcher:
         group_by: Literal["page"],
         under: str | None = ...,
         labels: Sequence[str] | None = ...,
+        principal: Principal | None = ...,
     ) -> list[PageHit]: ...
 
     def search(
@@ -136,8 +143,12 @@ class Searcher:
         group_by: GroupBy = "chunk",
         under: str | None = None,
         labels: Sequence[str] | None = None,
+        principal: Principal | None = None,
     ) -> list[Hit] | list[PageHit]:
-        """Top k chunks, or with group_by="page" the top k pages (each once, best chunk first, two more snippets)."""
+        """Top k chunks, or with group_by="page" the top k pages (each once, best chunk first, two more snippets).
+
+        With `principal`, only chunks that person may read in Confluence (their account, their groups, what is open
+        to anyone); `visibility` is then not applied."""
         if not query or not query.strip():
             raise SearchError("the query is empty")
         table = self._store.open_live()
@@ -148,7 +159,12 @@ class Searcher:
         present = set(table.schema.names)  # one schema read: each read is a round trip to the table
         if labels and "labels" not in present:
             raise SearchError("this index holds no labels yet: sync again, or search without --label")
-        where = visibility_filter(visibility, spaces, streams, under, labels)
+        if principal is not None and READERS_COLUMN not in present:
+            raise SearchError(
+                "this index holds no access information (written before access was read): searching as a person "
+                "needs a sync with a source that reads access"
+            )
+        where = visibility_filter(visibility, spaces, streams, under, labels, principal)
         columns = [name for name in SELECTED if name in present]  # a column newer than the table comes back empty
         indexed = {tuple(index.columns) for index in table.list_indices()}
         has_fts, ann = ("text",) in indexed, (VECTOR_COLUMN,) in indexed

@@ -2,7 +2,7 @@
 LanceDB table as a person returns exactly the pages an independent oracle (written from Confluence's rule, not from
 the code under test) says that person may read. At least 10,000 (user, page) pairs, zero disagreements.
 
-Pipeline under test: `source_confluence.access` (the source's `readers`) -> a LanceDB `readers` column ->
+Pipeline under test: `source_confluence.components` (the source's `readers`) -> a LanceDB `readers` column ->
 `destination_vectors.access.readable_filter` as a prefilter of a vector search asking for every row."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from destination_vectors.access import Principal, readable_filter
-from source_confluence.access import ReadGrant, readers, restricted_levels
+from source_confluence.components import ReadGrant, readers, restricted_levels
 
 MIN_PAIRS = 10_000
 

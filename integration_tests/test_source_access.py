@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from source_confluence.access import ANYONE, AccessReader, access_check_sentence
+from source_confluence.components import ANYONE, AccessReader, access_check_sentence
 from testkit.confluence_stand_in import DEFAULT_AUTH, Faults, Site, StandIn, load_site, synthetic_access, synthetic_site
 
 SAMPLE_SITE = Path(__file__).resolve().parent / "sample_site"

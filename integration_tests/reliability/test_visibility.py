@@ -1,6 +1,7 @@
 """Guarantee 6: `--visibility public` never returns an internal chunk. The sample site (personal space `~alice`, HR
-marked internal) is read by the source and indexed with the real model; 1,000 deterministic queries, many copied
-from internal pages' own text, run in one `search --queries-file` process per mode (hybrid, vector, fts)."""
+marked internal, restricted pages in ENG and OPS) is read by the source and indexed with the real model; 1,000
+deterministic queries, many copied from internal pages' own text, run in one `search --queries-file` process per mode
+(hybrid, vector, fts)."""
 
 from __future__ import annotations
 
@@ -105,8 +106,13 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
     assert_write_succeeded(destination_write(config, pipe, folder, timeout=600), "indexing with the real model")
     rows = live_rows(config, ("chunk_id", "page_id", "title", "heading_path", "text", "visibility", "space_key"))
     internal = [r for r in rows if r["visibility"] == "internal"]
-    assert {r["space_key"] for r in internal} == {"HR", "~alice"}, (
-        f"internal chunks come from {sorted({r['space_key'] for r in internal})}, expected HR and ~alice"
+    restricted = {"101009", "101010", "101011", "102006"}  # restricted pages outside HR (sample_site/README.md)
+    assert {r["space_key"] for r in internal} == {"HR", "~alice", "ENG", "OPS"}, (
+        f"internal chunks come from {sorted({r['space_key'] for r in internal})}, expected HR, ~alice and the "
+        "restricted pages of ENG and OPS"
+    )
+    assert {r["page_id"] for r in internal if r["space_key"] in ("ENG", "OPS")} == restricted, (
+        "every restricted page (and only those) of a public space must be internal"
     )
     queries, copied = _queries(rows, random.Random(SEED))
     queries_path = folder / "queries.jsonl"

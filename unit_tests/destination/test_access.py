@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from destination_vectors.access import ANYONE, Principal, may_read, readable_filter
-from source_confluence import access as source_access
+from source_confluence import components as source_access
 
 
 def test_tokens_are_the_sources_tokens() -> None:
@@ -35,3 +35,21 @@ def test_may_read_fails_closed_without_readers() -> None:
     someone = Principal(account_id="a")
     assert may_read(someone, ["anonymous"]) and may_read(someone, ["user:a"])
     assert not may_read(someone, None) and not may_read(someone, []) and not may_read(someone, ["group:g"])
+
+
+def test_cli_as_user_replaces_visibility_and_groups_need_a_user() -> None:
+    import argparse
+
+    from destination_vectors.cli import _principal, _UserError
+
+    def options(**values: object) -> argparse.Namespace:
+        return argparse.Namespace(**{"as_user": None, "group": [], "visibility": None, **values})
+
+    assert _principal(options()) is None
+    assert _principal(options(as_user="5d8a", group=["hr"])) == Principal(account_id="5d8a", groups=("hr",))
+    with pytest.raises(_UserError, match="replaces --visibility"):
+        _principal(options(as_user="5d8a", visibility="public"))
+    with pytest.raises(_UserError, match="needs --as-user"):
+        _principal(options(group=["hr"]))
+    with pytest.raises(_UserError, match="account id"):
+        _principal(options(as_user=" "))

@@ -129,6 +129,9 @@ class FakeConfluence:
             return self._v2_page(
                 path, query, [self._v2_page_json(p, space, "storage" in query.get("body-format", [])) for p in pages]
             )
+        access = self._access_route(path, query)
+        if access is not None:
+            return access
         for context_path in self.serve_v1_at:
             if path == f"{context_path}/rest/api/space":
                 return self._v1_page(context_path, query, [self._v1_space(s) for s in self.spaces])
@@ -140,6 +143,35 @@ class FakeConfluence:
                 key = query.get("spaceKey", [None])[0]
                 pages = [p for p in self.pages if key is None or p.space_key == key]
                 return self._v1_page(context_path, query, [self._v1_page_json(p) for p in pages])
+        return None
+
+    def _access_route(self, path: str, query: dict[str, list[str]]) -> dict[str, Any] | None:
+        """Access as the source reads it: no page restrictions; every space readable by group `everyone` (id
+        `g-1`), whose one member is `acc-1` (Cloud) / `u-1` (Data Center)."""
+        if self.serve_v2 and re.fullmatch(r"/wiki/api/v2/spaces/\w+/permissions", path):
+            read = {"key": "read", "targetType": "space"}
+            return {"results": [{"id": "1", "principal": {"type": "group", "id": "g-1"}, "operation": read}]}
+        for context_path in self.serve_v1_at:
+            cloud = context_path == "/wiki"
+            if path == f"{context_path}/rest/api/content/search":
+                key = re.search(r'space = "([^"]+)"', query.get("cql", [""])[0])
+                pages = [p for p in self.pages if key and p.space_key == key.group(1)]
+                return self._v1_page(context_path, query, [self._v1_page_json(p) for p in pages])
+            if path == f"{context_path}/rest/api/group/by-id" and cloud:
+                return {"type": "group", "name": "everyone", "id": "g-1"}
+            if path in (
+                f"{context_path}/rest/api/group/g-1/membersByGroupId",
+                f"{context_path}/rest/api/group/everyone/member",
+            ):
+                user = {"type": "known", "accountId": "acc-1"} if cloud else {"type": "known", "userKey": "u-1"}
+                return {"results": [user], "start": 0, "limit": 200, "size": 1, "_links": {}}
+            match = re.fullmatch(re.escape(context_path) + r"/rest/api/space/([^/]+)", path)
+            if match and "permissions" in query.get("expand", [""])[0]:
+                space = next((s for s in self.spaces if s.key == match.group(1)), None)
+                group = {"results": [{"type": "group", "name": "everyone"}], "size": 1}
+                read = {"operation": "read", "targetType": "space"}
+                permission = {"subjects": {"group": group}, "operation": read, "anonymousAccess": False}
+                return {**self._v1_space(space), "permissions": [permission]} if space else None
         return None
 
     def _v2_page(self, path: str, query: dict[str, list[str]], items: list[dict[str, Any]]) -> dict[str, Any]:

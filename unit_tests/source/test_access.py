@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from source_confluence.access import ANYONE, ReadGrant, path_complete, readers, restricted_levels
+from source_confluence.components import ANYONE, ReadGrant, path_complete, readers, restricted_levels
 
 ALICE, BOB, CHEN, DANA, EMEKA = "alice", "bob", "chen", "dana", "emeka"
 MEMBERS = {

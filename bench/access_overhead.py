@@ -1,0 +1,105 @@
+"""What reading access costs: requests and wall time of a sync with and without it, side by side in one run.
+
+    python -m bench.access_overhead [--pages 2000] [--spaces 4] [--latency-ms 20] [--restricted 0.1] [--groups 6]
+
+Serves `synthetic_site(pages)` with `synthetic_access` (about `--restricted` of the pages restricted to a group and a
+user, `--groups` groups over the site's users) in-process with a fixed latency per API request, then runs `main.py
+read` (the real entry point, in a subprocess) for the `pages` stream twice per deployment: `read_permissions: false`
+(no access requests; every page restricted) and `true` (restrictions in bulk, space permissions, group members).
+Prints pages, API requests, wall time and the ratios access/no-access, and checks both runs delivered every page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.source_throughput import (
+    CREDENTIALS,
+    PAGES_CATALOG,
+    ROOT,
+    RunResult,
+    expected_pages,
+    format_table,
+    record_ids_from_airbyte_stdout,
+    timed_subprocess,
+)
+from testkit.confluence_stand_in import Faults, StandIn, synthetic_access, synthetic_site
+
+
+def run(server: StandIn, workdir: Path, deployment: str, read_permissions: bool, expected: int) -> RunResult:
+    config = {
+        "base_url": server.url if deployment == "cloud" else server.dc_url,
+        "deployment": deployment,
+        "credentials": CREDENTIALS,
+        "read_permissions": read_permissions,
+    }
+    label = f"{'Cloud' if deployment == 'cloud' else 'DC'} {'with' if read_permissions else 'without'} access"
+    stem = label.replace(" ", "_")
+    config_path, catalog_path = workdir / f"{stem}.config.json", workdir / "pages.catalog.json"
+    config_path.write_text(json.dumps(config))
+    catalog_path.write_text(json.dumps(PAGES_CATALOG))
+    command = [
+        sys.executable,
+        str(ROOT / "main.py"),
+        "read",
+        "--config",
+        str(config_path),
+        "--catalog",
+        str(catalog_path),
+    ]
+    return timed_subprocess(
+        server,
+        RunResult(label, expected),
+        command,
+        lambda out: record_ids_from_airbyte_stdout(out, "pages"),
+        stderr_path=workdir / f"{stem}.stderr",
+    )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.access_overhead", description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--spaces", type=int, default=4)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--restricted", type=float, default=0.1, help="fraction of pages carrying a restriction")
+    parser.add_argument("--groups", type=int, default=6)
+    parser.add_argument("--deployments", nargs="+", default=["cloud", "data_center"])
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    site = synthetic_site(args.pages, args.spaces)
+    pages = [(page.id, page.parent_id) for page in site.all_pages()]
+    access = synthetic_access(pages, site.user_ids(), restricted_fraction=args.restricted, n_groups=args.groups)
+    site = site.with_access(access)
+    expected = expected_pages(site)
+    rows: list[list[object]] = []
+    failures: list[str] = []
+    with tempfile.TemporaryDirectory() as folder, StandIn(site, faults=Faults(latency_ms=args.latency_ms)) as server:
+        for deployment in args.deployments:
+            without = run(server, Path(folder), deployment, False, expected)
+            with_access = run(server, Path(folder), deployment, True, expected)
+            for result in (without, with_access):
+                if not result.ok:
+                    failures.append(f"{result.name}: {result.unique}/{expected} pages, exit {result.exit_code}")
+                rows.append([result.name, result.unique, result.api_requests, result.wall, "", ""])
+            rows[-1][4] = f"{with_access.api_requests / max(1, without.api_requests):.2f}x"
+            rows[-1][5] = f"{with_access.wall / max(1e-9, without.wall):.2f}x"
+    restricted = len(access.restrictions)
+    print(
+        f"{args.pages} pages in {args.spaces} spaces, {restricted} carrying a restriction, {len(access.groups)} groups, "
+        f"{args.latency_ms:g} ms per request, default num_workers"
+    )
+    print(format_table(["run", "pages", "API requests", "wall s", "requests ratio", "wall ratio"], rows))
+    for failure in failures:
+        print(f"FAILED {failure}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
