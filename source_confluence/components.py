@@ -821,8 +821,9 @@ class AccessReader:
     expansions, space grants from `/rest/api/space/{key}?expand=permissions` (with `anonymousAccess`), members from
     `/rest/api/group/{name}/member`. Every answer that is not a 200 JSON body leaves that part unknown."""
 
-    def __init__(self, get: Getter, *, cloud: bool, origin: str, site_base: str) -> None:
+    def __init__(self, get: Getter, *, cloud: bool, origin: str, site_base: str, blog_posts: bool = False) -> None:
         self.get, self.cloud, self.origin, self.site_base = get, cloud, origin.rstrip("/"), site_base.rstrip("/")
+        self.blog_posts = blog_posts  # also list blog posts' restrictions (one more listing per space)
         self.v1_root = f"{self.site_base}/rest/api"
         self._spaces: dict[str, SpaceAccess] = {}
         self._members: dict[str, frozenset[str] | None] = {}
@@ -874,20 +875,27 @@ class AccessReader:
             return self._cloud_space_grant(space_key, space_id, access)
         return self._dc_space_grant(space_key, access)
 
-    def restrictions_request(self, space_key: str) -> tuple[str, dict[str, Any]]:
-        """URL and parameters listing a space's pages with their own read restrictions and their ancestors."""
+    def restrictions_request(self, space_key: str, content_type: str = "page") -> tuple[str, dict[str, Any]]:
+        """URL and parameters listing a space's pages (or blog posts) with their own read restrictions and their
+        ancestors."""
         if self.cloud:
-            cql = f'space = "{_cql_quote(space_key)}" and type = page'
+            cql = f'type = {content_type} and space = "{_cql_quote(space_key)}"'
             return f"{self.v1_root}/content/search", {
                 "cql": cql,
                 "expand": RESTRICTION_EXPAND,
                 "limit": ACCESS_PAGE_SIZE,
             }
-        params = {"spaceKey": space_key, "type": "page", "expand": RESTRICTION_EXPAND, "limit": ACCESS_PAGE_SIZE}
+        params = {"spaceKey": space_key, "type": content_type, "expand": RESTRICTION_EXPAND, "limit": ACCESS_PAGE_SIZE}
         return f"{self.v1_root}/content", params
 
     def _read_restrictions(self, space_key: str, access: SpaceAccess) -> None:
-        url, params = self.restrictions_request(space_key)
+        for content_type in ("page", "blogpost") if self.blog_posts else ("page",):
+            url, params = self.restrictions_request(space_key, content_type)
+            self._read_restriction_listing(space_key, url, params, access)
+
+    def _read_restriction_listing(
+        self, space_key: str, url: str, params: Mapping[str, Any], access: SpaceAccess
+    ) -> None:
         for body in self._v1_pages(url, params, access, f"read restrictions of space {space_key}"):
             for content in body.get("results") or []:
                 page_id = str(content.get("id"))
