@@ -102,3 +102,18 @@ def test_housekeeping_keeps_tagged_snapshots_and_builds_indexes(tmp_path: Path):
 
 def test_quote_escapes_sql():
     assert quote("a'b") == "'a''b'"
+
+
+def test_an_object_store_refusal_is_one_sentence_naming_what_to_fix():
+    from destination_vectors.table import describe_store_error
+
+    refused = ValueError(
+        'IO { source: Generic { store: "S3", source: ListRequest { inner: Status { status: 403, body: Some("<Error>'
+        '<Code>SignatureDoesNotMatch</Code><Message>...</Message></Error>") } } } }'
+    )
+    message = describe_store_error("s3://bucket/idx", refused)
+    assert "SignatureDoesNotMatch (HTTP 403)" in message and "object_storage" in message, message
+    unreachable = OSError('ConnectError("tcp connect error", 127.0.0.1:9, Os { kind: ConnectionRefused })')
+    assert "object_storage.endpoint" in describe_store_error("s3://bucket/idx", unreachable)
+    other = RuntimeError("something else")
+    assert describe_store_error("s3://bucket/idx", other) == "something else", "unknown errors pass unchanged"
