@@ -42,6 +42,7 @@ SAMPLE_SITE = Path(__file__).parent / "sample_site"
 CATALOG = Path(__file__).parent / "configured_catalog.json"
 SDM_CLI = Path(sys.executable).parent / "source-declarative-manifest"
 CDK_ONLY_VENV = Path(__file__).parent / ".venv-cdk-only"
+FAILED_STREAMS = "During the sync, the following streams did not sync successfully: "
 CREDENTIALS = {"auth_type": "basic", "username": "demo@example.com", "api_token": "demo-api-token"}
 DRIVER = """import sys
 from source_declarative_manifest.run import handle_local_manifest_command
@@ -81,11 +82,15 @@ class Run:
         )
 
     def errors(self) -> list[tuple[str, str]]:
-        return [
-            (m["trace"]["error"].get("failure_type"), m["trace"]["error"]["message"])
-            for m in self.of_type("TRACE")
-            if m["trace"].get("type") == "ERROR"
-        ]
+        """(failure type, one stream's error), sorted: the CDK's closing "streams did not sync" message lists the
+        failed streams in the order their threads failed, which differs from run to run."""
+        found = set()
+        for message in self.of_type("TRACE"):
+            if message["trace"].get("type") == "ERROR":
+                error = message["trace"]["error"]
+                text = error["message"].removeprefix(FAILED_STREAMS)
+                found.update((error.get("failure_type"), line) for line in text.split("\n"))
+        return sorted(found)
 
     def summary(self) -> str:
         """The end-of-sync summary with its duration masked (the only part that may differ between two runs)."""
