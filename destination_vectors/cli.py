@@ -234,6 +234,7 @@ def _mcp(config: DestinationConfig, options: argparse.Namespace) -> int:
         raise _UserError("--http needs a port between 1 and 65535")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")  # stdout is MCP's
     service = IndexService(config, Access(visibility=options.visibility))  # loads the model once, before serving
+    service.warm()
     serve(service, http_port=options.http)
     return 0
 

@@ -63,7 +63,12 @@ class IndexService:
         self._store = ChunkStore.from_config(config)
         # backend auto follows the index, so queries are embedded like its chunks were
         embedder = embedder or load_embedder(config.embedding, indexed=indexed_model(self._store.open_live()))
-        self._searcher = Searcher(self._store, _SerialEmbedder(embedder))
+        self._embedder = _SerialEmbedder(embedder)
+        self._searcher = Searcher(self._store, self._embedder, config.vector_index)
+
+    def warm(self) -> None:
+        """Load the model now (it loads lazily), so the first tool call does not pay for it."""
+        self._embedder.embed(["warm up"])
 
     # -- tools ---------------------------------------------------------------------------------------------------
     def search(

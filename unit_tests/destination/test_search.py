@@ -5,3 +5,23 @@ def test_public_filter_is_exact_and_spaces_are_quoted():
     assert visibility_filter("public") == "visibility = 'public'"
     assert visibility_filter("all") is None
     assert visibility_filter("internal", ["ENG", "x'y"]) == "visibility = 'internal' AND space_key IN ('ENG', 'x''y')"
+
+
+def test_labels_filter_keeps_rows_with_any_of_the_labels(tmp_path):
+    import lancedb
+    import pyarrow as pa
+
+    from destination_vectors.search import visibility_filter
+
+    assert visibility_filter("all", labels=["how-to", "o'k"]) == "array_has_any(labels, ['how-to', 'o''k'])"
+    rows = pa.table(
+        {
+            "chunk_id": ["a", "b", "c"],
+            "labels": [["how-to", "vpn"], ["policy"], []],
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array([1.0, 0.0, 0.9, 0.1, 0.8, 0.2], pa.float32()), 2),
+        }
+    )
+    table = lancedb.connect(str(tmp_path)).create_table("t", data=rows)
+    where = visibility_filter("all", labels=["how-to", "policy"])
+    found = table.search([1.0, 0.0]).where(where, prefilter=True).select(["chunk_id"]).limit(10).to_list()
+    assert sorted(r["chunk_id"] for r in found) == ["a", "b"], f"label filter kept {found}"
