@@ -45,7 +45,7 @@ def lancedb_rrf_hybrid(searcher, query: str, k: int) -> list[dict]:
         .vector(vector)
         .text(MatchQuery(query, "text"))
         .distance_type("cosine")
-        .select(HIT_COLUMNS)
+        .select([c for c in HIT_COLUMNS if c in table.schema.names])
         .rerank(RRFReranker())
         .where("visibility = 'public'", prefilter=True)
     )
