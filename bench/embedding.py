@@ -140,7 +140,9 @@ def main(argv: list[str] | None = None) -> None:
         config = {"lancedb_uri": str(work / f"db-{backend}"), "embedding": {"backend": backend}}
         syncs[backend] = run_write(work, big, catalog, config)
         small_config = {**config, "lancedb_uri": str(work / f"small-{backend}")}
-        cold = run_write(work, small, catalog, small_config)
+        if options.pages == options.repull_pages:  # the cold sync above is the re-pull's baseline
+            small_config, small = config, big
+        cold = syncs[backend] if small is big else run_write(work, small, catalog, small_config)
         warm = run_write(work, small, catalog, small_config)
         light[backend] = (cold, warm)
         shell[backend] = shell_times(config, work)

@@ -13,6 +13,10 @@ import numpy as np
 
 from destination_vectors.embedding.pooling import PoolingSpec, pool
 
+# Tokens per model call: 16 chunks of 256 tokens. onnxruntime's CPU arena keeps the largest call's memory, and
+# attention memory grows with rows x tokens^2: 32 x 256 tokens took a process to 1,031 MB, this budget to 558 MB.
+TOKENS_PER_RUN = 4096
+
 
 class OnnxEmbedder:
     def __init__(
@@ -46,10 +50,17 @@ class OnnxEmbedder:
             return out
         encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
         order = sorted(range(len(texts)), key=lambda row: len(encodings[row].ids))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        start = 0
+        while start < len(order):
+            rows = order[start : start + self._rows_for(len(encodings[order[start]].ids))]
+            rows = rows[: self._rows_for(len(encodings[rows[-1]].ids))]  # sorted: the last one is the longest
             out[rows] = self._run([encodings[row] for row in rows])
+            start += len(rows)
         return out
+
+    def _rows_for(self, tokens: int) -> int:
+        """batch_size, fewer for long texts: attention memory grows with rows x tokens^2."""
+        return max(1, min(self.batch_size, TOKENS_PER_RUN // max(tokens, 1)))
 
     def _run(self, encodings: list) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
