@@ -125,3 +125,41 @@ def test_check_sentence_says_what_cannot_be_read_and_what_is_assumed(deployment:
             continue
         assert sentence is not None and sentence.count(". ") == 0, f"{deployment}: not one sentence: {sentence}"
         assert "HTTP 403" in sentence and "restricted" in sentence and "never public" in sentence, sentence
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "data_center"])
+def test_blog_posts_follow_the_rule_with_their_own_restrictions(deployment: str) -> None:
+    from airbyte_cdk.models import SyncMode
+    from airbyte_cdk.test.catalog_builder import CatalogBuilder
+    from airbyte_cdk.test.entrypoint_wrapper import read
+
+    from source_confluence.source import SourceConfluence
+    from testkit.confluence_stand_in import Grant
+
+    site = load_site(SAMPLE_SITE)
+    site = site.with_access(site.access.with_restriction("105002", Grant(groups=("eng-leads",))))
+    with StandIn(site) as server:
+        cloud = deployment == "cloud"
+        credentials = (
+            {"auth_type": "basic", "username": DEFAULT_AUTH.username, "api_token": DEFAULT_AUTH.api_token}
+            if cloud
+            else {"auth_type": "bearer", "token": DEFAULT_AUTH.bearer_token}
+        )
+        config = {
+            "base_url": server.url if cloud else server.dc_url,
+            "deployment": deployment,
+            "credentials": credentials,
+            "include_blog_posts": True,
+        }
+        catalog = CatalogBuilder().with_stream("blog_posts", SyncMode.full_refresh).build()
+        output = read(SourceConfluence(config=config), config, catalog)
+        excluded = read(SourceConfluence(config={**config, "restricted_pages": "exclude"}), config, catalog)
+    assert not output.errors, f"{deployment}: {output.errors[:1]}"
+    posts = {m.record.data["id"]: m.record.data for m in output.records if m.record.stream == "blog_posts"}
+    review, update = posts["105002"], posts["105001"]
+    users = {t for t in review["readers"] if t.startswith("user:")}
+    assert review["restricted"] is True and review["visibility"] == "internal", f"{deployment}: {review}"
+    assert users == {BOB, CHEN}, f"{deployment}: the restricted blog post is for eng-leads only: {review['readers']}"
+    assert update["restricted"] is False and update["visibility"] == "public", f"{deployment}: {update}"
+    kept = {m.record.data["id"] for m in excluded.records if m.record.stream == "blog_posts"}
+    assert kept == {"105001"}, f"{deployment}: restricted_pages: exclude kept blog posts {kept}"

@@ -55,7 +55,7 @@ def _route_v1(site: Site, subpath: str, query: Query, links: Links, forbidden: f
     if match := re.fullmatch(r"/content/([^/]+)/restriction/byOperation/([^/]+)", subpath):
         if "restrictions" in forbidden:
             return _forbidden_v1("read content restrictions")
-        page = site.page(match.group(1)) if match.group(1).isdigit() else None
+        page = (site.page(match.group(1)) or site.blog_post(match.group(1))) if match.group(1).isdigit() else None
         if page is None:
             return v1_error(404, f"No content found with id: ContentId{{id={match.group(1)}}}")
         if match.group(2) not in ("read", "update"):

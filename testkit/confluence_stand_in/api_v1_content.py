@@ -16,7 +16,7 @@ from .api_v2_content import attachment_webui, comment_webui, container_webui, do
 from .common import ApiResult, BadRequest, Query, query_value, query_values, v1_error
 from .content import Attachment, BlogPost, Comment
 from .site import Page, Site
-from .v1_shapes import Links, user_v1
+from .v1_shapes import Links, content_restrictions_v1, user_v1
 
 _CQL = re.compile(
     r"""^\s*type\s*=\s*"?(?P<type>page|blogpost|comment|attachment)"?"""
@@ -176,6 +176,8 @@ def _blog_post(site: Site, post: BlogPost, expansions: set[str], links: Links) -
         content["body"] = _storage(post.body, expansions, self_link)
     if "metadata" in expansions:
         content["metadata"] = {"labels": label_array(post)} if "metadata.labels" in expansions else {}
+    if "restrictions" in expansions:  # a blog post's own read restriction (site.access, keyed by id like pages)
+        content["restrictions"] = content_restrictions_v1(site, post, expansions, links)  # type: ignore[arg-type]
     content["_links"] = {"webui": _webui(site, post, links), "tinyui": f"/x/{post.id}", "self": self_link}
     return content
 
