@@ -101,8 +101,16 @@ def _parser() -> argparse.ArgumentParser:
     mcp.add_argument(
         "--visibility",
         choices=["public", "internal", "all"],
-        default="public",
         help="what the server may show, fixed for its lifetime (default public)",
+    )
+    mcp.add_argument(
+        "--as-user",
+        metavar="ACCOUNT_ID",
+        help="answer only with what this person may read in Confluence, for the server's lifetime; replaces "
+        "--visibility",
+    )
+    mcp.add_argument(
+        "--group", action="append", default=[], metavar="NAME", help="with --as-user: a group of that person"
     )
     mcp.add_argument(
         "--http",
@@ -233,7 +241,8 @@ def _mcp(config: DestinationConfig, options: argparse.Namespace) -> int:
     if options.http is not None and not 1 <= options.http <= 65535:
         raise _UserError("--http needs a port between 1 and 65535")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")  # stdout is MCP's
-    service = IndexService(config, Access(visibility=options.visibility))  # loads the model once, before serving
+    access = Access(visibility=options.visibility or "public", principal=_principal(options))
+    service = IndexService(config, access)  # loads the model once, before serving
     service.warm()
     serve(service, http_port=options.http)
     return 0

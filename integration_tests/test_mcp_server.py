@@ -5,6 +5,7 @@ The index is the sample site, written for real (LanceDB + DuckDB files) with the
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -196,3 +197,34 @@ def test_streamable_http_transport_on_loopback(index: dict[str, Any], tmp_path: 
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+def test_as_user_server_answers_with_what_that_person_may_read(tmp_path: Path) -> None:
+    from testkit.indexes import HASH_MODEL, write_in_process
+    from testkit.messages import page
+
+    config = {"lancedb_uri": str(tmp_path / "lancedb"), "embedding": {"model": HASH_MODEL}}
+    write_in_process(
+        config,
+        [
+            page("1", "Deploy guide", "<p>deploy checklist for the release</p>", readers=["user:alice"]),
+            page("2", "Deploy FAQ", "<p>deploy questions everyone asks</p>", readers=["anonymous"]),
+            page("3", "Deploy salaries", "<p>deploy team salary review</p>", space="HR", readers=["group:hr"]),
+        ],
+    )
+    path = tmp_path / "destination.json"
+    path.write_text(json.dumps(config))
+
+    async def scenario() -> None:
+        async with stdio_session(path, "--as-user", "alice") as client:
+            failed, found = await call(client, "search_confluence", {"query": "deploy", "k": 10})
+            assert not failed and {hit["page_id"] for hit in found["results"]} == {"1", "2"}, found
+            assert "alice" in found["served"], found["served"]
+            failed, answer = await call(client, "get_page", {"page_id": "3"})
+            assert failed and "no page with id '3'" in answer, f"alice opened a page only hr may read: {answer}"
+            failed, answer = await call(client, "search_confluence", {"query": "deploy", "as_user": "bob"})
+            assert failed and "fixed when it starts" in answer, answer
+            failed, spaces = await call(client, "list_spaces", {})
+            assert not failed and [s["space_key"] for s in spaces["spaces"]] == ["ENG"], spaces
+
+    anyio.run(scenario)

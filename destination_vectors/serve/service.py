@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 
+from destination_vectors.access import Principal
 from destination_vectors.config import DestinationConfig
 from destination_vectors.grouping import GroupBy
 from destination_vectors.search import Mode, Searcher, SearchError, Visibility, breadcrumb, visibility_filter
@@ -33,8 +34,11 @@ class Access:
     """Who the server answers as. Set once at start from the command line; tool arguments never reach it."""
 
     visibility: Visibility = "public"
+    principal: Principal | None = None  # set: what this person may read, instead of the visibility rule
 
     def describe(self) -> str:
+        if self.principal is not None:
+            return f"what Confluence account {self.principal.account_id!r} may read"
         return {
             "public": "public pages only",
             "internal": "internal pages only",
@@ -91,6 +95,7 @@ class IndexService:
                 k=k,
                 mode=mode,
                 visibility=self.access.visibility,
+                principal=self.access.principal,
                 spaces=list(spaces) if spaces else None,
                 streams=list(streams) if streams else None,
                 labels=list(labels) if labels else None,
@@ -107,7 +112,7 @@ class IndexService:
             raise ServiceError("page_id is empty")
         table = self._live()
         where = f"page_id = {quote(page_id)}"
-        scope = visibility_filter(self.access.visibility)
+        scope = visibility_filter(self.access.visibility, principal=self.access.principal)
         if scope:
             where = f"{where} AND {scope}"
         columns = ["stream", "page_id", "chunk_index", "title", "heading_path", "text", "space_key"]
@@ -146,7 +151,8 @@ class IndexService:
         table = self._live()
         dataset = table.to_lance()
         rows = dataset.to_table(
-            columns=["space_key", "page_id", "visibility"], filter=visibility_filter(self.access.visibility)
+            columns=["space_key", "page_id", "visibility"],
+            filter=visibility_filter(self.access.visibility, principal=self.access.principal),
         )
         if rows.num_rows == 0:
             return []
