@@ -149,10 +149,12 @@ class Score:
     def precision_unlabelled(self) -> float:
         return self.found_unlabelled / self.output_words_unlabelled if self.output_words_unlabelled else 1.0
 
-    def meets_goal(self) -> bool:
+    def meets_goal(self, strict: bool = True) -> bool:
+        """The goal as the issue states it (strict precision), or with our deliberate markers set aside."""
+        precision = self.precision if strict else self.precision_unlabelled
         return (
             self.recall >= GOAL["recall"]
-            and self.precision_unlabelled >= GOAL["precision"]
+            and precision >= GOAL["precision"]
             and self.code_kept == self.code_total
             and self.rows_kept == self.rows_total
             and self.ragged == 0
@@ -221,8 +223,8 @@ def report(scores: dict[str, Score], page_count: int) -> str:
     ours_score = scores["confluence-vectors"]
     lines += [
         "",
-        f"confluence-vectors meets the goal: {'yes' if ours_score.meets_goal() else 'NO'} (precision judged labels "
-        "aside).",
+        f"confluence-vectors meets the goal as stated (strict precision): {'yes' if ours_score.meets_goal() else 'NO'}; "
+        f"with its deliberate markers set aside: {'yes' if ours_score.meets_goal(strict=False) else 'NO'}.",
         "",
         "Reading the columns: *precision* counts every word a converter writes that the reference does not see on "
         "the page. The project's converter writes some on purpose, for things a reader sees that are not text: "
