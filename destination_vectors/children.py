@@ -17,7 +17,7 @@ from typing import Any
 
 from destination_vectors.config import DestinationConfig
 from destination_vectors.containers import Container, child_container_id, container_of, joined_child
-from destination_vectors.extract import Extractor
+from destination_vectors.extract import Extraction, Extractor
 from destination_vectors.extract.cache import TextCache
 from destination_vectors.extract.staged import extract_staged, staged_path
 
@@ -62,9 +62,17 @@ class Children:
         """Extract a delivered attachment file into the cache; returns the extraction status."""
         if self._extractor is None:
             self._extractor = Extractor(self.config.attachments)
-        extraction = extract_staged(
-            self._extractor, staged_path(file_reference), data.get("media_type"), data.get("title")
-        )
+        path = staged_path(file_reference)
+        delivered = _delivered_size(file_reference)
+        listed = data.get("file_size")
+        if isinstance(listed, int) and delivered is not None and delivered != listed:
+            # a file gone between listing and download arrives as the error page: never index that
+            extraction = Extraction(
+                f"failed: {delivered} bytes delivered, {listed} listed (deleted or changed meanwhile)"
+            )
+            _remove(path)
+        else:
+            extraction = extract_staged(self._extractor, path, data.get("media_type"), data.get("title"))
         self.cache.put(str(data.get("id")), _version(data), extraction)
         logger.info(f"attachment {data.get('id')} ({data.get('title')}): extraction {extraction.status}")
         return extraction.status
@@ -110,6 +118,19 @@ class Children:
         dropped = self.cache.keep_only(self.listed)
         if dropped:
             logger.info(f"dropped the extracted text of {dropped} attachment versions no longer listed")
+
+
+def _delivered_size(file_reference: Any) -> int | None:
+    if file_reference is None:
+        return None
+    size = file_reference.get("file_size_bytes") if isinstance(file_reference, Mapping) else None
+    size = size if size is not None else getattr(file_reference, "file_size_bytes", None)
+    return int(size) if isinstance(size, int) else None
+
+
+def _remove(path: Path | None) -> None:
+    if path is not None:
+        path.unlink(missing_ok=True)
 
 
 def _version(data: Mapping[str, Any]) -> int:

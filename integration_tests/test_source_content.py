@@ -174,3 +174,26 @@ def test_label_scope_reads_only_matching_pages_and_blog_posts() -> None:
     want = sorted(p.id for p in site.pages if "policy" in p.labels and "finance" not in p.labels)
     assert pages == want, f"label scope picked pages {pages}, expected {want}"
     assert [b["id"] for b in streams["blog_posts"]] == ["105002"], f"blog posts by label: {streams['blog_posts']}"
+
+
+class _GoneFileStandIn(StandIn):
+    """Lists every attachment but answers 404 to the download of one (deleted between listing and download)."""
+
+    def _serve_download(self, handler: Any, api: str, path: str, query: Any, fault: Any) -> None:
+        if path.endswith("/printer-notes.txt"):
+            from testkit.confluence_stand_in.server import _send_bytes
+
+            _send_bytes(handler, 404, b"Not found", "text/plain;charset=UTF-8")
+            return
+        super()._serve_download(handler, api, path, query, fault)
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "data_center"])
+def test_a_file_gone_before_its_download_does_not_fail_the_sync(deployment: str) -> None:
+    with _GoneFileStandIn(load_site(SAMPLE_SITE)) as server:
+        output = read_all(config_for(server, deployment, include_attachments=True))
+    assert not output.errors, f"{deployment}: a 404 on one download failed the sync: {output.errors[:1]}"
+    files = {record.data["id"]: record for record in file_records(output)}
+    gone = files["att107104"]
+    assert gone.file_reference.file_size_bytes != gone.data["file_size"], "the error body looked like the file"
+    assert len(files) == 11, f"{deployment}: the other files were not all delivered: {sorted(files)}"

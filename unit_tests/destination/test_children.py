@@ -63,3 +63,16 @@ def test_attachment_text_comes_from_the_delivered_file_or_a_status(tmp_path: Pat
     assert children.statuses["unsupported_type"] == 1 and children.statuses["ok"] == 1, children.statuses
     assert any(s.startswith("failed: content not delivered") for s in children.statuses), children.statuses
     assert text_cache_path(children.config).exists(), "the text cache file was not written"
+
+
+def test_a_file_whose_size_differs_from_the_listing_is_failed_not_indexed(tmp_path: Path) -> None:
+    children = _children(tmp_path)
+    try:
+        staged = _staged(tmp_path, "gone.txt", b"Not found")  # the error body of a file deleted after listing
+        status = children.take_file(
+            {"id": "att9", "title": "notes.txt", "media_type": "text/plain", "version": 1, "file_size": 4_000}, staged
+        )
+    finally:
+        children.close()
+    assert status.startswith("failed: 9 bytes delivered, 4000 listed"), status
+    assert not (tmp_path / "gone.txt").exists(), "the mismatched staged file was not removed"
