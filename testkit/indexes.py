@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,24 @@ HASH_MODEL = "test-hash-embedder"  # destination_vectors.vectors.TEST_HASH_EMBED
 
 
 def write_in_process(
-    config: Mapping[str, Any], records: Sequence[Mapping[str, Any]], mode: str = "overwrite", stream: str = STREAM
+    config: Mapping[str, Any],
+    records: Sequence[Mapping[str, Any]],
+    mode: str = "overwrite",
+    stream: str = STREAM,
+    embedder: Any = None,
 ) -> None:
-    """One sync through `DestinationVectors.write` in this process, ending with the stream's final STATE."""
-    from destination_vectors.destination import DestinationVectors
+    """One sync through `DestinationVectors.write` in this process, ending with the stream's final STATE.
+
+    `embedder`: an already loaded model (the session's) used instead of loading the config's again."""
+    from unittest import mock
+
+    from destination_vectors import destination
     from testkit.messages import catalog, record, state
 
     messages = [record(dict(r), stream) for r in records] + [state(stream)]
-    out = list(DestinationVectors().write(dict(config), catalog([stream], mode), messages))
+    patch = mock.patch.object(destination, "load_embedder", lambda _config: embedder) if embedder else nullcontext()
+    with patch:
+        out = list(destination.DestinationVectors().write(dict(config), catalog([stream], mode), messages))
     assert any(m.type.name == "STATE" for m in out), "an in-process sync committed nothing"
 
 

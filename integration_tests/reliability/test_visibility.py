@@ -1,7 +1,8 @@
 """Guarantee 6: `--visibility public` never returns an internal chunk. The sample site (personal space `~alice`, HR
 marked internal, restricted pages in ENG and OPS) is read by the source and indexed with the real model; 1,000
-deterministic queries, many copied from internal pages' own text, run in one `search --queries-file` process per mode
-(hybrid, vector, fts)."""
+deterministic queries, many copied from internal pages' own text, run per mode (hybrid, vector, fts): hybrid, the
+default, through `search --queries-file` as a user runs it, vector and fts side by side in this process on the
+session's model (loaded once)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,7 @@ from pathlib import Path
 import pytest
 
 from integration_tests.reliability.helpers import (
-    assert_write_succeeded,
     destination_command,
-    destination_write,
     live_rows,
     sample_site,
     searcher,
@@ -25,6 +24,7 @@ from integration_tests.reliability.helpers import (
     write_json,
 )
 from testkit.confluence_stand_in import StandIn
+from testkit.indexes import write_in_process
 
 SEED = 6
 N_QUERIES = 1000
@@ -90,20 +90,13 @@ def _queries(rows: list[dict], rng: random.Random) -> tuple[list[str], int]:
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
+def index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Index:
     folder = tmp_path_factory.mktemp("visibility")
     with StandIn(sample_site()) as server:
         read = source_command("read", folder, source_config(server.url, internal_space_keys=["HR"]))
     assert read.returncode == 0 and read.records(), f"source read failed\n{read.tail()}"
-    pipe = folder / "pipe.jsonl"
-    pipe.write_text(
-        "".join(
-            line + "\n" for line in read.stdout.splitlines() if '"type":"RECORD"' in line or '"type":"STATE"' in line
-        ),
-        encoding="utf-8",
-    )
-    config = {"lancedb_uri": str(folder / "lancedb")}  # the default, real model
-    assert_write_succeeded(destination_write(config, pipe, folder, timeout=600), "indexing with the real model")
+    config = {"lancedb_uri": str(folder / "lancedb")}  # the default, real model (the session's, loaded once)
+    write_in_process(config, read.records(), embedder=embedder)  # the source's records, as the pipe delivers them
     rows = live_rows(config, ("chunk_id", "page_id", "title", "heading_path", "text", "visibility", "space_key"))
     internal = [r for r in rows if r["visibility"] == "internal"]
     restricted = {"101009", "101010", "101011", "102006"}  # restricted pages outside HR (sample_site/README.md)
@@ -152,15 +145,38 @@ def _search(index: Index, mode: str, visibility: str, queries: Path, k: int = 10
 UNFILTERED = ("hybrid", "all")  # the control run: internal-text queries without the visibility filter
 
 
+def _search_in_process(index: Index, embedder, mode: str, visibility: str, queries: Path, k: int = 10) -> list[dict]:
+    """What `search --queries-file` prints, from this process and the session's model."""
+    from destination_vectors.config import DestinationConfig
+    from destination_vectors.search import Searcher
+
+    config = DestinationConfig.model_validate(json.loads(index.config_path.read_text()))
+    search = Searcher.from_config(config, embedder=embedder)
+    answers = []
+    for line in queries.read_text().splitlines():
+        item = json.loads(line)
+        try:
+            hits = search.search(item["query"], k=k, mode=mode, visibility=visibility)
+        except Exception as error:  # reported like the CLI does, and failed on by the test
+            answers.append({"id": item["id"], "results": [], "error": f"{type(error).__name__}: {error}"})
+            continue
+        answers.append({"id": item["id"], "results": [hit.to_dict() for hit in hits]})
+    return answers
+
+
 @pytest.fixture(scope="module")
-def answers(index: Index) -> dict[tuple[str, str], list[dict]]:
-    """Every mode with --visibility public over all queries, plus the unfiltered control, run side by side."""
+def answers(index: Index, embedder) -> dict[tuple[str, str], list[dict]]:
+    """Every mode with --visibility public over all queries, plus the unfiltered control, run side by side: hybrid
+    (the default) through the `search` command as a user runs it, the others in this process on the session's model."""
     control = index.queries_path.parent / "internal-subset.jsonl"
     control.write_text("\n".join(index.queries_path.read_text().splitlines()[:200]) + "\n")
-    jobs = {(mode, "public"): (mode, "public", index.queries_path) for mode in MODES}
-    jobs[UNFILTERED] = ("hybrid", "all", control)
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = {key: pool.submit(_search, index, *job) for key, job in jobs.items()}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {("hybrid", "public"): pool.submit(_search, index, "hybrid", "public", index.queries_path)}
+        for mode in MODES[1:]:
+            futures[(mode, "public")] = pool.submit(
+                _search_in_process, index, embedder, mode, "public", index.queries_path
+            )
+        futures[UNFILTERED] = pool.submit(_search_in_process, index, embedder, "hybrid", "all", control)
         return {key: future.result() for key, future in futures.items()}
 
 
