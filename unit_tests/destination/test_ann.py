@@ -13,7 +13,7 @@ from destination_vectors.ann import VectorIndexConfig, ensure_vector_index, vect
 from destination_vectors.config import DestinationConfig
 from destination_vectors.destination import DestinationVectors
 from destination_vectors.search import Searcher
-from unit_tests.destination.messages import catalog, page, record, state
+from testkit.messages import catalog, page, record, state
 
 DIM = 32
 
