@@ -63,7 +63,7 @@ def test_every_command_names_something_real(command: list[str]):
     elif program == "python3.11" or program.endswith("/pip"):
         assert args[:2] in (["-m", "venv"], ["install", "airbyte==0.71.3"]), f"unexpected set-up step {command}"
         if program.endswith("/pip"):
-            assert "airbyte==0.71.3" in (ROOT / "integration_tests" / "test_pyairbyte.py").read_text(), (
+            assert "airbyte==0.71.3" in (ROOT / "testkit" / "pyairbyte_venv.py").read_text(), (
                 "README's PyAirbyte pin must match the tested one"
             )
     elif program == "destination-vectors":
