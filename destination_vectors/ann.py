@@ -31,7 +31,7 @@ class VectorIndexConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", title="Vector index")
 
     min_rows: int = Field(
-        200_000,
+        50_000,
         ge=1,
         title="Build from this many chunks",
         description="Below this, search scans every vector (exact, and fast enough); from here on housekeeping "
