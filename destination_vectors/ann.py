@@ -85,9 +85,16 @@ def ensure_vector_index(table: Any, config: VectorIndexConfig) -> IndexDecision:
     if rows < config.min_rows:
         return IndexDecision("flat", rows, reason=f"{rows} chunks < {config.min_rows}: flat search is exact and fast")
     started = time.perf_counter()
-    table.create_index(VECTOR_COLUMN, config=_index_config(config), name=INDEX_NAME, replace=True)
-    seconds = time.perf_counter() - started
-    recall = measure_recall(table, config, _sample_vectors(table, config.sample_queries))
+    try:
+        table.create_index(VECTOR_COLUMN, config=_index_config(config), name=INDEX_NAME, replace=True)
+        seconds = time.perf_counter() - started
+        recall = measure_recall(table, config, _sample_vectors(table, config.sample_queries))
+    except Exception as error:  # the sync is committed already: a failed build must only leave search flat
+        if vector_index_name(table) is not None:
+            table.drop_index(INDEX_NAME)
+        reason = f"{config.kind} index not built ({type(error).__name__}: {error}); search stays flat"
+        logger.warning(reason)
+        return IndexDecision("refused", rows, reason=reason)
     if recall < config.min_recall:
         table.drop_index(INDEX_NAME)
         reason = (
