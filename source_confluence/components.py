@@ -412,6 +412,7 @@ class ConfluenceResultsExtractor(RecordExtractor):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         raise_config_problem(self.config)
+        register_derived_secrets(self.config)  # built per command, after the entrypoint replaced the secret list
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
         problem = None if hasattr(response, _PARSED_BODY) else response_body_problem(response)
