@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
-from openapi_core import Config, OpenAPI
+from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
 from testkit.confluence_stand_in import (
@@ -30,6 +30,7 @@ from testkit.confluence_stand_in import (
     synthetic_site,
 )
 from testkit.confluence_stand_in.tls import make_self_signed_cert
+from testkit.openapi_specs import confluence_specs
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -39,28 +40,10 @@ BEARER = {"Authorization": f"Bearer {DEFAULT_AUTH.bearer_token}"}
 
 
 # ---- fixtures --------------------------------------------------------------------------------------------------
-def _openapi(name: str, server: str, strict: bool, path_prefix_swap: tuple[str, str] | None = None) -> OpenAPI:
-    document = json.loads((SHARED / "confluence-api" / name).read_text())
-    document["servers"] = [{"url": server}]
-    if path_prefix_swap is not None:
-        old, new = path_prefix_swap
-        document["paths"] = {p.replace(old, new, 1): spec for p, spec in document["paths"].items()}
-    policy = "forbid" if strict else "allow"
-    return OpenAPI.from_dict(
-        document, config=Config(spec_validator_cls=None, additional_properties_default_policy=policy)
-    )
-
-
 @pytest.fixture(scope="module")
 def specs() -> dict[str, OpenAPI]:
     """v2 and v1 documents, each strict (no undocumented fields) and lenient (for allOf/open objects)."""
-    return {
-        "v2": _openapi("openapi-v2.v3.json", "/wiki/api/v2", strict=False),
-        "v2-strict": _openapi("openapi-v2.v3.json", "/wiki/api/v2", strict=True),
-        "v1": _openapi("swagger-v1-cloud-2021-11.json", "/", strict=False),
-        "v1-strict": _openapi("swagger-v1-cloud-2021-11.json", "/", strict=True),
-        "v1-dc": _openapi("swagger-v1-cloud-2021-11.json", "/confluence", strict=False, path_prefix_swap=("/wiki", "")),
-    }
+    return confluence_specs()
 
 
 @pytest.fixture(scope="module")

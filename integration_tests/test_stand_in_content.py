@@ -13,7 +13,8 @@ import requests
 from openapi_core import OpenAPI
 
 from testkit.confluence_stand_in import DEFAULT_AUTH, StandIn, load_site
-from testkit.openapi_check import load_specs, validate
+from testkit.openapi_specs import confluence_specs as load_specs
+from testkit.openapi_specs import validate
 
 SAMPLE_SITE = Path(__file__).resolve().parent / "sample_site"
 BASIC = (DEFAULT_AUTH.username, DEFAULT_AUTH.api_token)
