@@ -34,6 +34,9 @@ class OnnxEmbedder:
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # warnings about unused initializers are noise in a sync log
+        # No busy-waiting after a run: spinning intra-op threads keep the cores busy for the search that follows a
+        # query embedding (LanceDB's own threads then wait); bench/search_latency.py measures the difference.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(str(onnx_file), options, providers=list(providers))
         self._inputs = [i.name for i in self._session.get_inputs()]
         self._tokenizer = Tokenizer.from_file(str(model_folder / "tokenizer.json"))
