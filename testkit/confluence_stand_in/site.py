@@ -225,12 +225,15 @@ class Site:
         return self._replacing(page_id, replace(page, status=status, version=page.version + 1))
 
     def without_page(self, page_id: str) -> Site:
-        """Hard delete; children move up to the deleted page's parent, as Confluence does."""
+        """Hard delete; children move up to the deleted page's parent, as Confluence does, and the page's comments
+        (with their replies) and attachments go with it."""
         page = self._require(page_id)
         kept = [
             replace(p, parent_id=page.parent_id) if p.parent_id == page_id else p for p in self.pages if p.id != page_id
         ]
-        return replace(self, pages=tuple(kept))
+        comments = tuple(c for c in self.comments if c.container_id != page_id)
+        attachments = tuple(a for a in self.attachments if a.container_id != page_id)
+        return replace(self, pages=tuple(kept), comments=comments, attachments=attachments)
 
     def with_page_added(self, page: Page) -> Site:
         return replace(self, pages=(*self.pages, page))
