@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypedDict, Unpack, overload
 
 from lancedb.query import MatchQuery
 
@@ -45,29 +45,36 @@ Hit = make_hit_class(
 SELECTED = (*HIT_COLUMNS, "metadata")  # metadata holds the ancestors of the breadcrumb
 
 
-def visibility_filter(
-    visibility: Visibility,
-    spaces: Sequence[str] | None = None,
-    streams: Sequence[str] | None = None,
-    under: str | None = None,
-    labels: Sequence[str] | None = None,
-    principal: Principal | None = None,
-) -> str | None:
-    """The SQL filter applied before ranking (prefilter), so the top k never holds a row it excludes. `under`: only
-    that page and the pages below it (its id among their `ancestor_ids`). A principal replaces the visibility rule
-    with its own access (what Confluence lets that person read)."""
+class Scope(TypedDict, total=False):
+    """Which rows a search may return, as keywords of `Searcher.search` and `visibility_filter`: declared once."""
+
+    visibility: Visibility
+    spaces: Sequence[str] | None
+    streams: Sequence[str] | None
+    under: str | None
+    labels: Sequence[str] | None
+    principal: Principal | None
+
+
+def visibility_filter(**scope: Unpack[Scope]) -> str | None:
+    """The SQL filter applied before ranking (prefilter), so the top k never holds a row it excludes. Visibility
+    defaults to public. `under`: only that page and the pages below it (its id among their `ancestor_ids`). A
+    principal replaces the visibility rule with its own access (what Confluence lets that person read)."""
+    unknown = scope.keys() - Scope.__annotations__.keys()
+    if unknown:  # keywords are not checked by the signature: a misspelt filter must not be dropped silently
+        raise TypeError(f"unknown search filter(s): {', '.join(sorted(unknown))}")
     clauses = []
-    if under:
+    if under := scope.get("under"):
         clauses.append(f"(page_id = {quote(under)} OR array_has(ancestor_ids, {quote(under)}))")
-    if principal is not None:
+    if (principal := scope.get("principal")) is not None:
         clauses.append(readable_filter(principal))
-    elif visibility != "all":
+    elif (visibility := scope.get("visibility", "public")) != "all":
         clauses.append(f"visibility = {quote(visibility)}")
-    if spaces:
+    if spaces := scope.get("spaces"):
         clauses.append(f"space_key IN ({', '.join(quote(s) for s in spaces)})")
-    if streams:
+    if streams := scope.get("streams"):
         clauses.append(f"stream IN ({', '.join(quote(s) for s in streams)})")
-    if labels:  # any of them; comments and attachments carry their container's labels
+    if labels := scope.get("labels"):  # any of them; comments and attachments carry their container's labels
         clauses.append(f"array_has_any(labels, [{', '.join(quote(label) for label in labels)}])")
     return " AND ".join(clauses) or None
 
@@ -103,52 +110,22 @@ class Searcher:
 
     @overload
     def search(
-        self,
-        query: str,
-        k: int = ...,
-        mode: Mode = ...,
-        visibility: Visibility = ...,
-        spaces: Sequence[str] | None = ...,
-        streams: Sequence[str] | None = ...,
-        group_by: Literal["chunk"] = ...,
-        under: str | None = ...,
-        labels: Sequence[str] | None = ...,
-        principal: Principal | None = ...,
+        self, query: str, k: int = ..., mode: Mode = ..., group_by: Literal["chunk"] = ..., **scope: Unpack[Scope]
     ) -> list[Hit]: ...
 
     @overload
     def search(
-        self,
-        query: str,
-        k: int = ...,
-        mode: Mode = ...,
-        visibility: Visibility = ...,
-        spaces: Sequence[str] | None = ...,
-        streams: Sequence[str] | None = ...,
-        *,
-        group_by: Literal["page"],
-        under: str | None = ...,
-        labels: Sequence[str] | None = ...,
-        principal: Principal | None = ...,
+        self, query: str, k: int = ..., mode: Mode = ..., *, group_by: Literal["page"], **scope: Unpack[Scope]
     ) -> list[PageHit]: ...
 
     def search(
-        self,
-        query: str,
-        k: int = 10,
-        mode: Mode = "hybrid",
-        visibility: Visibility = "public",
-        spaces: Sequence[str] | None = None,
-        streams: Sequence[str] | None = None,
-        group_by: GroupBy = "chunk",
-        under: str | None = None,
-        labels: Sequence[str] | None = None,
-        principal: Principal | None = None,
+        self, query: str, k: int = 10, mode: Mode = "hybrid", group_by: GroupBy = "chunk", **scope: Unpack[Scope]
     ) -> list[Hit] | list[PageHit]:
         """Top k chunks, or with group_by="page" the top k pages (each once, best chunk first, two more snippets).
 
-        With `principal`, only chunks that person may read in Confluence (their account, their groups, what is open
-        to anyone); `visibility` is then not applied."""
+        `scope` (keywords, see Scope) narrows the rows before ranking; visibility defaults to public. With
+        `principal`, only chunks that person may read in Confluence (their account, their groups, what is open to
+        anyone); `visibility` is then not applied."""
         if not query or not query.strip():
             raise SearchError("the query is empty")
         table = self._store.open_live()
@@ -157,14 +134,14 @@ class Searcher:
                 f"no index yet: table {self._store.table_name!r} does not exist in {self._store.uri}; run a sync first"
             )
         present = set(table.schema.names)  # one schema read: each read is a round trip to the table
-        if labels and "labels" not in present:
+        if scope.get("labels") and "labels" not in present:
             raise SearchError("this index holds no labels yet: sync again, or search without --label")
-        if principal is not None and READERS_COLUMN not in present:
+        if scope.get("principal") is not None and READERS_COLUMN not in present:
             raise SearchError(
                 "this index holds no access information (written before access was read): searching as a person "
                 "needs a sync with a source that reads access"
             )
-        where = visibility_filter(visibility, spaces, streams, under, labels, principal)
+        where = visibility_filter(**scope)
         columns = [name for name in SELECTED if name in present]  # a column newer than the table comes back empty
         indexed = {tuple(index.columns) for index in table.list_indices()}
         has_fts, ann = ("text",) in indexed, (VECTOR_COLUMN,) in indexed

@@ -112,7 +112,7 @@ class IndexService:
             raise ServiceError("page_id is empty")
         table = self._live()
         where = f"page_id = {quote(page_id)}"
-        scope = visibility_filter(self.access.visibility, principal=self.access.principal)
+        scope = visibility_filter(visibility=self.access.visibility, principal=self.access.principal)
         if scope:
             where = f"{where} AND {scope}"
         columns = ["stream", "page_id", "chunk_index", "title", "heading_path", "text", "space_key"]
@@ -152,7 +152,7 @@ class IndexService:
         dataset = table.to_lance()
         rows = dataset.to_table(
             columns=["space_key", "page_id", "visibility"],
-            filter=visibility_filter(self.access.visibility, principal=self.access.principal),
+            filter=visibility_filter(visibility=self.access.visibility, principal=self.access.principal),
         )
         if rows.num_rows == 0:
             return []

@@ -1,10 +1,19 @@
+import pytest
+
 from destination_vectors.search import visibility_filter
 
 
 def test_public_filter_is_exact_and_spaces_are_quoted():
-    assert visibility_filter("public") == "visibility = 'public'"
-    assert visibility_filter("all") is None
-    assert visibility_filter("internal", ["ENG", "x'y"]) == "visibility = 'internal' AND space_key IN ('ENG', 'x''y')"
+    assert visibility_filter() == "visibility = 'public'", "the default visibility must be public"
+    assert visibility_filter(visibility="public") == "visibility = 'public'"
+    assert visibility_filter(visibility="all") is None
+    where = visibility_filter(visibility="internal", spaces=["ENG", "x'y"])
+    assert where == "visibility = 'internal' AND space_key IN ('ENG', 'x''y')", where
+
+
+def test_a_misspelt_filter_is_refused_not_dropped():
+    with pytest.raises(TypeError, match="space"):
+        visibility_filter(visibility="all", space=["ENG"])
 
 
 def test_labels_filter_keeps_rows_with_any_of_the_labels(tmp_path):
@@ -13,7 +22,7 @@ def test_labels_filter_keeps_rows_with_any_of_the_labels(tmp_path):
 
     from destination_vectors.search import visibility_filter
 
-    assert visibility_filter("all", labels=["how-to", "o'k"]) == "array_has_any(labels, ['how-to', 'o''k'])"
+    assert visibility_filter(visibility="all", labels=["how-to", "o'k"]) == "array_has_any(labels, ['how-to', 'o''k'])"
     rows = pa.table(
         {
             "chunk_id": ["a", "b", "c"],
@@ -22,6 +31,6 @@ def test_labels_filter_keeps_rows_with_any_of_the_labels(tmp_path):
         }
     )
     table = lancedb.connect(str(tmp_path)).create_table("t", data=rows)
-    where = visibility_filter("all", labels=["how-to", "policy"])
+    where = visibility_filter(visibility="all", labels=["how-to", "policy"])
     found = table.search([1.0, 0.0]).where(where, prefilter=True).select(["chunk_id"]).limit(10).to_list()
     assert sorted(r["chunk_id"] for r in found) == ["a", "b"], f"label filter kept {found}"
