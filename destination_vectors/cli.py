@@ -57,24 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="?", help="the question (or use --queries-file)")
     search.add_argument("-k", type=int, default=5, help="results per query (default 5)")
     search.add_argument("--mode", choices=["hybrid", "vector", "fts"], default="hybrid")
-    search.add_argument(
-        "--visibility",
-        choices=["public", "internal", "all"],
-        help="public (default) never returns a chunk of a personal or internal space",
-    )
-    search.add_argument(
-        "--as-user",
-        metavar="ACCOUNT_ID",
-        help="only what this person may read in Confluence (Cloud account id, Data Center user key); "
-        "replaces --visibility",
-    )
-    search.add_argument(
-        "--group",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="with --as-user: a group the person belongs to (repeatable); only adds what the group may read as a whole",
-    )
+    _add_reader_arguments(search, "")
     search.add_argument("--space", action="append", default=[], metavar="KEY", help="only these space keys")
     search.add_argument("--under", metavar="PAGE_ID", help="only this page and the pages below it")
     search.add_argument(
@@ -98,20 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     search.set_defaults(handler=_search)
     mcp = commands.add_parser("mcp", help="serve the index to AI assistants over MCP (stdio, or HTTP on loopback)")
     mcp.add_argument("--config", required=True, help="the destination config JSON used for write")
-    mcp.add_argument(
-        "--visibility",
-        choices=["public", "internal", "all"],
-        help="what the server may show, fixed for its lifetime (default public)",
-    )
-    mcp.add_argument(
-        "--as-user",
-        metavar="ACCOUNT_ID",
-        help="answer only with what this person may read in Confluence, for the server's lifetime; replaces "
-        "--visibility",
-    )
-    mcp.add_argument(
-        "--group", action="append", default=[], metavar="NAME", help="with --as-user: a group of that person"
-    )
+    _add_reader_arguments(mcp, ", fixed for the server's lifetime")
     mcp.add_argument(
         "--http",
         type=int,
@@ -126,6 +96,28 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true")
     history.set_defaults(handler=_history)
     return parser
+
+
+def _add_reader_arguments(parser: argparse.ArgumentParser, lifetime: str) -> None:
+    """--visibility, --as-user, --group: whom the answers are for, read by `_principal` for search and mcp alike."""
+    parser.add_argument(
+        "--visibility",
+        choices=["public", "internal", "all"],
+        help=f"public (default) never returns a chunk of a personal or internal space{lifetime}",
+    )
+    parser.add_argument(
+        "--as-user",
+        metavar="ACCOUNT_ID",
+        help=f"only what this person may read in Confluence (Cloud account id, Data Center user key){lifetime}; "
+        "replaces --visibility",
+    )
+    parser.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --as-user: a group the person belongs to (repeatable); only adds what the group may read as a whole",
+    )
 
 
 def _load_config(path: str) -> DestinationConfig:
