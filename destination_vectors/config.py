@@ -12,6 +12,7 @@ from destination_vectors.ann import VectorIndexConfig
 from destination_vectors.extract.guard import ExtractLimits
 from destination_vectors.model import DEFAULT_MODEL
 from destination_vectors.object_storage import ObjectStorageConfig
+from destination_vectors.spec_order import SpecModel
 
 _SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _SAFE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
@@ -26,7 +27,7 @@ CONFLUENCE_METADATA_FIELDS = [
 ]
 
 
-class EmbeddingConfig(BaseModel):
+class EmbeddingConfig(SpecModel):
     model_config = ConfigDict(extra="forbid", title="Embedding")
 
     model: str = Field(
@@ -35,7 +36,6 @@ class EmbeddingConfig(BaseModel):
         description="A sentence-transformers model: the packaged default (all-MiniLM-L6-v2, offline), a local folder, "
         "or a Hugging Face name already in the local cache. Never downloaded at run time.",
         examples=[DEFAULT_MODEL, "/models/bge-small-en-v1.5"],
-        json_schema_extra={"order": 0},
     )
     backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
         "auto",
@@ -44,27 +44,22 @@ class EmbeddingConfig(BaseModel):
         "(dynamic int8). The ONNX model is exported once from the local model files and cached. auto picks the "
         "fastest backend that passes the quality gate on this CPU and logs which. Each backend's vectors are kept "
         "apart: switching re-embeds everything.",
-        json_schema_extra={"order": 1},
     )
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto",
         title="Device",
         description="Where to embed: auto picks a GPU when the backend can use one; cuda fails clearly without one.",
-        json_schema_extra={"order": 2},
     )
-    batch_size: int = Field(
-        32, ge=1, le=4096, title="Batch size", description="Chunks per model call.", json_schema_extra={"order": 3}
-    )
+    batch_size: int = Field(32, ge=1, le=4096, title="Batch size", description="Chunks per model call.")
     cache_dir: str | None = Field(
         None,
         title="ONNX cache folder",
         description="Where exported ONNX models are cached. Default: $DESTINATION_VECTORS_CACHE, else "
         "$XDG_CACHE_HOME/confluence-vectors, else ~/.cache/confluence-vectors.",
-        json_schema_extra={"order": 4},
     )
 
 
-class ChunkingConfig(BaseModel):
+class ChunkingConfig(SpecModel):
     model_config = ConfigDict(extra="forbid", title="Chunking")
 
     max_tokens: int | None = Field(
@@ -75,14 +70,12 @@ class ChunkingConfig(BaseModel):
         "model's max_seq_length (256 for all-MiniLM-L6-v2); a larger value is refused, because the model would "
         "silently truncate the chunk.",
         examples=[256, 128],
-        json_schema_extra={"order": 0},
     )
     overlap_tokens: int = Field(
         0,
         ge=0,
         title="Overlap tokens",
         description="Tokens of the previous chunk's tail repeated at the start of the next chunk of the same section.",
-        json_schema_extra={"order": 1},
     )
 
 
@@ -110,7 +103,7 @@ DEFAULT_STREAM_MAPPINGS: dict[str, StreamMapping] = {
 }
 
 
-class DestinationConfig(BaseModel):
+class DestinationConfig(SpecModel):
     """Validated once at start; every field is documented in the README's configuration reference."""
 
     model_config = ConfigDict(extra="ignore", title="Vectors destination (LanceDB + local embeddings)")
@@ -121,56 +114,48 @@ class DestinationConfig(BaseModel):
         description="A local folder, or any URI LanceDB accepts (s3://bucket/path, gs://..., az://...). For s3:// "
         "set object_storage (or the AWS environment variables); gs:// and az:// read their environment variables.",
         examples=["./data/lancedb", "s3://my-bucket/confluence"],
-        json_schema_extra={"order": 0},
     )
     table_name: str = Field(
         "confluence_chunks",
         title="Table name",
         description="Letters, digits and underscores; starts with a letter.",
-        json_schema_extra={"order": 1},
     )
     ledger_path: str | None = Field(
         None,
         title="Ledger path",
         description="DuckDB file for the sync history. Default: <lancedb_uri>/<table_name>.ledger.duckdb for a local "
         "folder, ./<table_name>.ledger.duckdb for a remote URI.",
-        json_schema_extra={"order": 2},
     )
-    embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig, json_schema_extra={"order": 3})
-    chunking: ChunkingConfig = Field(default_factory=ChunkingConfig, json_schema_extra={"order": 4})
+    embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
+    chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
     text_field: str = Field(
         "body_storage",
         title="Text field",
         description="The record field holding the text to index.",
-        json_schema_extra={"order": 5},
     )
     text_format: Literal["auto", "storage", "plain"] = Field(
         "auto",
         title="Text format",
         description="storage = Confluence storage XHTML; plain = index as is; auto = storage for body_storage, "
         "plain otherwise.",
-        json_schema_extra={"order": 6},
     )
-    title_field: str = Field("title", title="Title field", json_schema_extra={"order": 7})
+    title_field: str = Field("title", title="Title field")
     metadata_fields: list[str] = Field(
         default_factory=lambda: list(CONFLUENCE_METADATA_FIELDS),
         title="Metadata fields",
         description="Record fields kept beside each chunk (space_key, visibility, webui_url, updated_at and version "
         "fill their own columns; the rest go to the JSON `metadata` column).",
-        json_schema_extra={"order": 8},
     )
     default_visibility: Literal["internal", "public"] = Field(
         "internal",
         title="Visibility of records without one",
         description="Records with no `visibility` field get this. internal is the safe default: such chunks never "
         "answer a `--visibility public` search.",
-        json_schema_extra={"order": 9},
     )
     on_bad_record: Literal["skip", "fail"] = Field(
         "skip",
         title="On a record that cannot be converted",
         description="skip: count it, log its id, go on. fail: stop the sync; the previous snapshot stays.",
-        json_schema_extra={"order": 10},
     )
     keep_snapshots: int = Field(
         2,
@@ -178,7 +163,6 @@ class DestinationConfig(BaseModel):
         le=100,
         title="Snapshots kept",
         description="Committed snapshots kept (tagged) after housekeeping; older versions and fragments are removed.",
-        json_schema_extra={"order": 11},
     )
 
     verify_record_counts: bool = Field(
@@ -186,12 +170,10 @@ class DestinationConfig(BaseModel):
         title="Verify record counts",
         description="Compare each STATE's source record count with the records received; a mismatch (lost messages) "
         "commits nothing. Turn off when the platform filters rows between source and destination (Airbyte mappers).",
-        json_schema_extra={"order": 12},
     )
     vector_index: VectorIndexConfig = Field(
         default_factory=VectorIndexConfig,
         description="The approximate vector index built past min_rows chunks and kept only if its recall holds.",
-        json_schema_extra={"order": 13},
     )
     stream_mappings: dict[str, StreamMapping] = Field(
         default_factory=dict,
@@ -199,18 +181,15 @@ class DestinationConfig(BaseModel):
         description='Overrides by stream name, e.g. {"comments": {"text_field": "body_storage", "text_format": '
         '"storage"}}. Defaults: blog_posts and comments body_storage/storage, attachments text/plain (the extracted '
         "text); pages and other streams use text_field and text_format.",
-        json_schema_extra={"order": 14},
     )
     attachments: ExtractLimits = Field(
         default_factory=ExtractLimits,
         title="Attachment extraction",
         description="Limits of attachment text extraction: size, media types, time and memory per file, text length.",
-        json_schema_extra={"order": 15},
     )
     object_storage: ObjectStorageConfig = Field(
         default_factory=ObjectStorageConfig,
         description="Endpoint, region and credentials for an s3:// lancedb_uri (AWS or S3-compatible).",
-        json_schema_extra={"order": 16},
     )
 
     @field_validator("table_name")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import ConfigDict, Field, SecretStr, model_validator
+
+from destination_vectors.spec_order import SpecModel
 
 
-class ObjectStorageConfig(BaseModel):
+class ObjectStorageConfig(SpecModel):
     """Where and how to reach an S3 or S3-compatible store (MinIO, Ceph, R2, moto...) for an s3:// lancedb_uri.
 
     Every field is optional: unset, LanceDB falls back to the usual AWS environment variables and instance roles.
@@ -22,24 +24,22 @@ class ObjectStorageConfig(BaseModel):
         "endpoint allows plain HTTP; use https:// anywhere but a trusted local network.",
         examples=["https://minio.example.internal:9000", "https://<account>.r2.cloudflarestorage.com"],
         pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
-        json_schema_extra={"order": 0},
     )
     region: str | None = Field(
         None,
         title="Region",
         description="The bucket's region (most S3-compatible stores want one: us-east-1 for MinIO, auto for R2).",
         examples=["us-east-1", "auto"],
-        json_schema_extra={"order": 1},
     )
-    access_key_id: str | None = Field(None, title="Access key ID", json_schema_extra={"order": 2})
+    access_key_id: str | None = Field(None, title="Access key ID")
     secret_access_key: SecretStr | None = Field(
-        None, title="Secret access key", json_schema_extra={"order": 3, "airbyte_secret": True}
+        None, title="Secret access key", json_schema_extra={"airbyte_secret": True}
     )
     session_token: SecretStr | None = Field(
         None,
         title="Session token",
         description="Only for temporary credentials.",
-        json_schema_extra={"order": 4, "airbyte_secret": True},
+        json_schema_extra={"airbyte_secret": True},
     )
 
     @model_validator(mode="after")
