@@ -22,7 +22,9 @@ from destination_vectors.row import VECTOR_COLUMN
 logger = logging.getLogger("airbyte")
 
 INDEX_NAME = "vector_ann"
-IndexKind = Literal["IVF_HNSW_SQ", "IVF_PQ"]
+IndexKind = Literal["IVF_FLAT", "IVF_SQ", "IVF_PQ", "IVF_HNSW_SQ"]
+# Kinds whose partitions hold compressed vectors: their hits are re-ranked on the exact vectors (`refine_factor`).
+_REFINED: frozenset[str] = frozenset({"IVF_SQ", "IVF_PQ"})
 
 
 class VectorIndexConfig(BaseModel):
@@ -37,7 +39,12 @@ class VectorIndexConfig(BaseModel):
         description="Below this, search scans every vector (exact, and fast enough); from here on housekeeping "
         "builds an approximate index.",
     )
-    kind: IndexKind = Field("IVF_HNSW_SQ", title="Index type", description="IVF_HNSW_SQ (default) or IVF_PQ.")
+    kind: IndexKind = Field(
+        "IVF_HNSW_SQ",
+        title="Index type",
+        description="IVF_FLAT (exact vectors in partitions), IVF_SQ or IVF_PQ (compressed, re-ranked exactly with "
+        "refine_factor), or IVF_HNSW_SQ (a graph in each partition).",
+    )
     min_recall: float = Field(
         0.98,
         ge=0.0,
@@ -50,7 +57,7 @@ class VectorIndexConfig(BaseModel):
     num_partitions: int | None = Field(None, ge=1, title="IVF partitions (default: LanceDB's, about sqrt(rows))")
     nprobes: int = Field(20, ge=1, title="Partitions searched per query")
     ef: int = Field(100, ge=1, title="HNSW candidates per query (IVF_HNSW_SQ)")
-    refine_factor: int = Field(10, ge=1, title="Rows re-ranked exactly per result (IVF_PQ)")
+    refine_factor: int = Field(10, ge=1, title="Rows re-ranked exactly per result (IVF_SQ, IVF_PQ)")
     num_sub_vectors: int | None = Field(None, ge=1, title="PQ sub-vectors (IVF_PQ; default dimension / 16)")
 
 
@@ -73,7 +80,9 @@ def vector_index_name(table: Any) -> str | None:
 def tune(builder: Any, config: VectorIndexConfig) -> Any:
     """Search-time settings for an indexed query (the same ones the recall check used)."""
     builder = builder.nprobes(config.nprobes)
-    return builder.ef(config.ef) if config.kind == "IVF_HNSW_SQ" else builder.refine_factor(config.refine_factor)
+    if config.kind == "IVF_HNSW_SQ":
+        return builder.ef(config.ef)
+    return builder.refine_factor(config.refine_factor) if config.kind in _REFINED else builder
 
 
 def ensure_vector_index(table: Any, config: VectorIndexConfig) -> IndexDecision:
@@ -140,8 +149,13 @@ def _sample_vectors(table: Any, count: int) -> list[list[float]]:
 
 
 def _index_config(config: VectorIndexConfig) -> Any:
-    from lancedb.index import HnswSq, IvfPq
+    from lancedb.index import HnswSq, IvfFlat, IvfPq, IvfSq
 
+    partitions = {"distance_type": "cosine", "num_partitions": config.num_partitions}
+    if config.kind == "IVF_FLAT":
+        return IvfFlat(**partitions)
+    if config.kind == "IVF_SQ":
+        return IvfSq(**partitions)
     if config.kind == "IVF_HNSW_SQ":
-        return HnswSq(distance_type="cosine", num_partitions=config.num_partitions)
-    return IvfPq(distance_type="cosine", num_partitions=config.num_partitions, num_sub_vectors=config.num_sub_vectors)
+        return HnswSq(**partitions)
+    return IvfPq(**partitions, num_sub_vectors=config.num_sub_vectors)
