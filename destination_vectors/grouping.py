@@ -7,26 +7,26 @@ distinct pages. Pure transform: no I/O, the order of first appearance is the ord
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol
+
+from destination_vectors.row import hit_from_row, make_hit_class
 
 GroupBy = Literal["chunk", "page"]
 EXTRA_SNIPPETS = 2  # snippets shown besides the best chunk: enough context, not a copy of the page
 
 
 class ChunkHit(Protocol):
+    """What grouping reads of a chunk answer (`search.Hit` has it all; the page takes the rest of its hit columns)."""
+
     score: float
     stream: str
     page_id: str
     chunk_id: str
-    title: str
     heading_path: str
     breadcrumb: str
     text: str
-    space_key: str
-    visibility: str
     webui_url: str
-    chunk_url: str
 
 
 @dataclass(frozen=True)
@@ -38,26 +38,14 @@ class Snippet:
     chunk_url: str = ""  # link to the snippet's section
 
 
-@dataclass(frozen=True)
-class PageHit:
-    """One page among the answers: its best chunk's text and score, up to two more snippets, one link."""
-
-    rank: int
-    score: float
-    stream: str
-    page_id: str
-    title: str
-    breadcrumb: str
-    heading_path: str
-    text: str
-    space_key: str
-    visibility: str
-    webui_url: str
-    chunk_url: str = ""  # link to the best chunk's section (webui_url + heading anchor)
-    snippets: list[Snippet] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+# One page among the answers: its best chunk's hit columns (row.COLUMNS, as `Hit`), text, score and breadcrumb, with
+# chunk_url the link to that chunk's section, and up to two more snippets.
+PageHit = make_hit_class(
+    extra={"breadcrumb": str, "snippets": list[Snippet]},
+    module=__name__,
+    name="PageHit",
+    doc="One page among the answers: its best chunk's fields, score and link, up to two more snippets.",
+)
 
 
 def group_by_page(hits: Iterable[ChunkHit], k: int, extra_snippets: int = EXTRA_SNIPPETS) -> list[PageHit]:
@@ -74,19 +62,12 @@ def group_by_page(hits: Iterable[ChunkHit], k: int, extra_snippets: int = EXTRA_
         elif len(more[key]) < extra_snippets:
             more[key].append(hit)
     return [
-        PageHit(
-            rank=rank,
-            score=top.score,
-            stream=top.stream,
-            page_id=top.page_id,
-            title=top.title,
+        hit_from_row(
+            rank,
+            top.score,
+            {**vars(top), "chunk_url": getattr(top, "chunk_url", "") or top.webui_url},
+            PageHit,
             breadcrumb=top.breadcrumb,
-            heading_path=top.heading_path,
-            text=top.text,
-            space_key=top.space_key,
-            visibility=top.visibility,
-            webui_url=top.webui_url,
-            chunk_url=getattr(top, "chunk_url", "") or top.webui_url,
             snippets=[
                 Snippet(h.chunk_id, h.heading_path, h.text, h.score, getattr(h, "chunk_url", "")) for h in more[key]
             ],

@@ -3,7 +3,7 @@ whether search returns it.
 
 Everything else derives from `COLUMNS`: the Arrow schema (`chunk_schema`), which record fields the record reader
 copies (`records.to_document`), the row builder's output (`page_rows.build_rows`), the columns search selects
-(`HIT_COLUMNS`) and the `Hit` a search returns (`make_hit_class`, used by `search.py`). Adding a column is one line here:
+(`HIT_COLUMNS`) and the `Hit` a search returns (`make_hit_class`, used by `search.py`; `PageHit` in `grouping.py`). Adding a column is one line here:
 
     Column("labels", LIST_OF_TEXT, read=text_list, hit=True),   # copied from the record's `labels` field
 
@@ -128,19 +128,23 @@ def _python_type(column: Column) -> Any:
 
 
 def make_hit_class(
-    columns: Sequence[Column] = COLUMNS, extra: dict[str, type] | None = None, module: str = __name__
+    columns: Sequence[Column] = COLUMNS,
+    extra: dict[str, Any] | None = None,
+    module: str = __name__,
+    name: str = "Hit",
+    doc: str = "One search result: rank (1-based), score (higher is better) and the row's hit columns.",
 ) -> type:
-    """The search result type: rank, score, one field per hit column, then the `extra` fields search computes
-    (attribute access, `to_dict()`)."""
+    """A search result type: rank, score, one field per hit column, then the `extra` fields search computes
+    (attribute access, `to_dict()`). `Hit` (a chunk) and `PageHit` (a page, grouping.py) both come from here."""
     fields: list[tuple[str, Any]] = [("rank", int), ("score", float)]
     fields += [(c.name, _python_type(c)) for c in columns if c.hit]
     fields += list((extra or {}).items())
     return dataclasses.make_dataclass(
-        "Hit",
+        name,
         fields,
         frozen=True,
         namespace={
-            "__doc__": "One search result: rank (1-based), score (higher is better) and the row's hit columns.",
+            "__doc__": doc,
             "__module__": module,
             "columns": tuple(c for c in columns if c.hit),
             "to_dict": lambda self: dataclasses.asdict(self),

@@ -41,6 +41,18 @@ def test_each_page_once_in_order_of_its_best_chunk():
     assert [s.chunk_id for s in grouped[1].snippets] == ["b:5"]
 
 
+def test_a_page_answer_has_every_field_of_a_chunk_answer_plus_snippets():
+    from dataclasses import fields
+
+    from destination_vectors.grouping import PageHit
+    from destination_vectors.search import Hit
+
+    assert [f.name for f in fields(PageHit)] == [*(f.name for f in fields(Hit)), "snippets"]
+    (grouped,) = group_by_page(_hits("a"), k=1)
+    assert grouped.chunk_url == "http://x", "without a section link the page link stands in"
+    assert grouped.labels == [] and grouped.container_url == "", "a column the hit lacks comes back empty"
+
+
 def test_k_bounds_pages_not_chunks_and_streams_keep_pages_apart():
     hits = _hits("a", "b", "a", "c") + [FakeHit("a", "comments:a:0", 0.5, stream="comments")]
     grouped = group_by_page(hits, k=2)
