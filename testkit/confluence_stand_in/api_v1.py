@@ -21,7 +21,7 @@ from .common import (
     v1_error,
 )
 from .site import Page, Site, Space
-from .v1_shapes import Flavor, Links, content_restrictions_v1, space_permissions_v1, user_v1
+from .v1_shapes import Flavor, Links, content_restrictions_v1, label_array, space_permissions_v1, user_v1
 
 V1_MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
@@ -207,11 +207,7 @@ def content_v1(site: Site, page: Page, expansions: set[str], links: Links) -> di
     if "restrictions" in expansions:
         content["restrictions"] = content_restrictions_v1(site, page, expansions, links)
     if "metadata.labels" in expansions:
-        labels = [
-            {"prefix": "global", "name": name, "id": str(int(page.id) * 1000 + i), "label": name}
-            for i, name in enumerate(page.labels)
-        ]
-        content["metadata"] = {"labels": {"results": labels, "start": 0, "limit": 200, "size": len(labels)}}
+        content["metadata"] = {"labels": label_array(page)}
     content["extensions"] = {"position": site.position(page)}
     content["_expandable"] = {key: "" for key in CONTENT_EXPANDABLES if key not in expansions}
     content["_links"] = {

@@ -16,7 +16,7 @@ from .api_v2_content import attachment_webui, comment_webui, container_webui, do
 from .common import ApiResult, BadRequest, Query, query_value, query_values, v1_error
 from .content import Attachment, BlogPost, Comment
 from .site import Page, Site
-from .v1_shapes import Links, content_restrictions_v1, user_v1
+from .v1_shapes import Links, content_restrictions_v1, label_array, user_v1
 
 _CQL = re.compile(
     r"""^\s*type\s*=\s*"?(?P<type>page|blogpost|comment|attachment)"?"""
@@ -114,14 +114,6 @@ def content_item_v1(site: Site, item: object, expansions: set[str], links: Links
     return _attachment(site, item, expansions, links)
 
 
-def label_array(container: Page | BlogPost) -> dict[str, object]:
-    results = [
-        {"prefix": "global", "name": name, "id": str(int(container.id) * 1000 + i), "label": name}
-        for i, name in enumerate(container.labels)
-    ]
-    return {"results": results, "start": 0, "limit": 200, "size": len(results)}
-
-
 def _webui(site: Site, container: Page | BlogPost, links: Links) -> str:
     if links.flavor == "dc":
         return f"/pages/viewpage.action?pageId={container.id}"
@@ -153,25 +145,37 @@ def _container_ref(site: Site, container: Page | BlogPost, links: Links) -> dict
     }
 
 
-def _common(site: Site, content: dict[str, object], space_key: str, expansions: set[str], links: Links) -> None:
+def _head(
+    site: Site,
+    item: BlogPost | Comment | Attachment,
+    kind: str,
+    content_id: str,
+    title: str,
+    space_key: str,
+    expansions: set[str],
+    links: Links,
+) -> dict[str, object]:
+    """What a blog post, a comment and an attachment start with: id, type, status and title, then their space,
+    version and history when expanded (the same Content fields, filled from the same item fields)."""
+    content: dict[str, object] = {"id": content_id, "type": kind, "status": item.status, "title": title}
     if "space" in expansions:
         space = site.space(space_key)
         assert space is not None
         content["space"] = space_v1(space, links)
+    if "version" in expansions:
+        content["version"] = _version(site, item.version, item.updated_at, item.author_id, content_id, links)
+    if "history" in expansions:
+        content["history"] = {
+            "latest": True,
+            "createdBy": user_v1(site, item.author_id, links),
+            "createdDate": item.created_at,
+        }
+    return content
 
 
 def _blog_post(site: Site, post: BlogPost, expansions: set[str], links: Links) -> dict[str, object]:
     self_link = f"{links.base}/rest/api/content/{post.id}"
-    content: dict[str, object] = {"id": post.id, "type": "blogpost", "status": post.status, "title": post.title}
-    _common(site, content, post.space_key, expansions, links)
-    if "version" in expansions:
-        content["version"] = _version(site, post.version, post.updated_at, post.author_id, post.id, links)
-    if "history" in expansions:
-        content["history"] = {
-            "latest": True,
-            "createdBy": user_v1(site, post.author_id, links),
-            "createdDate": post.created_at,
-        }
+    content = _head(site, post, "blogpost", post.id, post.title, post.space_key, expansions, links)
     if "body" in expansions:
         content["body"] = _storage(post.body, expansions, self_link)
     if "metadata" in expansions:
@@ -186,21 +190,8 @@ def _comment(site: Site, comment: Comment, expansions: set[str], links: Links) -
     container = site.container(comment.container_id)
     assert container is not None
     self_link = f"{links.base}/rest/api/content/{comment.id}"
-    content: dict[str, object] = {
-        "id": comment.id,
-        "type": "comment",
-        "status": comment.status,
-        "title": f"Re: {container.title}",
-    }
-    _common(site, content, container.space_key, expansions, links)
-    if "version" in expansions:
-        content["version"] = _version(site, comment.version, comment.updated_at, comment.author_id, comment.id, links)
-    if "history" in expansions:
-        content["history"] = {
-            "latest": True,
-            "createdBy": user_v1(site, comment.author_id, links),
-            "createdDate": comment.created_at,
-        }
+    title = f"Re: {container.title}"
+    content = _head(site, comment, "comment", comment.id, title, container.space_key, expansions, links)
     if "ancestors" in expansions:
         parent = site.comment(comment.parent_id) if comment.parent_id else None
         content["ancestors"] = [] if parent is None else [{"id": parent.id, "type": "comment", "status": parent.status}]
@@ -225,23 +216,9 @@ def _attachment(site: Site, attachment: Attachment, expansions: set[str], links:
     container = site.container(attachment.container_id)
     assert container is not None
     self_link = f"{links.base}/rest/api/content/{attachment.api_id}"
-    content: dict[str, object] = {
-        "id": attachment.api_id,
-        "type": "attachment",
-        "status": attachment.status,
-        "title": attachment.title,
-    }
-    _common(site, content, container.space_key, expansions, links)
-    if "version" in expansions:
-        content["version"] = _version(
-            site, attachment.version, attachment.updated_at, attachment.author_id, attachment.api_id, links
-        )
-    if "history" in expansions:
-        content["history"] = {
-            "latest": True,
-            "createdBy": user_v1(site, attachment.author_id, links),
-            "createdDate": attachment.created_at,
-        }
+    content = _head(
+        site, attachment, "attachment", attachment.api_id, attachment.title, container.space_key, expansions, links
+    )
     if "container" in expansions:
         content["container"] = _container_ref(site, container, links)
     content["metadata"] = {"mediaType": attachment.media_type, "comment": attachment.comment}

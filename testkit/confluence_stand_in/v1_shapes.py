@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from .access import Grant
 from .common import title_slug
+from .content import BlogPost
 from .site import Page, Site, Space
 
 Flavor = Literal["cloud", "dc"]
@@ -150,3 +151,12 @@ def _space_permission(
         permission["subjects"] = subjects
     permission.update({"operation": operation, "anonymousAccess": anonymous, "unlicensedAccess": False})
     return permission
+
+
+def label_array(container: Page | BlogPost) -> dict[str, object]:
+    """LabelArray: the labels of a page or blog post (`/content/{id}/label`, `expand=metadata.labels`)."""
+    results = [
+        {"prefix": "global", "name": name, "id": str(int(container.id) * 1000 + i), "label": name}
+        for i, name in enumerate(container.labels)
+    ]
+    return {"results": results, "start": 0, "limit": 200, "size": len(results)}
