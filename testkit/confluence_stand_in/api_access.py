@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from .access import Group
 from .api_v1 import V1_MAX_LIMIT, content_v1, expansions_of
+from .api_v2 import PREFIX
 from .common import (
     ApiResult,
     BadRequest,
@@ -30,7 +31,6 @@ from .site import Page, Site
 from .v1_shapes import Links, content_restriction_v1, user_v1, window
 
 GROUP_MEMBERS_MAX_LIMIT = 200
-V2_PERMISSIONS_PREFIX = "/wiki/api/v2"
 FORBIDDEN_FAMILIES = ("space_permissions", "group_members", "restrictions")
 
 
@@ -211,7 +211,7 @@ def _space_permissions_v2(
     ]
     assignments.append(_assignment(int(space.id) * 1000 + 999, "user", space.author_id, "create", "page"))
     limit = int_param(query, "limit", 25, 1, 250)
-    path = V2_PERMISSIONS_PREFIX + subpath
+    path = PREFIX + subpath
     cursor = query_value(query, "cursor")
     start = int(decode_cursor(path, cursor)) if cursor else 0
     chunk = assignments[start : start + limit]

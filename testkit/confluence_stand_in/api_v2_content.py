@@ -47,15 +47,6 @@ def _route(site: Site, subpath: str, query: Query, base: str) -> ApiResult | Non
     if match := re.fullmatch(r"/(footer|inline)-comments", subpath):
         comments = [c for c in site.comments if c.kind == match.group(1) and c.status == "current"]
         return _comments(site, subpath, query, base, comments, "site")
-    if match := re.fullmatch(r"/(pages|blogposts)/(\d+)/(footer|inline)-comments", subpath):
-        container = _container(site, match.group(1), match.group(2))
-        if container is None:
-            return v2_error(404, "NOT_FOUND", "Content not found")
-        comments = [c for c in site.comments_on(container.id, match.group(3)) if c.parent_id is None]
-        if match.group(3) == "inline":
-            wanted = set(query_values(query, "resolution-status")) or {"open", "reopened", "resolved", "dangling"}
-            comments = [c for c in comments if ("resolved" if c.resolved else "open") in wanted]
-        return _comments(site, subpath, query, base, comments, "container")
     if match := re.fullmatch(r"/(footer|inline)-comments/(\d+)/children", subpath):
         parent = site.comment(match.group(2))
         if parent is None or parent.kind != match.group(1):
@@ -64,24 +55,35 @@ def _route(site: Site, subpath: str, query: Query, base: str) -> ApiResult | Non
         return _comments(site, subpath, query, base, replies, "children")
     if subpath == "/attachments":
         return _attachments(site, subpath, query, base, list(site.attachments))
-    if match := re.fullmatch(r"/(pages|blogposts)/(\d+)/attachments", subpath):
-        container = _container(site, match.group(1), match.group(2))
-        if container is None:
-            return v2_error(404, "NOT_FOUND", "Content not found")
-        return _attachments(site, subpath, query, base, site.attachments_on(container.id))
     if match := re.fullmatch(r"/attachments/att(\d+)", subpath):
         attachment = site.attachment(match.group(1))
         if attachment is None:
             return v2_error(404, "NOT_FOUND", "Attachment not found")
         return ApiResult(200, attachment_v2(site, attachment))
-    if match := re.fullmatch(r"/(pages|blogposts)/(\d+)/labels", subpath):
-        container = _container(site, match.group(1), match.group(2))
+    if match := re.fullmatch(r"/(pages|blogposts)/(\d+)/(footer-comments|inline-comments|attachments|labels)", subpath):
+        container = site.page(match.group(2)) if match.group(1) == "pages" else site.blog_post(match.group(2))
         if container is None:
             return v2_error(404, "NOT_FOUND", "Content not found")
+        return _of_container(site, container, match.group(3), subpath, query, base)
+    return None
+
+
+def _of_container(
+    site: Site, container: Page | BlogPost, listing: str, subpath: str, query: Query, base: str
+) -> ApiResult:
+    """A page's or blog post's own comments (top-level only), attachments or labels."""
+    if listing == "attachments":
+        return _attachments(site, subpath, query, base, site.attachments_on(container.id))
+    if listing == "labels":
         labels = [_Label(container.id, i, name) for i, name in enumerate(container.labels)]
         chunk, next_link = _paginate(labels, subpath, query)  # type: ignore[type-var]
         return _list_result([{"id": l.id, "name": l.name, "prefix": "global"} for l in chunk], next_link, base)  # noqa: E741
-    return None
+    kind = listing.removesuffix("-comments")
+    comments = [c for c in site.comments_on(container.id, kind) if c.parent_id is None]
+    if kind == "inline":
+        wanted = set(query_values(query, "resolution-status")) or {"open", "reopened", "resolved", "dangling"}
+        comments = [c for c in comments if ("resolved" if c.resolved else "open") in wanted]
+    return _comments(site, subpath, query, base, comments, "container")
 
 
 class _Label:
@@ -90,10 +92,6 @@ class _Label:
     def __init__(self, container_id: str, position: int, name: str) -> None:
         self.id = str(int(container_id) * 1000 + position)
         self.name = name
-
-
-def _container(site: Site, kind: str, content_id: str) -> Page | BlogPost | None:
-    return site.page(content_id) if kind == "pages" else site.blog_post(content_id)
 
 
 def _posts(site: Site, subpath: str, query: Query, base: str, posts: list[BlogPost]) -> ApiResult:
