@@ -15,9 +15,10 @@ from typing import Any
 COMMENT_KINDS = ("footer", "inline")
 
 
-@dataclass(frozen=True)
-class BlogPost:
-    """A blog post: the page shape without a parent."""
+@dataclass(frozen=True, kw_only=True)
+class Document:
+    """What a page and a blog post both are: storage-format XHTML in a space, with labels; `version` and
+    `updated_at` move together on every edit. `site.Page` adds the parent."""
 
     id: str
     space_key: str
@@ -29,6 +30,11 @@ class BlogPost:
     body: str
     status: str = "current"
     labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlogPost(Document):
+    """A blog post: the page shape without a parent."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,33 @@ def generate_file(spec: dict[str, Any]) -> bytes:
     raise ValueError(f"unknown attachment kind {kind!r}")
 
 
+def entry_fields(entry: dict[str, Any], default_author: str, normalize: Any) -> dict[str, Any]:
+    """The fields every sample-site entry (page, blog post, comment, attachment) fills the same way: id, author,
+    created and updated times (updated defaults to created), version."""
+    created = normalize(str(entry.get("created_at", "2024-01-15T09:00:00Z")))
+    return {
+        "id": str(entry["id"]),
+        "author_id": str(entry.get("author_id", default_author)),
+        "created_at": created,
+        "updated_at": normalize(str(entry.get("updated_at", created))),
+        "version": int(entry.get("version", 1)),
+    }
+
+
+def document_fields(
+    entry: dict[str, Any], space_key: str, space_dir: Path, default_author: str, normalize: Any
+) -> dict[str, Any]:
+    """A page's or blog post's fields (`Document`) from its sample-site entry; the body file is read byte for byte."""
+    return {
+        **entry_fields(entry, default_author, normalize),
+        "space_key": space_key,
+        "title": str(entry["title"]),
+        "body": (space_dir / str(entry["file"])).read_bytes().decode("utf-8"),  # no newline translation
+        "status": str(entry.get("status", "current")),
+        "labels": tuple(str(label) for label in entry.get("labels", ())),
+    }
+
+
 def load_space_extras(
     space_key: str, space_dir: Path, default_author: str, normalize: Any
 ) -> tuple[list[BlogPost], list[Comment], list[Attachment]]:
@@ -121,60 +154,32 @@ def load_space_extras(
         file = space_dir / name
         return json.loads(file.read_text(encoding="utf-8")) if file.exists() else []
 
-    def times(entry: dict[str, Any]) -> tuple[str, str]:
-        created = normalize(str(entry.get("created_at", "2024-01-15T09:00:00Z")))
-        return created, normalize(str(entry.get("updated_at", created)))
-
-    posts = []
-    for entry in read("blogposts.json"):
-        created, updated = times(entry)
-        posts.append(
-            BlogPost(
-                id=str(entry["id"]),
-                space_key=space_key,
-                title=str(entry["title"]),
-                author_id=str(entry.get("author_id", default_author)),
-                created_at=created,
-                updated_at=updated,
-                version=int(entry.get("version", 1)),
-                body=(space_dir / str(entry["file"])).read_bytes().decode("utf-8"),
-                status=str(entry.get("status", "current")),
-                labels=tuple(entry.get("labels", ())),
-            )
+    posts = [
+        BlogPost(**document_fields(entry, space_key, space_dir, default_author, normalize))
+        for entry in read("blogposts.json")
+    ]
+    comments = [
+        Comment(
+            **entry_fields(entry, default_author, normalize),
+            container_id=str(entry["container_id"]),
+            kind=str(entry.get("kind", "footer")),
+            body=str(entry["body"]),
+            parent_id=None if entry.get("parent_id") is None else str(entry["parent_id"]),
+            resolved=bool(entry.get("resolved", False)),
+            selection=str(entry.get("selection", "")),
         )
-    comments = []
-    for entry in read("comments.json"):
-        created, updated = times(entry)
-        comments.append(
-            Comment(
-                id=str(entry["id"]),
-                container_id=str(entry["container_id"]),
-                kind=str(entry.get("kind", "footer")),
-                body=str(entry["body"]),
-                author_id=str(entry.get("author_id", default_author)),
-                created_at=created,
-                updated_at=updated,
-                version=int(entry.get("version", 1)),
-                parent_id=None if entry.get("parent_id") is None else str(entry["parent_id"]),
-                resolved=bool(entry.get("resolved", False)),
-                selection=str(entry.get("selection", "")),
-            )
-        )
+        for entry in read("comments.json")
+    ]
     attachments = []
     for entry in read("attachments.json"):
-        created, updated = times(entry)
         data = (space_dir / entry["file"]).read_bytes() if "file" in entry else None
         attachments.append(
             Attachment(
-                id=str(entry["id"]),
+                **entry_fields(entry, default_author, normalize),
                 container_id=str(entry["container_id"]),
                 title=str(entry["title"]),
                 media_type=str(entry["media_type"]),
                 data=data,
-                author_id=str(entry.get("author_id", default_author)),
-                created_at=created,
-                updated_at=updated,
-                version=int(entry.get("version", 1)),
                 comment=str(entry.get("comment", "")),
                 generate=None if data is not None else json.dumps(entry["generate"], sort_keys=True),
             )

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .access import SiteAccess, load_access
-from .content import Attachment, BlogPost, Comment, load_space_extras
+from .content import Attachment, BlogPost, Comment, Document, document_fields, load_space_extras
 
 SPACE_TYPES = ("global", "personal")
 DEFAULT_TIMESTAMP = "2024-01-15T09:00:00.000Z"
@@ -40,21 +40,11 @@ class Space:
             raise ValueError(f"space {self.key!r}: personal spaces (and only they) have keys starting with '~'")
 
 
-@dataclass(frozen=True)
-class Page:
-    """A page; `version` and `updated_at` move together on every edit, `body` is storage-format XHTML."""
+@dataclass(frozen=True, kw_only=True)
+class Page(Document):
+    """A page: a `Document` under a parent page (None: at the top of its space)."""
 
-    id: str
-    space_key: str
-    title: str
     parent_id: str | None
-    author_id: str
-    created_at: str
-    updated_at: str
-    version: int
-    body: str
-    status: str = "current"
-    labels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id.isdigit():
@@ -357,18 +347,6 @@ def _space_dirs(path: Path) -> Iterator[Path]:
 
 
 def _page_from_index(space: Space, space_dir: Path, entry: dict[str, object]) -> Page:
-    created = normalize_timestamp(str(entry.get("created_at", DEFAULT_TIMESTAMP)))
-    body_file = space_dir / str(entry["file"])
-    return Page(
-        id=str(entry["id"]),
-        space_key=space.key,
-        title=str(entry["title"]),
-        parent_id=None if entry.get("parent_id") is None else str(entry["parent_id"]),
-        author_id=str(entry.get("author_id", space.author_id)),
-        created_at=created,
-        updated_at=normalize_timestamp(str(entry.get("updated_at", created))),
-        version=int(entry.get("version", 1)),  # type: ignore[call-overload]
-        body=body_file.read_bytes().decode("utf-8"),  # no newline translation
-        status=str(entry.get("status", "current")),
-        labels=tuple(str(label) for label in entry.get("labels", ())),  # type: ignore[attr-defined]
-    )
+    parent_id = None if entry.get("parent_id") is None else str(entry["parent_id"])
+    fields = document_fields(entry, space.key, space_dir, space.author_id, normalize_timestamp)
+    return Page(**fields, parent_id=parent_id)
