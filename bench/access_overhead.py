@@ -12,52 +12,16 @@ Prints pages, API requests, wall time and the ratios access/no-access, and check
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.source_throughput import (
-    CREDENTIALS,
-    PAGES_CATALOG,
-    ROOT,
-    RunResult,
-    expected_pages,
-    format_table,
-    record_ids_from_airbyte_stdout,
-    timed_subprocess,
-)
+from bench.timed_runs import RunResult, expected_pages, format_table, run_source_read
 from testkit.confluence_stand_in import Faults, StandIn, synthetic_access, synthetic_site
 
 
 def run(server: StandIn, workdir: Path, deployment: str, read_permissions: bool, expected: int) -> RunResult:
-    config = {
-        "base_url": server.url if deployment == "cloud" else server.dc_url,
-        "deployment": deployment,
-        "credentials": CREDENTIALS,
-        "read_permissions": read_permissions,
-    }
     label = f"{'Cloud' if deployment == 'cloud' else 'DC'} {'with' if read_permissions else 'without'} access"
-    stem = label.replace(" ", "_")
-    config_path, catalog_path = workdir / f"{stem}.config.json", workdir / "pages.catalog.json"
-    config_path.write_text(json.dumps(config))
-    catalog_path.write_text(json.dumps(PAGES_CATALOG))
-    command = [
-        sys.executable,
-        str(ROOT / "main.py"),
-        "read",
-        "--config",
-        str(config_path),
-        "--catalog",
-        str(catalog_path),
-    ]
-    return timed_subprocess(
-        server,
-        RunResult(label, expected),
-        command,
-        lambda out: record_ids_from_airbyte_stdout(out, "pages"),
-        stderr_path=workdir / f"{stem}.stderr",
-    )
+    return run_source_read(server, workdir, deployment, label, expected, {"read_permissions": read_permissions})
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

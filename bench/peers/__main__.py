@@ -22,7 +22,8 @@ from pathlib import Path
 
 from bench.peers.clients import airbyte_tls_cert, run_airbyte, run_langchain
 from bench.peers.venvs import AIRBYTE, LANGCHAIN
-from bench.source_throughput import RunResult, expected_pages, format_table, run_our_source
+from bench.source_throughput import run_our_source
+from bench.timed_runs import RunResult, expected_pages, format_table
 from testkit.confluence_stand_in import Faults, Site, StandIn, synthetic_site
 
 SCENARIOS = {

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from bench.peers.venvs import AIRBYTE, LANGCHAIN
-from bench.source_throughput import CREDENTIALS, RunResult, record_ids_from_airbyte_stdout, timed_subprocess
+from bench.timed_runs import CREDENTIALS, RunResult, record_ids_from_airbyte_stdout, timed_subprocess
 from testkit.confluence_stand_in import StandIn
 from testkit.confluence_stand_in.tls import make_self_signed_cert
 

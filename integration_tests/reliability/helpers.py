@@ -15,7 +15,7 @@ from testkit.confluence_stand_in import Site, StandIn, load_site
 from testkit.indexes import write_in_process
 from testkit.processes import Run, run_process, write_json
 from testkit.processes import unique_file as _unique
-from testkit.records import catalog_file, site_records, write_messages
+from testkit.records import catalog_dict, catalog_file, site_records, write_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -45,25 +45,6 @@ def source_config(
     }
 
 
-def source_catalog(streams: Iterable[str] = (STREAM,)) -> dict[str, Any]:
-    return {
-        "streams": [
-            {
-                "stream": {
-                    "name": name,
-                    "json_schema": {},
-                    "supported_sync_modes": ["full_refresh"],
-                    "source_defined_primary_key": [["id"]],
-                },
-                "sync_mode": "full_refresh",
-                "destination_sync_mode": "overwrite",
-                "primary_key": [["id"]],
-            }
-            for name in streams
-        ]
-    }
-
-
 def source_command(
     command: str,
     workdir: Path,
@@ -80,7 +61,7 @@ def source_command(
     if config is not None:
         args += ["--config", str(write_json(_unique(inputs, "source-config", ".json"), config))]
     if command == "read":
-        args += ["--catalog", str(write_json(inputs / "source-catalog.json", source_catalog()))]
+        args += ["--catalog", str(write_json(inputs / "source-catalog.json", catalog_dict()))]
     return run_process([*args, *extra], workdir, timeout=timeout, cwd=cwd, name=f"source-{command}")
 
 
