@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint demo test test-fast bench bench-peers bench-fidelity clean
+.PHONY: install lint components demo test test-fast bench bench-peers bench-fidelity clean
 
 install: $(STAMP)
 
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# source_confluence/components.py (the one file Airbyte loads) from its parts in source_confluence/component_parts/
+components: install
+	$(PY) -m scripts.bundle_components
 
 demo: install
 	$(PY) -m scripts.demo

@@ -1,0 +1,340 @@
+"""Access read from Confluence in bulk (a request or two per space and per group), cached for the read, and the
+`restricted` and `readers` fields it adds to pages and blog posts (fail closed)."""
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from airbyte_cdk.sources.types import Config, StreamSlice
+
+from source_confluence.component_parts.access_rule import ANYONE, ReadGrant, path_complete, readers, restricted_levels
+from source_confluence.component_parts.common import CLOUD, ConfluenceTransformation, logger, optional_text
+from source_confluence.component_parts.http import Probe
+from source_confluence.component_parts.stats import SYNC_STATS
+
+RESTRICTION_EXPAND = "restrictions.read.restrictions.user,restrictions.read.restrictions.group,ancestors"
+ACCESS_PAGE_SIZE = 100  # v1 caps content listings at 100 per request
+MEMBERS_PAGE_SIZE = 200  # Confluence's fixed limit for group members
+
+
+@dataclass
+class SpaceAccess:
+    """What was learnt about one space: its read grant, each page's parent and own read restriction, and why any
+    of it could not be read (`problems`, each naming the request and the HTTP status)."""
+
+    grant: ReadGrant | None = None
+    parent_of: dict[str, str | None] = field(default_factory=dict)
+    restriction_of: dict[str, ReadGrant] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+Getter = Callable[[str, Mapping[str, Any] | None], Any]
+"""GET with the sync's credentials and retries: the `requests.Response`, or the exception after the last retry."""
+
+
+class AccessReader:
+    """Reads and caches access per space and group membership per group, for the page records of one sync.
+
+    Cloud: restrictions from CQL `/wiki/rest/api/content/search` with the `restrictions.read.restrictions.*`
+    expansions, space grants from v2 `/spaces/{id}/permissions` (v2 reports no anonymous access: none is assumed),
+    members from `/group/{groupId}/membersByGroupId`. Data Center: restrictions from `/rest/api/content` with the same
+    expansions, space grants from `/rest/api/space/{key}?expand=permissions` (with `anonymousAccess`), members from
+    `/rest/api/group/{name}/member`. Every answer that is not a 200 JSON body leaves that part unknown."""
+
+    def __init__(self, get: Getter, *, cloud: bool, origin: str, site_base: str, blog_posts: bool = False) -> None:
+        self.get, self.cloud, self.origin, self.site_base = get, cloud, origin.rstrip("/"), site_base.rstrip("/")
+        self.blog_posts = blog_posts  # also list blog posts' restrictions (one more listing per space)
+        self.v1_root = f"{self.site_base}/rest/api"
+        self._spaces: dict[str, SpaceAccess] = {}
+        self._members: dict[str, frozenset[str] | None] = {}
+        self._group_ids: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self.warnings: list[str] = []
+
+    # ---- per page ------------------------------------------------------------------------------------------------
+    def page_access(self, page_id: str, space_key: str, space_id: str | None) -> tuple[bool, list[str]]:
+        """(restricted, readers) of one page; anything that could not be read makes it restricted (fail closed)."""
+        space = self.space(space_key, space_id)
+        known = space.grant is not None and not space.problems and path_complete(page_id, space.parent_of)
+        levels = restricted_levels(page_id, space.parent_of, space.restriction_of)
+        groups = set(space.grant.groups if space.grant else ()) | {g for level in levels for g in level.groups}
+        members = {group: self.members(group) for group in sorted(groups)}
+        known_members = {group: accounts for group, accounts in members.items() if accounts is not None}
+        if not known or space.grant is None:
+            return True, []
+        tokens = readers(space.grant, levels, known_members)
+        if tokens == [ANYONE]:  # open to anyone: no membership changes that
+            return False, tokens
+        return bool(levels) or len(known_members) < len(members), tokens
+
+    # ---- per space -------------------------------------------------------------------------------------------------
+    def space(self, space_key: str, space_id: str | None) -> SpaceAccess:
+        """The space's access, read once per sync (workers reading other spaces do not wait for it)."""
+        with self._lock_for(("space", space_key)):
+            cached = self._spaces.get(space_key)
+            if cached is None:
+                cached = self._read_space(space_key, space_id)
+                for problem in cached.problems:
+                    self._warn(problem)
+                self._spaces[space_key] = cached
+            return cached
+
+    def _lock_for(self, key: tuple[str, str]) -> threading.Lock:
+        with self._lock:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _read_space(self, space_key: str, space_id: str | None) -> SpaceAccess:
+        access = SpaceAccess()
+        self._read_restrictions(space_key, access)
+        access.grant = self.space_grant(space_key, space_id, access)
+        return access
+
+    def space_grant(self, space_key: str, space_id: str | None, access: SpaceAccess) -> ReadGrant | None:
+        if self.cloud:
+            return self._cloud_space_grant(space_key, space_id, access)
+        return self._dc_space_grant(space_key, access)
+
+    def restrictions_request(self, space_key: str, content_type: str = "page") -> tuple[str, dict[str, Any]]:
+        """URL and parameters listing a space's pages (or blog posts) with their own read restrictions and their
+        ancestors."""
+        if self.cloud:
+            cql = f'type = {content_type} and space = "{_cql_quote(space_key)}"'
+            return f"{self.v1_root}/content/search", {
+                "cql": cql,
+                "expand": RESTRICTION_EXPAND,
+                "limit": ACCESS_PAGE_SIZE,
+            }
+        params = {"spaceKey": space_key, "type": content_type, "expand": RESTRICTION_EXPAND, "limit": ACCESS_PAGE_SIZE}
+        return f"{self.v1_root}/content", params
+
+    def _read_restrictions(self, space_key: str, access: SpaceAccess) -> None:
+        for content_type in ("page", "blogpost") if self.blog_posts else ("page",):
+            url, params = self.restrictions_request(space_key, content_type)
+            self._read_restriction_listing(space_key, url, params, access)
+
+    def _read_restriction_listing(
+        self, space_key: str, url: str, params: Mapping[str, Any], access: SpaceAccess
+    ) -> None:
+        for body in self._v1_pages(url, params, access, f"read restrictions of space {space_key}"):
+            for content in body.get("results") or []:
+                page_id = str(content.get("id"))
+                ancestors = content.get("ancestors") or []
+                access.parent_of[page_id] = str(ancestors[-1].get("id")) if ancestors else None
+                read = ((content.get("restrictions") or {}).get("read") or {}).get("restrictions") or {}
+                users = frozenset(_user_id(u) for u in (read.get("user") or {}).get("results") or [])
+                groups = (read.get("group") or {}).get("results") or []
+                for group in groups:
+                    if group.get("id"):
+                        self._group_ids.setdefault(str(group.get("name")), str(group["id"]))
+                grant = ReadGrant(users - {""}, frozenset(str(g.get("name")) for g in groups if g.get("name")))
+                if grant.restricts:
+                    access.restriction_of[page_id] = grant
+                if _more_than_listed(read):
+                    access.problems.append(
+                        f"page {page_id} in space {space_key} names more users or groups than one answer lists"
+                    )
+
+    def _cloud_space_grant(self, space_key: str, space_id: str | None, access: SpaceAccess) -> ReadGrant | None:
+        if not space_id:
+            access.problems.append(f"space {space_key} has no id to read its permissions with")
+            return None
+        url: str | None = f"{self.origin}/wiki/api/v2/spaces/{space_id}/permissions"
+        params: Mapping[str, Any] | None = {"limit": 250}
+        users: set[str] = set()
+        group_ids: set[str] = set()
+        while url:
+            body = self.fetch_json(url, params, access, f"read permissions of space {space_key}")
+            if body is None:
+                return None
+            for assignment in body.get("results") or []:
+                operation = assignment.get("operation") or {}
+                principal = assignment.get("principal") or {}
+                if operation.get("key") != "read" or operation.get("targetType") != "space":
+                    continue
+                if principal.get("type") == "user":
+                    users.add(str(principal.get("id")))
+                elif principal.get("type") == "group":
+                    group_ids.add(str(principal.get("id")))
+            next_link = (body.get("_links") or {}).get("next")
+            url, params = (f"{self.origin}{next_link}", None) if next_link else (None, None)
+        names = {self._group_name(group_id, access) for group_id in sorted(group_ids)}
+        if None in names:
+            return None
+        return ReadGrant(frozenset(users), frozenset(n for n in names if n))
+
+    def _group_name(self, group_id: str, access: SpaceAccess) -> str | None:
+        for name, known_id in self._group_ids.items():
+            if known_id == group_id:
+                return name
+        body = self.fetch_json(f"{self.v1_root}/group/by-id", {"id": group_id}, access, f"name group {group_id}")
+        if body is None or not body.get("name"):
+            return None
+        self._group_ids[str(body["name"])] = group_id
+        return str(body["name"])
+
+    def _dc_space_grant(self, space_key: str, access: SpaceAccess) -> ReadGrant | None:
+        what = f"read permissions of space {space_key}"
+        body = self.fetch_json(
+            f"{self.v1_root}/space/{quote(space_key, safe='~')}", {"expand": "permissions"}, access, what
+        )
+        if body is None:
+            return None
+        if "permissions" not in body:
+            access.problems.append(f"Confluence did not {what} (no `permissions` in the answer; space admin needed)")
+            return None
+        users: set[str] = set()
+        groups: set[str] = set()
+        anonymous = False
+        for permission in body.get("permissions") or []:
+            if (permission.get("operation") or {}) != {"operation": "read", "targetType": "space"}:
+                continue
+            anonymous = anonymous or bool(permission.get("anonymousAccess"))
+            subjects = permission.get("subjects") or {}
+            users |= {_user_id(u) for u in (subjects.get("user") or {}).get("results") or []}
+            groups |= {str(g.get("name")) for g in (subjects.get("group") or {}).get("results") or []}
+        return ReadGrant(frozenset(users - {""}), frozenset(groups), anonymous)
+
+    # ---- per group -------------------------------------------------------------------------------------------------
+    def members(self, group: str) -> frozenset[str] | None:
+        """Account ids in `group`, or None when they cannot be read (then the group grants nobody by membership)."""
+        with self._lock_for(("group", group)):
+            if group not in self._members:
+                self._members[group] = self._read_members(group)
+            return self._members[group]
+
+    def members_request(self, group: str) -> tuple[str, dict[str, Any]]:
+        """URL and parameters of the first page of a group's members."""
+        if self.cloud and group in self._group_ids:
+            return f"{self.v1_root}/group/{quote(self._group_ids[group], safe='')}/membersByGroupId", {
+                "limit": MEMBERS_PAGE_SIZE
+            }
+        if self.cloud:
+            return f"{self.v1_root}/group/member", {"name": group, "limit": MEMBERS_PAGE_SIZE}
+        return f"{self.v1_root}/group/{quote(group, safe='')}/member", {"limit": MEMBERS_PAGE_SIZE}
+
+    def _read_members(self, group: str) -> frozenset[str] | None:
+        sink = SpaceAccess()
+        url, params = self.members_request(group)
+        accounts: set[str] = set()
+        for body in self._v1_pages(url, params, sink, f"list the members of group {group}"):
+            accounts |= {_user_id(u) for u in body.get("results") or []}
+        for problem in sink.problems:
+            self._warn(problem)
+        return None if sink.problems else frozenset(accounts - {""})
+
+    # ---- HTTP --------------------------------------------------------------------------------------------------------
+    def _v1_pages(
+        self, url: str, params: Mapping[str, Any] | None, access: SpaceAccess, what: str
+    ) -> Iterator[dict[str, Any]]:
+        """Every page of a v1 list, following `_links.next` (joined to `_links.base`); stops at the first failure."""
+        next_url: str | None = url
+        while next_url:
+            body = self.fetch_json(next_url, params, access, what)
+            if body is None:
+                return
+            yield body
+            links = body.get("_links") or {}
+            next_url = (
+                f"{str(links.get('base') or self.site_base).rstrip('/')}{links['next']}" if links.get("next") else None
+            )
+            params = None
+
+    def fetch_json(
+        self, url: str, params: Mapping[str, Any] | None, access: SpaceAccess, what: str
+    ) -> dict[str, Any] | None:
+        outcome = self.get(url, params)
+        path = urlsplit(url).path
+        if isinstance(outcome, Exception):
+            access.problems.append(f"could not {what}: {type(outcome).__name__} on {path} after retries")
+            return None
+        if outcome.status_code != 200:
+            access.problems.append(f"could not {what}: HTTP {outcome.status_code} on {path}")
+            return None
+        try:
+            body = outcome.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            access.problems.append(f"could not {what}: {path} did not answer a JSON object")
+            return None
+        return body
+
+    def _warn(self, problem: str) -> None:
+        message = f"Access: {problem}; the pages it concerns are treated as restricted (visibility internal)."
+        self.warnings.append(message)
+        logger.warning(message)
+
+
+def _user_id(user: Mapping[str, Any]) -> str:
+    """Cloud: accountId; Data Center: userKey (stable across renames), else username."""
+    return str(user.get("accountId") or user.get("userKey") or user.get("username") or "")
+
+
+def _more_than_listed(read: Mapping[str, Any]) -> bool:
+    """Restriction answers page their users and groups; a full page may hide more names: not complete."""
+    for part in ("user", "group"):
+        listed = read.get(part) or {}
+        limit = listed.get("limit")
+        if limit and len(listed.get("results") or []) >= int(limit):
+            return True
+    return False
+
+
+def _cql_quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+class SharedAccess:
+    """The read's one `AccessReader`, shared by the pages and blog posts streams (each builds its own transformation),
+    so each space and each group is read once per read whatever the number of streams, pages and threads."""
+
+    def __init__(self) -> None:
+        self._reader: AccessReader | None = None
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._reader = None
+
+    def reader(self, config: Config) -> AccessReader:
+        with self._lock:
+            if self._reader is None:
+                probe = Probe(config)
+
+                def counted_get(url: str, params: Mapping[str, Any] | None) -> Any:
+                    SYNC_STATS.count(access_requests=1)
+                    return probe.get(url, params)
+
+                self._reader = AccessReader(
+                    counted_get,
+                    cloud=config.get("deployment", CLOUD) == CLOUD,
+                    origin=config["normalised_origin"],
+                    site_base=config["normalised_site_base"],
+                    blog_posts=bool(config.get("include_blog_posts")),
+                )
+            return self._reader
+
+
+SHARED_ACCESS = SharedAccess()
+
+
+@dataclass
+class PageAccessFields(ConfluenceTransformation):
+    """Adds `restricted` and `readers` to a shaped page or blog post record (docs/CONTRACTS.md), with access read in
+    bulk by the read's shared `AccessReader`. With `read_permissions: false` nothing is read and every record is
+    restricted with no readers (fail closed)."""
+
+    def shape(self, record: MutableMapping[str, Any], config: Config, stream_slice: StreamSlice | None) -> None:
+        if not config.get("read_permissions", True) or not record.get("space_key"):
+            record["restricted"], record["readers"] = True, []
+            SYNC_STATS.count(restricted=1)
+            return
+        restricted, tokens = SHARED_ACCESS.reader(config).page_access(
+            str(record["id"]), str(record["space_key"]), optional_text(record.get("space_id"))
+        )
+        record["restricted"], record["readers"] = restricted, tokens
+        if restricted:
+            SYNC_STATS.count(restricted=1)
