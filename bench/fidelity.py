@@ -29,9 +29,9 @@ import bs4
 
 from bench import fidelity_reference as ref
 from destination_vectors.documents import storage_to_text
+from testkit.storage_format import FIXTURES, file_bodies
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "storage-format"
 GOAL = {"recall": 0.995, "precision": 0.97}
 _MARK_START = "<!-- fidelity:start -->"
 _MARK_END = "<!-- fidelity:end -->"
@@ -165,11 +165,7 @@ class Score:
 def pages() -> list[tuple[str, str]]:
     if not FIXTURES.is_dir():
         raise SystemExit(f"shared fixtures missing at {FIXTURES}: the bench reads them from beside the clone")
-    return [
-        (str(path.relative_to(FIXTURES)), path.read_text(encoding="utf-8"))
-        for path in sorted(FIXTURES.rglob("*"))
-        if path.suffix in (".xhtml", ".html", ".xml") and "malicious" not in path.name
-    ]
+    return [(name, body) for name, body in file_bodies() if "malicious" not in Path(name).name]
 
 
 def score_all(corpus: list[tuple[str, str]]) -> dict[str, Score]:

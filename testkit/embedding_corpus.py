@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from testkit.storage_format import FIXTURES, file_bodies
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_SITE = ROOT / "integration_tests" / "sample_site"
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "storage-format"
 SAMPLE_QUESTIONS = {
     "How do I roll back a deploy?": "Rollback",
     "How do I connect to the VPN?": "VPN Setup",
@@ -27,12 +28,12 @@ def _chunks(title: str, body: str, max_tokens: int = 256) -> list[str]:
 
 
 def fixture_chunks() -> list[str]:
-    files = sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".xhtml", ".html", ".xml"))
-    if not files:
+    bodies = file_bodies()
+    if not bodies:
         raise FileNotFoundError(
             f"no storage-format fixtures under {FIXTURES}: the shared fixtures must sit beside the clone"
         )
-    return [text for path in files for text in _chunks(path.stem, path.read_text(encoding="utf-8"))]
+    return [text for name, body in bodies for text in _chunks(Path(name).stem, body)]
 
 
 def sample_site_chunks() -> list[tuple[str, str]]:

@@ -7,9 +7,6 @@ import pytest
 from destination_vectors.config import DestinationConfig
 from destination_vectors.vectors import TEST_HASH_EMBEDDER
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-FIXTURES = SHARED / "fixtures" / "storage-format"
-
 
 @pytest.fixture
 def config(tmp_path: Path) -> DestinationConfig:

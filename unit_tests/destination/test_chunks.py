@@ -7,10 +7,11 @@ import pytest
 from destination_vectors.chunks import Chunk, chunk_sections, split_blocks, validate_chunking
 from destination_vectors.documents import Section, storage_to_sections
 from destination_vectors.model import load_tokenizer
-from unit_tests.destination.test_documents import BODIES
+from testkit.storage_format import file_bodies, roundtrip_page_body
 
 TOKENIZER = load_tokenizer()
 LIMITS = (256, 128, 64, 32)
+BODIES = [*file_bodies(), roundtrip_page_body()]  # the shared storage-format fixtures, as test_documents converts them
 
 
 def _fits(chunks: list[Chunk], max_tokens: int, where: str) -> None:

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
-from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup, CData
 
 from destination_vectors.documents import ConversionError, Section, storage_to_sections, storage_to_text
+from testkit.storage_format import FIXTURES, file_bodies, roundtrip_page_body
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-FIXTURES = SHARED / "fixtures" / "storage-format"
-
-
-def _fixture_bodies() -> list[tuple[str, str]]:
-    bodies = [
-        (str(path.relative_to(FIXTURES)), path.read_text(encoding="utf-8"))
-        for path in sorted(FIXTURES.rglob("*"))
-        if path.suffix in (".xhtml", ".html", ".xml")
-    ]
-    page = json.loads((FIXTURES / "confluence-markdown-roundtrip" / "test-page.json").read_text(encoding="utf-8"))
-    bodies.append(("confluence-markdown-roundtrip/test-page.json#body.storage.value", page["body"]["storage"]["value"]))
-    return bodies
-
-
-BODIES = _fixture_bodies()
+BODIES = [*file_bodies(), roundtrip_page_body()]
 IDS = [name for name, _ in BODIES]
 HOSTILE = [(name, body) for name, body in BODIES if "malicious" in name]
 NORMAL = [(name, body) for name, body in BODIES if "malicious" not in name]
