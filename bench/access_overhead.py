@@ -15,7 +15,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench.timed_runs import RunResult, expected_pages, format_table, run_source_read
+from bench.timed_runs import RunResult, expected_pages, format_table, run_source_read, site_parser
 from testkit.confluence_stand_in import Faults, StandIn, synthetic_access, synthetic_site
 
 
@@ -25,10 +25,7 @@ def run(server: StandIn, workdir: Path, deployment: str, read_permissions: bool,
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.access_overhead", description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--spaces", type=int, default=4)
-    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser = site_parser("python -m bench.access_overhead", __doc__)
     parser.add_argument("--restricted", type=float, default=0.1, help="fraction of pages carrying a restriction")
     parser.add_argument("--groups", type=int, default=6)
     parser.add_argument("--deployments", nargs="+", default=["cloud", "data_center"])

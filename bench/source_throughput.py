@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.timed_runs import RunResult, expected_pages, format_table, run_source_read
+from bench.timed_runs import RunResult, expected_pages, format_table, run_source_read, site_parser
 from testkit.confluence_stand_in import Faults, Site, StandIn, synthetic_site
 
 
@@ -59,10 +59,7 @@ def chain_seconds(site: Site, deployment: str, page_size: int, latency_ms: float
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.source_throughput", description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--spaces", type=int, default=4)
-    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser = site_parser("python -m bench.source_throughput", __doc__)
     parser.add_argument(
         "--workers", type=int, nargs="+", default=[1, 4, 16], help="num_workers values to run (the config default is 4)"
     )

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -134,6 +135,37 @@ def _remember(lines: Iterable[bytes], tail: deque[bytes]) -> Iterator[bytes]:
         yield line
 
 
+def timed_read(
+    server: StandIn,
+    workdir: Path,
+    label: str,
+    expected: int,
+    launcher: Sequence[str],
+    config: dict[str, object],
+    catalog: dict[str, object],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path = ROOT,
+    timeout: float = 900.0,
+) -> RunResult:
+    """`<launcher> read --config ... --catalog ...` of an Airbyte source (ours or a peer) against `server`, its
+    `pages` records counted on stdout by `timed_subprocess`; config, catalog and stderr kept in `workdir`."""
+    stem = label.replace(" ", "_").replace("=", "").replace("/", "")
+    config_path, catalog_path = workdir / f"{stem}.config.json", workdir / f"{stem}.catalog.json"
+    config_path.write_text(json.dumps(config))
+    catalog_path.write_text(json.dumps(catalog))
+    return timed_subprocess(
+        server,
+        RunResult(label, expected),
+        [*launcher, "read", "--config", str(config_path), "--catalog", str(catalog_path)],
+        lambda out: record_ids_from_airbyte_stdout(out, "pages"),
+        env=env,
+        cwd=cwd,
+        stderr_path=workdir / f"{stem}.stderr",
+        timeout=timeout,
+    )
+
+
 def run_source_read(
     server: StandIn,
     workdir: Path,
@@ -143,35 +175,25 @@ def run_source_read(
     settings: dict[str, object] | None = None,
     env: dict[str, str] | None = None,
 ) -> RunResult:
-    """This project's `main.py read` of the `pages` stream against `server` (`settings` added to the config), in a
-    subprocess, timed from outside by `timed_subprocess`; its config and stderr are kept in `workdir` under `label`."""
+    """This project's `main.py read` of the `pages` stream against `server`, `settings` added to its config."""
     config = {
         "base_url": server.url if deployment == "cloud" else server.dc_url,
         "deployment": deployment,
         "credentials": CREDENTIALS,
         **(settings or {}),
     }
-    stem = label.replace(" ", "_").replace("=", "").replace("/", "")
-    config_path, catalog_path = workdir / f"{stem}.config.json", workdir / "pages.catalog.json"
-    config_path.write_text(json.dumps(config))
-    catalog_path.write_text(json.dumps(PAGES_CATALOG))
-    command = [
-        sys.executable,
-        str(ROOT / "main.py"),
-        "read",
-        "--config",
-        str(config_path),
-        "--catalog",
-        str(catalog_path),
-    ]
-    return timed_subprocess(
-        server,
-        RunResult(label, expected),
-        command,
-        lambda out: record_ids_from_airbyte_stdout(out, "pages"),
-        env=env,
-        stderr_path=workdir / f"{stem}.stderr",
-    )
+    launcher = [sys.executable, str(ROOT / "main.py")]
+    return timed_read(server, workdir, label, expected, launcher, config, PAGES_CATALOG, env=env)
+
+
+def site_parser(prog: str, doc: str) -> argparse.ArgumentParser:
+    """A benchmark's argument parser with what every source benchmark takes: the synthetic site's size (`--pages`,
+    `--spaces`) and the stand-in's latency per API request (`--latency-ms`)."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--spaces", type=int, default=4)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    return parser
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

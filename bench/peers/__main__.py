@@ -23,7 +23,7 @@ from pathlib import Path
 from bench.peers.clients import airbyte_tls_cert, run_airbyte, run_langchain
 from bench.peers.venvs import AIRBYTE, LANGCHAIN
 from bench.source_throughput import run_our_source
-from bench.timed_runs import RunResult, expected_pages, format_table
+from bench.timed_runs import RunResult, expected_pages, format_table, site_parser
 from testkit.confluence_stand_in import Faults, Site, StandIn, synthetic_site
 
 SCENARIOS = {
@@ -182,10 +182,7 @@ def scenario_table(results: list[RunResult]) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.peers", description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--spaces", type=int, default=4)
-    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser = site_parser("python -m bench.peers", __doc__)
     parser.add_argument("--scenarios", nargs="+", choices=sorted(SCENARIOS), default=["normal", "429"])
     parser.add_argument(
         "--peer-timeout",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from bench.peers.venvs import AIRBYTE, LANGCHAIN
-from bench.timed_runs import CREDENTIALS, RunResult, record_ids_from_airbyte_stdout, timed_subprocess
+from bench.timed_runs import CREDENTIALS, RunResult, timed_read, timed_subprocess
 from testkit.confluence_stand_in import StandIn
 from testkit.confluence_stand_in.tls import make_self_signed_cert
 
@@ -51,26 +50,18 @@ def run_airbyte(server: StandIn, workdir: Path, expected: int, timeout: float = 
         "email": CREDENTIALS["username"],
         "api_token": CREDENTIALS["api_token"],
     }
-    config_path, catalog_path = workdir / "airbyte.config.json", workdir / "airbyte.catalog.json"
-    config_path.write_text(json.dumps(config))
-    catalog_path.write_text(json.dumps(AIRBYTE_CATALOG))
-    command = [
-        str(AIRBYTE.path / "bin" / "source-confluence"),
-        "read",
-        "--config",
-        str(config_path),
-        "--catalog",
-        str(catalog_path),
-    ]
-    result = RunResult("Airbyte source-confluence 0.2.16 (v1, HTTPS)", expected)
-    return timed_subprocess(
+    launcher = [str(AIRBYTE.path / "bin" / "source-confluence")]
+    label = "Airbyte source-confluence 0.2.16 (v1, HTTPS)"
+    return timed_read(
         server,
-        result,
-        command,
-        lambda out: record_ids_from_airbyte_stdout(out, "pages"),
+        workdir,
+        label,
+        expected,
+        launcher,
+        config,
+        AIRBYTE_CATALOG,
         env=_peer_env(),
         cwd=workdir,
-        stderr_path=workdir / "airbyte.stderr",
         timeout=timeout,
     )
 
