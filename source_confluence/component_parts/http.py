@@ -197,6 +197,7 @@ class Probe:
 
 
 def is_json(answer: Any) -> bool:
+    """A response whose body parses as JSON and whose type (if given) says so; an error outcome is not."""
     if not isinstance(answer, requests.Response) or "json" not in answer.headers.get("Content-Type", "json").lower():
         return False
     try:
@@ -207,10 +208,12 @@ def is_json(answer: Any) -> bool:
 
 
 def truncated_json(response: requests.Response) -> bool:
+    """A 2xx that claims JSON but does not parse: cut off on the way, so worth retrying."""
     return response.ok and "json" in response.headers.get("Content-Type", "json").lower() and not is_json(response)
 
 
 def describe_outcome(outcome: Any) -> str:
+    """An outcome for a message: the exception's type or the HTTP status and content type (never headers)."""
     if isinstance(outcome, requests.RequestException):
         return f"a {type(outcome).__name__}"
     return f"HTTP {outcome.status_code} ({outcome.headers.get('Content-Type', 'no content type').split(';')[0]})"

@@ -28,6 +28,7 @@ def link_base(record: MutableMapping[str, Any], config: Mapping[str, Any]) -> st
 
 
 def absolute_url(base: str, path: Any) -> str | None:
+    """A Confluence link (a path under the site) made absolute; None when there is no link."""
     return (base.rstrip("/") + str(path)) if path else None
 
 
