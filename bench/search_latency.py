@@ -39,7 +39,7 @@ def lancedb_rrf_hybrid(searcher, query: str, k: int) -> list[dict]:
 
     table = searcher._store.open_live()
     table.list_indices()
-    vector = searcher._query_vector(table, query)
+    vector = searcher._embedder.embed([query])[0].tolist()
     builder = (
         table.search(query_type="hybrid")
         .vector(vector)

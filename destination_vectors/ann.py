@@ -77,12 +77,22 @@ def vector_index_name(table: Any) -> str | None:
     return None
 
 
-def tune(builder: Any, config: VectorIndexConfig) -> Any:
-    """Search-time settings for an indexed query (the same ones the recall check used)."""
-    builder = builder.nprobes(config.nprobes)
+def search_settings(config: VectorIndexConfig) -> dict[str, int]:
+    """Search-time settings of an indexed query, by their Lance name: search passes them to Lance's `nearest`, the
+    recall check to LanceDB's query builder (`tune`), so both search the index alike."""
+    settings = {"minimum_nprobes": config.nprobes, "maximum_nprobes": config.nprobes}
     if config.kind == "IVF_HNSW_SQ":
-        return builder.ef(config.ef)
-    return builder.refine_factor(config.refine_factor) if config.kind in _REFINED else builder
+        settings["ef"] = config.ef
+    elif config.kind in _REFINED:
+        settings["refine_factor"] = config.refine_factor
+    return settings
+
+
+def tune(builder: Any, config: VectorIndexConfig) -> Any:
+    """`search_settings` applied to a LanceDB query builder (whose methods carry the same names)."""
+    for name, value in search_settings(config).items():
+        builder = getattr(builder, name)(value)
+    return builder
 
 
 def ensure_vector_index(table: Any, config: VectorIndexConfig) -> IndexDecision:

@@ -6,7 +6,7 @@ distinct pages. Pure transform: no I/O, the order of first appearance is the ord
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -48,19 +48,24 @@ PageHit = make_hit_class(
 )
 
 
+def shown(pages: Iterable[tuple[str, str]], k: int, extra_snippets: int = EXTRA_SNIPPETS) -> list[list[int]]:
+    """For chunks ranked best first, given as their (stream, page_id): the positions each of the first k distinct
+    pages shows, best chunk first, then up to `extra_snippets` more. Search reads the full rows of only these."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for position, page in enumerate(pages):
+        group = groups.get(page)
+        if group is None:
+            if len(groups) < k:
+                groups[page] = [position]
+        elif len(group) <= extra_snippets:
+            group.append(position)
+    return list(groups.values())
+
+
 def group_by_page(hits: Iterable[ChunkHit], k: int, extra_snippets: int = EXTRA_SNIPPETS) -> list[PageHit]:
     """The first k distinct pages in the order their best chunk ranks; hits must come best first."""
-    best: dict[tuple[str, str], ChunkHit] = {}
-    more: dict[tuple[str, str], list[ChunkHit]] = {}
-    for hit in hits:
-        key = (hit.stream, hit.page_id)
-        if key not in best:
-            if len(best) >= k:
-                continue
-            best[key] = hit
-            more[key] = []
-        elif len(more[key]) < extra_snippets:
-            more[key].append(hit)
+    hits = list(hits)
+    groups = shown(((hit.stream, hit.page_id) for hit in hits), k, extra_snippets)
     return [
         hit_from_row(
             rank,
@@ -69,12 +74,13 @@ def group_by_page(hits: Iterable[ChunkHit], k: int, extra_snippets: int = EXTRA_
             PageHit,
             breadcrumb=top.breadcrumb,
             snippets=[
-                Snippet(h.chunk_id, h.heading_path, h.text, h.score, getattr(h, "chunk_url", "")) for h in more[key]
+                Snippet(h.chunk_id, h.heading_path, h.text, h.score, getattr(h, "chunk_url", ""))
+                for h in (hits[position] for position in more)
             ],
         )
-        for rank, (key, top) in enumerate(best.items(), start=1)
+        for rank, (top, more) in enumerate(((hits[group[0]], group[1:]) for group in groups), start=1)
     ]
 
 
-def distinct_pages(hits: Sequence[ChunkHit]) -> int:
-    return len({(hit.stream, hit.page_id) for hit in hits})
+def distinct_pages(pages: Iterable[tuple[str, str]]) -> int:
+    return len(set(pages))

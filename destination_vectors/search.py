@@ -15,15 +15,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict, Unpack, overload
 
-from lancedb.query import MatchQuery
+import numpy as np
+from lance.query import MatchQuery
 
 from destination_vectors.access import READERS_COLUMN, Principal, readable_filter
-from destination_vectors.ann import VECTOR_COLUMN, VectorIndexConfig, tune
+from destination_vectors.ann import VECTOR_COLUMN, VectorIndexConfig, search_settings
 from destination_vectors.config import DestinationConfig
 from destination_vectors.fusion import fuse
-from destination_vectors.grouping import GroupBy, PageHit, distinct_pages, group_by_page
+from destination_vectors.grouping import GroupBy, PageHit, distinct_pages, group_by_page, shown
 from destination_vectors.row import HIT_COLUMNS, hit_from_row, make_hit_class
-from destination_vectors.table import ChunkStore, quote
+from destination_vectors.table import FTS_COLUMN, ChunkStore, Snapshot, quote
 from destination_vectors.vectors import Embedder, indexed_model, load_embedder
 
 logger = logging.getLogger("airbyte")
@@ -98,7 +99,7 @@ class Searcher:
         self._store = store
         self._embedder = embedder
         self._vector_index = vector_index or VectorIndexConfig()
-        self._model_checked = False
+        self._snapshot: Snapshot | None = None  # the last version read; each search checks for a newer one
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search")
 
     @classmethod
@@ -128,95 +129,109 @@ class Searcher:
         anyone); `visibility` is then not applied."""
         if not query or not query.strip():
             raise SearchError("the query is empty")
-        table = self._store.open_live()
-        if table is None:
-            raise SearchError(
-                f"no index yet: table {self._store.table_name!r} does not exist in {self._store.uri}; run a sync first"
-            )
-        present = set(table.schema.names)  # one schema read: each read is a round trip to the table
-        if scope.get("labels") and "labels" not in present:
+        snapshot = self._live_snapshot()
+        if scope.get("labels") and "labels" not in snapshot.columns:
             raise SearchError("this index holds no labels yet: sync again, or search without --label")
-        if scope.get("principal") is not None and READERS_COLUMN not in present:
+        if scope.get("principal") is not None and READERS_COLUMN not in snapshot.columns:
             raise SearchError(
                 "this index holds no access information (written before access was read): searching as a person "
                 "needs a sync with a source that reads access"
             )
         where = visibility_filter(**scope)
-        columns = [name for name in SELECTED if name in present]  # a column newer than the table comes back empty
-        indexed = {tuple(index.columns) for index in table.list_indices()}
-        has_fts, ann = ("text",) in indexed, (VECTOR_COLUMN,) in indexed
-        if mode != "vector" and not has_fts:
+        if mode != "vector" and (FTS_COLUMN,) not in snapshot.indexed:
             if mode == "fts":
                 raise SearchError("the full-text index does not exist yet (the table is empty or never synced)")
             logger.warning("no full-text index yet: searching by vector only")
             mode = "vector"
-        ask = _Ask(table, query, mode, where, columns, ann)
+        ask = _Ask(snapshot, query, mode, where, (VECTOR_COLUMN,) in snapshot.indexed)
         if group_by == "chunk":
             return [_to_hit(rank, row, score) for rank, (row, score) in enumerate(self._ranked(ask, k), start=1)]
         # Pages: read a few chunks per wanted page; read more only when chunks of few pages fill the list.
         limit = min(MAX_CANDIDATES, max(k * 4, 20))
         while True:
             ranked = self._ranked(ask, limit)
-            hits = [_to_hit(rank, row, score) for rank, (row, score) in enumerate(ranked, start=1)]
-            if len(ranked) < limit or limit >= MAX_CANDIDATES or distinct_pages(hits) >= k:
-                return group_by_page(hits, k)
+            pages = [(row["stream"], row["page_id"]) for row, _ in ranked]
+            if len(ranked) < limit or limit >= MAX_CANDIDATES or distinct_pages(pages) >= k:
+                break
             limit = min(MAX_CANDIDATES, limit * 4)
+        # Hits (and their breadcrumbs) only for the chunks the pages show.
+        positions = [position for group in shown(pages, k) for position in group]
+        return group_by_page([_to_hit(p + 1, *ranked[p]) for p in positions], k)
+
+    def _live_snapshot(self) -> Snapshot:
+        """The newest version of the live table (one version check when nothing was committed since the last).
+        Concurrent searches may both move it to a new version: each then reads a whole version, which is all that
+        counts, so no lock is held across the check (a round trip on object storage)."""
+        snapshot = self._snapshot = self._store.snapshot(self._snapshot)
+        if snapshot is None:
+            raise SearchError(
+                f"no index yet: table {self._store.table_name!r} does not exist in {self._store.uri}; run a sync first"
+            )
+        return snapshot
 
     def _ranked(self, ask: _Ask, limit: int) -> list[tuple[dict, float]]:
-        """(row, score) best first; every query runs on the one table version `ask.table` was opened at."""
+        """(candidate row, score) best first; every query reads the one version `ask.snapshot` holds."""
         if ask.mode == "fts":
             return [(row, float(row["_score"])) for row in _text_rows(ask, limit)]
         if ask.mode == "vector":
-            rows = self._vector_rows(ask, self._query_vector(ask.table, ask.query), limit)
+            rows = self._vector_rows(ask, self._query_vector(ask), limit)
             return [(row, 1.0 - float(row["_distance"])) for row in rows]
         # Hybrid: the full-text query needs no vector, so it runs while the query is embedded.
         depth = max(limit, HYBRID_CANDIDATES)
         text_rows = self._pool.submit(_text_rows, ask, depth)
-        vector_rows = self._vector_rows(ask, self._query_vector(ask.table, ask.query), depth)
+        vector_rows = self._vector_rows(ask, self._query_vector(ask), depth)
         return fuse(ask.query, vector_rows, text_rows.result(), _row_breadcrumb, limit)
 
-    def _vector_rows(self, ask: _Ask, vector: list[float], limit: int) -> list[dict]:
-        builder = ask.table.search(vector, query_type="vector").distance_type("cosine")
-        builder = builder.select([*ask.columns, "_distance"])
+    def _vector_rows(self, ask: _Ask, vector: np.ndarray, limit: int) -> list[dict]:
+        nearest: dict[str, Any] = {"column": VECTOR_COLUMN, "q": vector, "k": limit, "metric": "cosine"}
         if ask.ann:  # the settings the index's recall was measured with at build time
-            builder = tune(builder, self._vector_index)
-        if ask.where:
-            builder = builder.where(ask.where, prefilter=True)
-        return builder.limit(limit).to_list()
+            nearest.update(search_settings(self._vector_index))
+        found = ask.snapshot.dataset.to_table(
+            columns=[*ask.columns, "_distance"],
+            nearest=nearest,
+            filter=ask.where,
+            prefilter=True,
+        )
+        return found.to_pylist()
 
-    def _query_vector(self, table, query: str) -> list[float]:
+    def _query_vector(self, ask: _Ask) -> np.ndarray:
         if self._embedder is None:
             raise SearchError("vector search needs an embedding model")
-        if not self._model_checked:
-            indexed = table.search().select(["embedding_model"]).limit(1).to_list()
-            if indexed and indexed[0]["embedding_model"] != self._embedder.name:
-                raise SearchError(
-                    f"the index was built with {indexed[0]['embedding_model']!r} but the config names "
-                    f"{self._embedder.name!r}: search with the same model, or re-sync"
-                )
-            self._model_checked = True
-        return self._embedder.embed([query])[0].tolist()
+        indexed = ask.snapshot.embedding_model
+        if indexed is not None and indexed != self._embedder.name:
+            raise SearchError(
+                f"the index was built with {indexed!r} but the config names "
+                f"{self._embedder.name!r}: search with the same model, or re-sync"
+            )
+        return np.asarray(self._embedder.embed([ask.query])[0], dtype=np.float32)
 
 
 @dataclass(frozen=True)
 class _Ask:
-    """One search's fixed inputs: the table version it reads, the words, the prefilter, the columns to return."""
+    """One search's fixed inputs: the table version it reads, the words, the prefilter."""
 
-    table: Any
+    snapshot: Snapshot
     query: str
     mode: Mode
     where: str | None
-    columns: list[str]
     ann: bool  # the table has an approximate vector index
+
+    @property
+    def columns(self) -> list[str]:  # a column newer than the table comes back empty (`hit_from_row`)
+        return [name for name in SELECTED if name in self.snapshot.columns]
 
 
 def _text_rows(ask: _Ask, limit: int) -> list[dict]:
     # The words as a plain match query: a query string would be parsed (quotes become phrase queries, which
     # the index cannot answer without positions), and text copied from a page is full of quotes.
-    builder = ask.table.search(MatchQuery(ask.query, "text"), query_type="fts").select([*ask.columns, "_score"])
-    if ask.where:
-        builder = builder.where(ask.where, prefilter=True)
-    return builder.limit(limit).to_list()
+    found = ask.snapshot.dataset.to_table(
+        columns=[*ask.columns, "_score"],
+        full_text_query=MatchQuery(ask.query, FTS_COLUMN),
+        filter=ask.where,
+        prefilter=True,
+        limit=limit,
+    )
+    return found.to_pylist()
 
 
 def _row_breadcrumb(row: dict) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import lance
 import lancedb
 import numpy as np
 import pyarrow as pa
@@ -41,6 +42,19 @@ def rows_to_arrow(rows: Sequence[dict[str, Any]], vectors: np.ndarray, schema: p
 def quote(value: str) -> str:
     """SQL string literal for Lance filters: the only way a value enters a filter."""
     return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of the live table, as the Lance dataset searches read directly: every query of one search reads
+    this version (a commit landing meanwhile is seen whole or not at all), and what a search checks first (columns,
+    indexes, model) is read once per version instead of once per query."""
+
+    dataset: lance.LanceDataset
+    version: int
+    columns: frozenset[str]
+    indexed: frozenset[tuple[str, ...]]  # the columns of each index
+    embedding_model: str | None  # of the table's first row; None when the table has no such column or no rows
 
 
 @dataclass
@@ -71,6 +85,22 @@ class ChunkStore:
         if self.table_name not in self._table_names():
             return None
         return self._db.open_table(self.table_name)
+
+    def snapshot(self, previous: Snapshot | None = None) -> Snapshot | None:
+        """The live table's newest version, or None before the first sync. `previous` is kept when no commit landed
+        since (one version check), else moved to the new version with its caches (the full-text index stays loaded);
+        the first call opens the table."""
+        if previous is not None:
+            try:
+                latest = previous.dataset.latest_version
+            except Exception:  # dropped or unreachable: open afresh below
+                latest = None
+            if latest == previous.version:
+                return previous
+            if latest is not None:
+                return _snapshot_of(previous.dataset.checkout_version(latest))
+        table = self.open_live()
+        return None if table is None else _snapshot_of(table.to_lance())
 
     def _table_names(self) -> list[str]:
         result = self._db.list_tables()
@@ -162,6 +192,16 @@ class ChunkStore:
             table.create_fts_index(FTS_COLUMN, replace=True)
         if ("content_hash",) not in existing:
             table.create_scalar_index("content_hash", index_type="BTREE")
+
+
+def _snapshot_of(dataset: lance.LanceDataset) -> Snapshot:
+    columns = frozenset(dataset.schema.names)
+    model = None
+    if "embedding_model" in columns:
+        first = dataset.to_table(columns=["embedding_model"], limit=1).column("embedding_model").to_pylist()
+        model = first[0] if first else None
+    indexed = frozenset(tuple(index.field_names) for index in dataset.describe_indices())
+    return Snapshot(dataset, dataset.version, columns, indexed, model)
 
 
 def describe_store_error(uri: str, error: BaseException) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from airbyte_cdk.models import Type
 
 from destination_vectors.destination import DestinationVectors
-from destination_vectors.grouping import group_by_page
+from destination_vectors.grouping import group_by_page, shown
 from destination_vectors.search import Searcher
 from testkit.messages import catalog, page, record, state
 
@@ -39,6 +39,14 @@ def test_each_page_once_in_order_of_its_best_chunk():
     assert best_a.score == 1.0 and best_a.text == "x", "a page takes its best chunk's score and text"
     assert [s.chunk_id for s in best_a.snippets] == ["a:1", "a:3"], "at most two more snippets, best first"
     assert [s.chunk_id for s in grouped[1].snippets] == ["b:5"]
+
+
+def test_shown_names_exactly_the_chunks_the_pages_show():
+    keys = [("pages", p) for p in ("a", "a", "b", "a", "c", "a", "b", "d")]
+    assert shown(keys, k=2) == [[0, 1, 3], [2, 6]], "best chunk then two more per page, only the first k pages"
+    hits = _hits(*(p for _, p in keys))
+    subset = [hits[position] for group in shown(keys, k=2) for position in group]
+    assert group_by_page(subset, k=2) == group_by_page(hits, k=2), "grouping the shown chunks alone must agree"
 
 
 def test_a_page_answer_has_every_field_of_a_chunk_answer_plus_snippets():

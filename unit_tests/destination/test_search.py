@@ -34,3 +34,30 @@ def test_labels_filter_keeps_rows_with_any_of_the_labels(tmp_path):
     where = visibility_filter(visibility="all", labels=["how-to", "policy"])
     found = table.search([1.0, 0.0]).where(where, prefilter=True).select(["chunk_id"]).limit(10).to_list()
     assert sorted(r["chunk_id"] for r in found) == ["a", "b"], f"label filter kept {found}"
+
+
+def test_one_searcher_sees_each_commit_and_checks_the_model_per_version(config):
+    from airbyte_cdk.models import Type
+
+    from destination_vectors.destination import DestinationVectors
+    from destination_vectors.search import Searcher, SearchError
+    from testkit.messages import catalog, page, record, state
+
+    def sync(*pages):
+        messages = [record(p) for p in pages] + [state()]
+        out = list(DestinationVectors().write(config.model_dump(), catalog(["pages"], "overwrite"), iter(messages)))
+        assert any(m.type == Type.STATE for m in out), "the sync committed nothing"
+
+    sync(page("1", "Rollback guide", "<p>how to roll back a release</p>"))
+    searcher = Searcher.from_config(config)
+    assert [h.page_id for h in searcher.search("roll back", k=5)] == ["1"]
+    sync(page("2", "VPN setup", "<p>connect to the vpn from home</p>"))
+    assert [h.page_id for h in searcher.search("vpn from home", k=5)] == ["2"], "a warm searcher missed a commit"
+
+    class OtherModel:
+        name, dimension, max_seq_length = "another-model", 8, 256
+
+    stale = Searcher(searcher._store, OtherModel())
+    with pytest.raises(SearchError, match="built with"):
+        stale.search("vpn", mode="vector")
+    assert stale.search("vpn", mode="fts"), "full-text search needs no model"

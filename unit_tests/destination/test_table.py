@@ -67,6 +67,23 @@ def test_readers_pinned_to_the_old_version_keep_reading_it(tmp_path: Path):
     assert _ids(store) == ["pages:3:0"]
 
 
+def test_a_snapshot_is_kept_until_a_commit_then_moves_to_the_new_version(tmp_path: Path):
+    store = ChunkStore(str(tmp_path), "chunks")
+    assert store.snapshot() is None, "no table yet: no snapshot"
+    store.commit(_stage(store, _rows("pages", ["1", "2"])), ["pages"], {})
+    first = store.snapshot()
+    assert first is not None and first.embedding_model == "m" and "labels" in first.columns
+    assert store.snapshot(first) is first, "nothing committed since: the same snapshot, no re-open"
+    store.commit(_stage(store, _rows("pages", ["3"])), ["pages"], {})
+    second = store.snapshot(first)
+    assert second.version > first.version, "a commit must be seen by the next snapshot"
+    assert sorted(second.dataset.to_table(columns=["chunk_id"])["chunk_id"].to_pylist()) == ["pages:3:0"]
+    assert first.dataset.to_table(columns=["chunk_id"]).num_rows == 2, "the old snapshot keeps reading its version"
+    store.housekeeping(second.version, keep_snapshots=2)
+    third = store.snapshot(second)
+    assert ("text",) in third.indexed and ("text",) not in second.indexed, "indexes are read per version"
+
+
 def test_append_dedup_deletes_only_resent_pages_stale_chunks(tmp_path: Path):
     store = ChunkStore(str(tmp_path), "chunks")
     rows = _rows("pages", ["1", "2"])
