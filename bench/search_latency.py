@@ -1,16 +1,21 @@
 """Warm-process search latency: hybrid search per query against the query embedding alone, in one process.
 
 The index is `synthetic_site(300, seed=7)` synced with the real default model (about 1,500 chunks, as in the
-destination benchmark that measured 3.45x before this change). Each round embeds one question, then answers it with
-hybrid search (this project's fusion), then with the previous LanceDB hybrid query (RRFReranker), interleaved so
-that the machine's noise hits all three alike; medians and p95 over the rounds.
+destination benchmark that measured 3.45x before the fusion change). Each round embeds one question, then answers it
+with hybrid search (chunks, then grouped by page), then with LanceDB's own hybrid query (RRFReranker, the path before
+fusion.py), interleaved so that the machine's noise hits all alike; medians and p95 over the rounds, wall time and
+the process's CPU time (the work, which a loaded machine disturbs less).
 
     python -m bench.search_latency [--pages 300] [--rounds 60] [--index DIR]
+
+Side by side with another checkout (say main before a change), same index, same measuring code: run this file with
+that checkout first on the path, `PYTHONPATH=/path/to/other python bench/search_latency.py --index DIR`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -78,30 +83,38 @@ def main(argv: list[str] | None = None) -> None:
         for question in QUESTIONS:  # warm: model, table, indexes, thread pool
             searcher.search(question, k=options.k)
             lancedb_rrf_hybrid(searcher, question, options.k)
-        embed, hybrid, before, chunk_mode = [], [], [], []
+        embed, hybrid, pages, before = [], [], [], []  # (wall ms, process CPU ms) per call
         for round_number in range(options.rounds):
             question = f"{QUESTIONS[round_number % len(QUESTIONS)]} {round_number}"
             for series, call in (
                 (embed, lambda q=question: searcher._embedder.embed([q])),
                 (hybrid, lambda q=question: searcher.search(q, k=options.k)),
-                (chunk_mode, lambda q=question: searcher.search(q, k=options.k, group_by="page")),
+                (pages, lambda q=question: searcher.search(q, k=options.k, group_by="page")),
                 (before, lambda q=question: lancedb_rrf_hybrid(searcher, q, options.k)),
             ):
-                started = time.perf_counter()
+                cpu, started = time.process_time(), time.perf_counter()
                 call()
-                series.append((time.perf_counter() - started) * 1000)
-    base = statistics.median(embed)
-    print(f"{chunks} chunks, {options.rounds} rounds, k={options.k}, warm process; medians (p95) in ms\n")
-    print("| what | median ms | p95 ms | / query embedding |")
-    print("|---|---|---|---|")
+                series.append(((time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000))
+    import destination_vectors
+
+    base = statistics.median(wall for wall, _ in embed)
+    base_cpu = statistics.median(cpu for _, cpu in embed)
+    print(f"search code: {Path(destination_vectors.__file__).parent}; load average {os.getloadavg()[0]:.2f}")
+    print(f"{chunks} chunks, {options.rounds} rounds, k={options.k}, warm process; medians (p95) in ms")
+    print("process CPU: all threads of this process (LanceDB's and ONNX Runtime's included): the work, less noisy\n")
+    print("| what | median ms | p95 ms | / query embedding | process CPU ms | CPU / embedding's |")
+    print("|---|---|---|---|---|---|")
     for label, series in (
         ("query embedding alone", embed),
         ("hybrid search (fusion.py), chunks", hybrid),
-        ("hybrid search (fusion.py), grouped by page", chunk_mode),
-        ("previous path: LanceDB hybrid + RRFReranker", before),
+        ("hybrid search (fusion.py), grouped by page", pages),
+        ("LanceDB hybrid + RRFReranker (before fusion.py)", before),
     ):
+        wall = statistics.median(w for w, _ in series)
+        cpu = statistics.median(c for _, c in series)
         print(
-            f"| {label} | {statistics.median(series):.1f} | {p95(series):.1f} | {statistics.median(series) / base:.2f}x |"
+            f"| {label} | {wall:.1f} | {p95([w for w, _ in series]):.1f} | {wall / base:.2f}x | {cpu:.1f} | "
+            f"{cpu / base_cpu:.2f}x |"
         )
 
 
