@@ -27,11 +27,13 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Two workers (pytest-xdist), one test file each at a time: a file's module fixtures (stand-ins, the S3 server) are
+# built once, and while one worker waits on a subprocess or a venv build the other runs tests.
 test: install lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 test-fast: install
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow"
 
 bench: install
 	$(PY) -m bench.source_throughput

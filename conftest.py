@@ -37,11 +37,15 @@ def sample_hash_index(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start building the PyAirbyte venv in the background when its test is selected and the venv is not current."""
+    """Start building the PyAirbyte venv in the background when its test is selected and the venv is not current.
+    Under pytest-xdist every worker collects every test, but only one runs the PyAirbyte test: there the test builds
+    the venv itself (the other worker keeps running tests meanwhile), so no worker builds for nothing."""
     import os
 
     from testkit import pyairbyte_venv
 
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
     wanted = any(item.nodeid.startswith("integration_tests/test_pyairbyte.py") for item in session.items)
     if wanted and os.environ.get(pyairbyte_venv.SKIP_ENV) != "1" and not pyairbyte_venv.is_current():
         pyairbyte_venv.BackgroundBuild.start()

@@ -8,6 +8,7 @@ the PyAirbyte test is collected (conftest.py) and the test waits for it: the oth
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 import sys
@@ -36,15 +37,25 @@ def is_current() -> bool:
 
 
 def build() -> Path:
-    """The venv's interpreter, building the venv when its stamp does not name the pinned version."""
+    """The venv's interpreter, building the venv when its stamp does not name the pinned version. A file lock keeps
+    two builders (pytest-xdist workers, or two test sessions) from building over each other: the second waits, then
+    finds the venv current."""
     if is_current():
         return python()
+    VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(VENV.parent / ".venv-pyairbyte.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not is_current():
+            _build()
+    return python()
+
+
+def _build() -> None:
     shutil.rmtree(VENV, ignore_errors=True)
     _run([sys.executable, "-m", "venv", str(VENV)], timeout=120)
     _run([str(python()), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], timeout=INSTALL_TIMEOUT_SECONDS)
     _run([str(python()), "-m", "pip", "install", "--quiet", REQUIREMENT], timeout=INSTALL_TIMEOUT_SECONDS)
     STAMP.write_text(REQUIREMENT + "\n")
-    return python()
 
 
 def _run(command: list[str], timeout: float) -> None:
