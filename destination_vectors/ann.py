@@ -22,6 +22,16 @@ from destination_vectors.row import VECTOR_COLUMN
 logger = logging.getLogger("airbyte")
 
 INDEX_NAME = "vector_ann"
+# The columns search filters on before ranking, with the scalar index that answers each filter without a scan: at a
+# million rows the visibility prefilter alone scanned for ~70 ms of a ~100 ms query (bench/RESULTS.md).
+FILTER_INDEXES: dict[str, Literal["BITMAP", "LABEL_LIST"]] = {
+    "visibility": "BITMAP",
+    "stream": "BITMAP",
+    "space_key": "BITMAP",
+    "readers": "LABEL_LIST",
+    "labels": "LABEL_LIST",
+    "ancestor_ids": "LABEL_LIST",
+}
 IndexKind = Literal["IVF_FLAT", "IVF_SQ", "IVF_PQ", "IVF_HNSW_SQ"]
 # Kinds whose partitions hold compressed vectors: their hits are re-ranked on the exact vectors (`refine_factor`).
 _REFINED: frozenset[str] = frozenset({"IVF_SQ", "IVF_PQ"})
@@ -40,7 +50,7 @@ class VectorIndexConfig(BaseModel):
         "builds an approximate index.",
     )
     kind: IndexKind = Field(
-        "IVF_HNSW_SQ",
+        "IVF_SQ",
         title="Index type",
         description="IVF_FLAT (exact vectors in partitions), IVF_SQ or IVF_PQ (compressed, re-ranked exactly with "
         "refine_factor), or IVF_HNSW_SQ (a graph in each partition).",
@@ -98,11 +108,17 @@ def tune(builder: Any, config: VectorIndexConfig) -> Any:
 def ensure_vector_index(table: Any, config: VectorIndexConfig) -> IndexDecision:
     """Build the index when the table is past `min_rows` and has none; keep it only if recall@10 holds."""
     rows = table.count_rows()
+    if rows < config.min_rows:
+        return IndexDecision("flat", rows, reason=f"{rows} chunks < {config.min_rows}: flat search is exact and fast")
+    try:
+        ensure_filter_indexes(table)
+    except Exception as error:  # committed already: without them filtered searches scan, but stay correct
+        logger.warning(
+            "filter indexes not built (%s: %s); filtered searches scan the columns", type(error).__name__, error
+        )
     existing = vector_index_name(table)
     if existing is not None:
         return IndexDecision("kept", rows, reason=f"index {existing} exists; optimize() adds new rows to it")
-    if rows < config.min_rows:
-        return IndexDecision("flat", rows, reason=f"{rows} chunks < {config.min_rows}: flat search is exact and fast")
     started = time.perf_counter()
     try:
         table.create_index(VECTOR_COLUMN, config=_index_config(config), name=INDEX_NAME, replace=True)
@@ -124,6 +140,21 @@ def ensure_vector_index(table: Any, config: VectorIndexConfig) -> IndexDecision:
         return IndexDecision("refused", rows, recall, seconds, reason)
     logger.info("built a %s vector index over %d chunks in %.1f s (recall@10 %.3f)", config.kind, rows, seconds, recall)
     return IndexDecision("built", rows, recall, seconds, f"recall@10 {recall:.3f} >= {config.min_recall}")
+
+
+def ensure_filter_indexes(table: Any) -> list[str]:
+    """Scalar indexes on the filter columns the table has and that have none yet (seconds even at a million rows);
+    without them a prefiltered query reads the whole column first. The names of the indexes built."""
+    from lancedb.index import Bitmap, LabelList
+
+    indexed = {column for index in table.list_indices() for column in index.columns}
+    present = set(table.schema.names)
+    built = []
+    for column, kind in FILTER_INDEXES.items():
+        if column in present and column not in indexed:
+            table.create_index(column, config=Bitmap() if kind == "BITMAP" else LabelList(), name=f"{column}_idx")
+            built.append(f"{column}_idx")
+    return built
 
 
 def measure_recall(table: Any, config: VectorIndexConfig, queries: Sequence[Sequence[float]], k: int = 10) -> float:

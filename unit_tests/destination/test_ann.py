@@ -12,7 +12,7 @@ from airbyte_cdk.models import Type
 from destination_vectors.ann import VectorIndexConfig, ensure_vector_index, vector_index_name
 from destination_vectors.config import DestinationConfig
 from destination_vectors.destination import DestinationVectors
-from destination_vectors.search import Searcher
+from destination_vectors.search import Searcher, visibility_filter
 from testkit.messages import catalog, page, record, state
 
 DIM = 32
@@ -85,3 +85,11 @@ def test_filters_apply_before_ranking_with_an_index(tmp_path: Path):
     assert len(hits) == 20, f"the prefiltered indexed search returned {len(hits)} of 20 public hits"
     assert {hit.visibility for hit in hits} == {"public"}, "an internal chunk passed the filter with an index"
     assert {hit.space_key for hit in searcher.search("rollback", k=10, visibility="internal")} == {"~bob"}
+    indexed = {column for index in table.list_indices() for column in index.columns}
+    assert {"visibility", "stream", "space_key", "readers", "labels", "ancestor_ids"} <= indexed, (
+        f"housekeeping left filter columns without a scalar index: {sorted(indexed)}"
+    )
+    plan = table.search([0.0] * table.schema.field("vector").type.list_size).where(
+        visibility_filter(visibility="public"), prefilter=True
+    )
+    assert "ScalarIndexQuery" in plan.explain_plan(True), "the visibility prefilter does not use its index"
