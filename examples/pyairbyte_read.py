@@ -10,15 +10,14 @@ its own dependencies (duckdb 1.4.x among them) and they clash with the project's
 How the source is run, and why `local_executable`:
 - `local_executable` (used here): PyAirbyte runs the `source-confluence` console script of the project venv
   (`.venv/bin/source-confluence`, override with `--executable`) as a subprocess and speaks the Airbyte protocol to
-  it. The source keeps its own interpreter and dependencies, and it is the full source: `SourceConfluence` with its
-  diagnosing `check`, the configured request timeout and the end-of-sync summary line.
+  it. The source keeps its own interpreter and dependencies, and it is the same connector the manifest-only image
+  runs (manifest.yaml + components.py).
 - `pip_url` with the project path would install the whole project, destination included (torch,
   sentence-transformers, LanceDB: gigabytes), into a venv PyAirbyte creates, for a source that needs none of it.
-- `source_manifest` runs the manifest inside PyAirbyte's own process. PyAirbyte can inject a `components.py`
-  (only with `AIRBYTE_ENABLE_UNSAFE_CODE=true`), but it registers it as the module `components`, while the
-  manifest names `source_confluence.components.<Class>` and components.py imports `source_confluence.progress` and
-  `source_confluence.site_url`: the package would have to be installed next to PyAirbyte anyway, and the manifest
-  alone loses the Python-level `check`, timeout and summary.
+- `source_manifest` runs the manifest inside PyAirbyte's own process. The manifest names its classes
+  `source_declarative_manifest.components.<Class>` and `components.py` is self-contained (the CDK and the standard
+  library only), but PyAirbyte injects it only with `AIRBYTE_ENABLE_UNSAFE_CODE=true`, and that route is not
+  exercised by this project's tests; `local_executable` is.
 
 Output: the pages count, a few titles with their `webui_url`, then one JSON line
 `{"pages_read": N, "pages_in_cache": M, "cache_path": ..., "titles": [...]}` for scripts (the integration test
