@@ -36,6 +36,14 @@ def sample_hash_index(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
     return {**config, "config_path": str(path)}
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with slow or real-model tests run first (each file's tests stay together, in their order): on two
+    xdist workers the long files then overlap each other, and the many short unit tests fill the end, instead of one
+    long file running alone after everything else."""
+    heavy = {item.path for item in items if item.get_closest_marker("slow") or item.get_closest_marker("model")}
+    items.sort(key=lambda item: item.path not in heavy)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start building the PyAirbyte venv in the background when its test is selected and the venv is not current.
     Under pytest-xdist every worker collects every test, but only one runs the PyAirbyte test: there the test builds
