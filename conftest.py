@@ -52,7 +52,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
     from testkit import pyairbyte_venv
 
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if os.environ.get("PYTEST_XDIST_WORKER") or session.config.option.collectonly:
         return
     wanted = any(item.nodeid.startswith("integration_tests/test_pyairbyte.py") for item in session.items)
     if wanted and os.environ.get(pyairbyte_venv.SKIP_ENV) != "1" and not pyairbyte_venv.is_current():
