@@ -27,8 +27,9 @@ from destination_vectors.page_rows import PageRows, PageRowsBuilder
 from destination_vectors.progress import Progress
 from destination_vectors.records import BadRecord
 from destination_vectors.row import chunk_schema
-from destination_vectors.table import CarriedPages, ChunkStore, Staging, rows_to_arrow
-from destination_vectors.vectors import Embedder, announce_switch, embed_with_reuse, indexed_model, model_tokenizer_name
+from destination_vectors.snapshot import CarriedPages, Snapshot, VectorLookup
+from destination_vectors.table import ChunkStore, Staging, housekeeping_due, rows_to_arrow
+from destination_vectors.vectors import Embedder, announce_switch, embed_with_reuse, model_tokenizer_name
 
 logger = logging.getLogger("airbyte")
 
@@ -90,9 +91,11 @@ class SyncWriter:
         self._dedup_since_commit: dict[str, set[str]] = {}
         self._staging: Staging | None = None
         self._lookup = None
+        self._snapshot: Snapshot | None = None  # the live table when the sync began (None: no table yet)
         self._carried: CarriedPages | None = None
-        self._carry_pending: dict[str, list[str]] = {}
+        self._carry_pending: dict[str, list[str]] = {}  # carried pages since the last commit, copied only by one
         self._table_version: int | None = None
+        self._committed = False
         self._deferred: list[tuple[str, Mapping[str, Any]]] = []  # pages that include others, built at the end
         self.children = Children(config)  # comments and attachments, joined to their containers at the end
 
@@ -102,10 +105,12 @@ class SyncWriter:
         """Holds the table lock for the whole sync; records the outcome in the ledger however the sync ends."""
         with _table_lock(self.config):
             self.ledger.start_sync(self.run_id, sorted(self.streams), self.embedder.name)
-            announce_switch(indexed_model(self.store.open_live()), self.embedder.name)
+            self._snapshot = self.store.snapshot()
+            live = self._snapshot.dataset if self._snapshot is not None else None
+            announce_switch(self._snapshot.embedding_model if self._snapshot is not None else None, self.embedder.name)
             self._staging = self.store.start_staging(self.embedder.dimension)
-            self._lookup = self.store.reuse_lookup(self.embedder.name)
-            self._carried = self.store.carried_pages(chunk_schema(self.embedder.dimension))
+            self._lookup = VectorLookup(live, self.embedder.name)
+            self._carried = CarriedPages(live, chunk_schema(self.embedder.dimension))
             self.pages.carry_check = self._carried.chunks_if_unchanged
             self.pages.includes = IncludeIndex()
             try:
@@ -199,17 +204,15 @@ class SyncWriter:
         return True
 
     def _carry(self, stream: str, page_id: str, chunks: int) -> None:
-        pending = self._carry_pending.setdefault(stream, [])
-        pending.append(page_id)
+        """Notes a carried page; its rows are copied into staging only when a commit is needed (`commit`)."""
+        self._carry_pending.setdefault(stream, []).append(page_id)
         self.counts.reused += chunks
-        if len(pending) >= CARRY_BATCH_PAGES:
-            self._flush_carried()
 
     def _flush_carried(self) -> None:
         assert self._staging is not None and self._carried is not None
         for stream, page_ids in self._carry_pending.items():
-            if page_ids:
-                self._staging.add(self._carried.rows(stream, page_ids))
+            for start in range(0, len(page_ids), CARRY_BATCH_PAGES):
+                self._staging.add(self._carried.rows(stream, page_ids[start : start + CARRY_BATCH_PAGES]))
         self._carry_pending = {}
 
     def _bad_record(self, stream: str, data: Mapping[str, Any], error: Exception) -> None:
@@ -226,8 +229,6 @@ class SyncWriter:
         logger.warning(f"stream {stream}: skipped record {page_id}: {reason}")
 
     def _flush(self) -> None:
-        if self._carry_pending:
-            self._flush_carried()
         if not self._pending:
             return
         rows, self._pending = self._pending, []
@@ -277,12 +278,20 @@ class SyncWriter:
                 f"the input ended without a final STATE for stream(s) {', '.join(incomplete)}: the source did not "
                 "finish, so the previous snapshot is kept (nothing was deleted)"
             )
-        assert self._staging is not None
+        assert self._staging is not None and self._carried is not None
         dedup, self._dedup_since_commit = self._dedup_since_commit, {}
-        if self._staging.rows or replace or any(dedup.values()):
+        carried = any(self._carry_pending.values())
+        if not self._staging.rows and self._carried.unchanged_by(self._carry_pending, replace, dedup):
+            self._carry_pending = {}  # the snapshot already holds exactly these rows: no new version
+            if self._table_version is None and (carried or replace or any(dedup.values())):
+                self._table_version = self._snapshot.version if self._snapshot is not None else None
+                logger.info(f"nothing changed: table version {self._table_version} stays live, nothing committed")
+        elif self._staging.rows or carried or replace or any(dedup.values()):
+            self._flush_carried()
             failpoint("before_commit")
             result = self.store.commit(self._staging, replace, dedup)
             self._table_version = result.version
+            self._committed = True
             logger.info(
                 f"committed table version {result.version}: {result.inserted} chunks inserted, "
                 f"{result.updated} updated, {result.deleted} deleted"
@@ -292,6 +301,18 @@ class SyncWriter:
             return None
         return self._finish(replace)
 
+    def _housekeeping_needed(self) -> bool:
+        """After a commit, always; after a sync that committed nothing, only to finish what an earlier sync's
+        housekeeping left undone (it was stopped, or the vector index is due)."""
+        if self._table_version is None:
+            return False
+        if self._committed:
+            return True
+        reason = housekeeping_due(self._snapshot, self.config.vector_index)
+        if reason:
+            logger.info(f"housekeeping of table version {self._table_version}: {reason}")
+        return reason is not None
+
     def _completed(self) -> set[str]:
         return {name for name, count in self._records_since_state.items() if count == 0}
 
@@ -300,7 +321,7 @@ class SyncWriter:
         self.ledger.record_pages(self.run_id, self._seen, replaced, self.counts)
         self.ledger.finish_sync(self.run_id, "succeeded", self.counts, self.progress.seconds, self._table_version)
         failpoint("after_ledger")
-        if self._table_version is not None:
+        if self._housekeeping_needed():
             self.store.housekeeping(self._table_version, self.config.keep_snapshots, self.config.vector_index)
         failpoint("after_cleanup")
         if "attachments" in replaced:

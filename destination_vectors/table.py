@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lance
-import lancedb
 import numpy as np
 import pyarrow as pa
 
@@ -23,11 +22,18 @@ from destination_vectors.ann import VectorIndexConfig, ensure_vector_index
 from destination_vectors.config import DestinationConfig, local_folder
 from destination_vectors.failpoints import failpoint
 from destination_vectors.row import VECTOR_COLUMN, chunk_schema
+from destination_vectors.snapshot import Snapshot, quote, snapshot_of
+
+if TYPE_CHECKING:
+    import lancedb
 
 logger = logging.getLogger("airbyte")
 
 SNAPSHOT_TAG_PREFIX = "snapshot-"
 FTS_COLUMN = "text"
+# Lance operations only housekeeping commits (compaction, index builds and merges): a live version made by one of
+# them had its commit tagged before (`housekeeping` tags first).
+_HOUSEKEEPING_OPERATIONS = frozenset({"Rewrite", "CreateIndex"})
 
 
 def rows_to_arrow(rows: Sequence[dict[str, Any]], vectors: np.ndarray, schema: pa.Schema) -> pa.Table:
@@ -39,24 +45,6 @@ def rows_to_arrow(rows: Sequence[dict[str, Any]], vectors: np.ndarray, schema: p
     return pa.table(columns, schema=schema)
 
 
-def quote(value: str) -> str:
-    """SQL string literal for Lance filters: the only way a value enters a filter."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One version of the live table, as the Lance dataset searches read directly: every query of one search reads
-    this version (a commit landing meanwhile is seen whole or not at all), and what a search checks first (columns,
-    indexes, model) is read once per version instead of once per query."""
-
-    dataset: lance.LanceDataset
-    version: int
-    columns: frozenset[str]
-    indexed: frozenset[tuple[str, ...]]  # the columns of each index
-    embedding_model: str | None  # of the table's first row; None when the table has no such column or no rows
-
-
 @dataclass
 class CommitResult:
     version: int
@@ -66,23 +54,41 @@ class CommitResult:
 
 
 class ChunkStore:
-    """The live chunk table and its staging table in one LanceDB database."""
+    """The live chunk table and its staging table in one LanceDB database.
+
+    LanceDB is imported and connected on first use: reading the live table (`snapshot`) needs only Lance for a local
+    folder, so a search, or a sync that has nothing to write, never pays LanceDB's import (seconds).
+    """
 
     def __init__(self, uri: str, table_name: str, storage_options: dict[str, str] | None = None) -> None:
         self.uri = uri
         self.table_name = table_name
         self.staging_name = f"{table_name}__staging"
-        folder = local_folder(uri)
-        # The options (object-store endpoint and credentials) go to LanceDB only; never kept on self, never logged.
-        self._db = lancedb.connect(str(folder) if folder is not None else uri, storage_options=storage_options or None)
+        self._folder = local_folder(uri)
+        # The options (object-store endpoint and credentials) go to LanceDB only; never logged.
+        self._storage_options = storage_options or None
+        self._connection: lancedb.DBConnection | None = None
+        if self._folder is None:  # a remote store is reached through LanceDB anyway: refused keys fail here, at once
+            self._connect()
 
     @classmethod
     def from_config(cls, config: DestinationConfig) -> ChunkStore:
         return cls(config.lancedb_uri, config.table_name, config.storage_options())
 
+    @property
+    def _db(self) -> lancedb.DBConnection:
+        return self._connection if self._connection is not None else self._connect()
+
+    def _connect(self) -> lancedb.DBConnection:
+        import lancedb
+
+        target = str(self._folder) if self._folder is not None else self.uri
+        self._connection = lancedb.connect(target, storage_options=self._storage_options)
+        return self._connection
+
     # -- reading the live snapshot ---------------------------------------------------------------------------
     def open_live(self) -> lancedb.table.Table | None:
-        if self.table_name not in self._table_names():
+        if not self._exists(self.table_name):
             return None
         return self._db.open_table(self.table_name)
 
@@ -98,21 +104,26 @@ class ChunkStore:
             if latest == previous.version:
                 return previous
             if latest is not None:
-                return _snapshot_of(previous.dataset.checkout_version(latest))
-        table = self.open_live()
-        return None if table is None else _snapshot_of(table.to_lance())
+                return snapshot_of(previous.dataset.checkout_version(latest))
+        dataset = self._open_dataset()
+        return None if dataset is None else snapshot_of(dataset)
 
-    def _table_names(self) -> list[str]:
+    def _open_dataset(self) -> lance.LanceDataset | None:
+        """The live table's newest version as a Lance dataset: a local one opened with Lance alone (LanceDB's layout,
+        `<folder>/<table>.lance`), a remote one through LanceDB, which resolves its URI and options."""
+        if self._folder is None:
+            table = self.open_live()
+            return None if table is None else table.to_lance()
+        if not self._exists(self.table_name):
+            return None
+        return lance.dataset(str(self._folder / f"{self.table_name}.lance"))
+
+    def _exists(self, name: str) -> bool:
+        """Whether the database holds table `name`: its `<name>.lance` folder locally, else LanceDB's listing."""
+        if self._folder is not None:
+            return (self._folder / f"{name}.lance").is_dir()
         result = self._db.list_tables()
-        names = getattr(result, "tables", result)
-        return list(names)
-
-    def reuse_lookup(self, model_name: str) -> VectorLookup:
-        live = self.open_live()
-        return VectorLookup(live, model_name)
-
-    def carried_pages(self, schema: pa.Schema) -> CarriedPages:
-        return CarriedPages(self.open_live(), schema)
+        return name in list(getattr(result, "tables", result))
 
     def probe_writable(self) -> None:
         """Create and drop a one-row table: proves the store takes writes and deletes (for `check` on a remote URI,
@@ -123,12 +134,12 @@ class ChunkStore:
 
     # -- staging -------------------------------------------------------------------------------------------------
     def start_staging(self, dimension: int) -> Staging:
-        """A fresh staging table; one left by a killed sync is replaced."""
-        table = self._db.create_table(self.staging_name, schema=chunk_schema(dimension), mode="overwrite")
-        return Staging(table)
+        """A fresh staging table, created when the first rows arrive; one left by a killed sync is replaced."""
+        schema = chunk_schema(dimension)
+        return Staging(lambda: self._db.create_table(self.staging_name, schema=schema, mode="overwrite"), schema)
 
     def drop_staging(self) -> None:
-        if self.staging_name in self._table_names():
+        if self._exists(self.staging_name):
             self._db.drop_table(self.staging_name)
 
     # -- the swap ------------------------------------------------------------------------------------------------
@@ -136,7 +147,7 @@ class ChunkStore:
         self, staging: Staging, replace_streams: Iterable[str], dedup_pages: dict[str, set[str]]
     ) -> CommitResult:
         """One commit: upsert every staged chunk, delete what the replaced streams / re-sent pages no longer have."""
-        schema = staging.table.schema
+        schema = staging.schema
         live = self.open_live()
         if live is not None and live.schema != schema:
             logger.warning(
@@ -168,7 +179,8 @@ class ChunkStore:
         if table is None:
             return
         tags = table.tags
-        tags.create(f"{SNAPSHOT_TAG_PREFIX}{version}", version)
+        if f"{SNAPSHOT_TAG_PREFIX}{version}" not in tags.list():  # tagged already when finishing a stopped one
+            tags.create(f"{SNAPSHOT_TAG_PREFIX}{version}", version)
         snapshot_tags = sorted(
             (info["version"], name) for name, info in tags.list().items() if name.startswith(SNAPSHOT_TAG_PREFIX)
         )
@@ -194,14 +206,34 @@ class ChunkStore:
             table.create_scalar_index("content_hash", index_type="BTREE")
 
 
-def _snapshot_of(dataset: lance.LanceDataset) -> Snapshot:
-    columns = frozenset(dataset.schema.names)
-    model = None
-    if "embedding_model" in columns:
-        first = dataset.to_table(columns=["embedding_model"], limit=1).column("embedding_model").to_pylist()
-        model = first[0] if first else None
-    indexed = frozenset(tuple(index.field_names) for index in dataset.describe_indices())
-    return Snapshot(dataset, dataset.version, columns, indexed, model)
+def housekeeping_due(snapshot: Snapshot | None, vector_index: VectorIndexConfig) -> str | None:
+    """Why a sync that committed nothing still has housekeeping to do, read from the snapshot with Lance alone (None:
+    the last housekeeping finished). Housekeeping tags its commit first, then builds and merges the indexes."""
+    if snapshot is None:
+        return None
+    dataset = snapshot.dataset
+    tagged = any(
+        name.startswith(SNAPSHOT_TAG_PREFIX) and info["version"] == dataset.version
+        for name, info in dataset.tags.list().items()
+    )
+    transaction = dataset.read_transaction(dataset.version)
+    operation = type(transaction.operation).__name__ if transaction is not None else None
+    if not tagged and operation not in _HOUSEKEEPING_OPERATIONS:
+        return f"version {dataset.version} was committed but never tagged"
+    rows = dataset.count_rows()
+    if rows == 0:
+        return None
+    indexes = {tuple(index.field_names): index.name for index in dataset.describe_indices()}
+    missing = [column for column in (FTS_COLUMN, "content_hash") if (column,) not in indexes]
+    if missing:
+        return f"no index on {', '.join(missing)}"
+    if (VECTOR_COLUMN,) not in indexes and rows >= vector_index.min_rows:
+        return f"{rows} chunks >= vector_index.min_rows and no vector index"
+    for name in indexes.values():
+        unindexed = dataset.stats.index_stats(name).get("num_unindexed_rows", 0)
+        if unindexed:
+            return f"{unindexed} rows not in index {name}"
+    return None
 
 
 def describe_store_error(uri: str, error: BaseException) -> str:
@@ -230,73 +262,24 @@ def _delete_condition(replace_streams: Iterable[str], dedup_pages: dict[str, set
 
 
 class Staging:
-    def __init__(self, table: lancedb.table.Table) -> None:
-        self.table = table
+    """This sync's new rows, in a table of their own until the commit; created only when rows arrive."""
+
+    def __init__(self, create: Callable[[], lancedb.table.Table], schema: pa.Schema) -> None:
+        self._create = create
+        self.schema = schema
+        self.table: lancedb.table.Table | None = None
         self.rows = 0
 
     def add(self, batch: pa.Table) -> None:
         if batch.num_rows:
+            if self.table is None:
+                self.table = self._create()
             self.table.add(batch)
             self.rows += batch.num_rows
 
     def reader(self) -> pa.RecordBatchReader:
         """Streams the staged rows, so the swap never holds the whole snapshot in memory."""
+        if self.table is None:
+            return pa.RecordBatchReader.from_batches(self.schema, [])
         dataset = self.table.to_lance()
-        return pa.RecordBatchReader.from_batches(self.table.schema, dataset.to_batches(batch_size=4096))
-
-
-class VectorLookup:
-    """Vectors of the live snapshot by content hash, pinned to the version that was live when the sync began."""
-
-    def __init__(self, live: lancedb.table.Table | None, model_name: str) -> None:
-        self._dataset = live.to_lance() if live is not None else None
-        self._model = model_name
-        if self._dataset is not None and "embedding_model" not in self._dataset.schema.names:
-            self._dataset = None
-
-    def __call__(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        if self._dataset is None or not hashes:
-            return {}
-        wanted = ", ".join(quote(h) for h in hashes)
-        found = self._dataset.to_table(
-            columns=["content_hash", "vector"],
-            filter=f"content_hash IN ({wanted}) AND embedding_model = {quote(self._model)}",
-        )
-        vectors = found.column("vector").combine_chunks()
-        if len(vectors) == 0:
-            return {}
-        matrix = vectors.flatten().to_numpy(zero_copy_only=False).reshape(len(vectors), -1)
-        return dict(zip(found.column("content_hash").to_pylist(), matrix, strict=False))
-
-
-class CarriedPages:
-    """Pages whose every input (text, metadata, model, chunking) is unchanged since the live snapshot.
-
-    Their rows are copied from the snapshot as they are, so an unchanged page is neither converted, chunked nor
-    embedded again: a full re-pull where little changed costs little more than reading its input.
-    """
-
-    def __init__(self, live: lancedb.table.Table | None, schema: pa.Schema) -> None:
-        self._schema = schema
-        self._dataset = live.to_lance() if live is not None and live.schema == schema else None
-        self._known: dict[tuple[str, str], tuple[str, int]] = {}
-        if self._dataset is not None:
-            pages = self._dataset.to_table(columns=["stream", "page_id", "page_hash"])
-            for stream, page_id, page_hash in zip(
-                *(pages.column(n).to_pylist() for n in pages.column_names), strict=False
-            ):
-                _, count = self._known.get((stream, page_id), (page_hash, 0))
-                self._known[(stream, page_id)] = (page_hash, count + 1)
-
-    def chunks_if_unchanged(self, stream: str, page_id: str, page_hash: str) -> int:
-        """The page's chunk count when its rows can be carried over, else 0."""
-        known = self._known.get((stream, page_id))
-        return known[1] if known is not None and known[0] == page_hash else 0
-
-    def rows(self, stream: str, page_ids: Sequence[str]) -> pa.Table:
-        assert self._dataset is not None
-        ids = ", ".join(quote(page) for page in page_ids)
-        found = self._dataset.to_table(
-            columns=self._schema.names, filter=f"stream = {quote(stream)} AND page_id IN ({ids})"
-        )
-        return found.cast(self._schema)
+        return pa.RecordBatchReader.from_batches(self.schema, dataset.to_batches(batch_size=4096))

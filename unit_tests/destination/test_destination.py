@@ -54,6 +54,38 @@ def test_unchanged_resync_embeds_nothing_and_edit_delete_are_exact(config):
     assert 0 < run["embedded"] < run["chunks"] + 1
 
 
+def test_an_unchanged_resync_writes_no_new_version_but_records_the_run_and_releases_the_state(config):
+    _write(config, _messages(PAGES))
+    store = ChunkStore(config.lancedb_uri, config.table_name)
+    live = store.open_live().version
+    for mode in ("overwrite", "append_dedup", "append"):
+        states = _write(config, _messages(PAGES), mode=mode)
+        assert len(states) == 1, f"{mode}: the STATE must be released even when nothing was committed"
+        assert store.open_live().version == live, f"{mode}: nothing changed, yet a new table version was written"
+        run = Ledger(config.resolved_ledger_path).history(1)[0]
+        assert run["status"] == "succeeded" and run["table_version"] == live, f"{mode}: ledger row {run}"
+        assert run["reused"] == run["chunks"] > 0 and run["embedded"] == 0, f"{mode}: ledger row {run}"
+    assert not store._exists(store.staging_name), "a sync with nothing to write must leave no staging table"
+    _write(config, _messages(PAGES[:2]))
+    assert store.open_live().version > live, "a deleted page is a change: it must be committed"
+    assert {i.split(":")[1] for i in _chunk_ids(config)} == {"1", "2"}
+
+
+def test_an_unchanged_resync_finishes_housekeeping_an_earlier_sync_did_not(config, monkeypatch):
+    from destination_vectors.table import housekeeping_due
+
+    _write(config, _messages(PAGES))
+    edited = [dict(PAGES[0], body_storage="<p>Rollback with the new script.</p>", version=2), *PAGES[1:]]
+    with monkeypatch.context() as patched:  # as if the process was killed after the commit, before housekeeping
+        patched.setattr(ChunkStore, "housekeeping", lambda *args, **kwargs: None)
+        _write(config, _messages(edited))
+    store = ChunkStore(config.lancedb_uri, config.table_name)
+    assert housekeeping_due(store.snapshot(), config.vector_index), "the skipped housekeeping left nothing to do"
+    _write(config, _messages(edited))
+    assert housekeeping_due(store.snapshot(), config.vector_index) is None, "the unchanged resync did not finish it"
+    assert any(name.startswith("snapshot-") for name in store.open_live().tags.list()), "the commit is not tagged"
+
+
 def test_input_without_final_state_keeps_the_previous_snapshot(config):
     _write(config, _messages(PAGES))
     before = _chunk_ids(config)

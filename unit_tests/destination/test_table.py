@@ -93,15 +93,6 @@ def test_append_dedup_deletes_only_resent_pages_stale_chunks(tmp_path: Path):
     assert _ids(store) == ["pages:1:0", "pages:2:0"], "page 1's second chunk must go, page 2 untouched"
 
 
-def test_lookup_finds_vectors_by_hash_and_model(tmp_path: Path):
-    store = ChunkStore(str(tmp_path), "chunks")
-    store.commit(_stage(store, _rows("pages", ["1", "2"])), ["pages"], {})
-    store.housekeeping(store.open_live().version, keep_snapshots=2)
-    found = store.reuse_lookup("m")(["h-text-1", "nope", "it's"])
-    assert list(found) == ["h-text-1"] and found["h-text-1"].shape == (DIM,)
-    assert store.reuse_lookup("other-model")(["h-text-1"]) == {}, "a vector from another model must not be reused"
-
-
 def test_housekeeping_keeps_tagged_snapshots_and_builds_indexes(tmp_path: Path):
     store = ChunkStore(str(tmp_path), "chunks")
     for round_ in range(4):
@@ -134,3 +125,20 @@ def test_an_object_store_refusal_is_one_sentence_naming_what_to_fix():
     assert "object_storage.endpoint" in describe_store_error("s3://bucket/idx", unreachable)
     other = RuntimeError("something else")
     assert describe_store_error("s3://bucket/idx", other) == "something else", "unknown errors pass unchanged"
+
+
+def test_housekeeping_due_says_what_an_unfinished_housekeeping_left(tmp_path: Path):
+    from destination_vectors.ann import VectorIndexConfig
+    from destination_vectors.table import housekeeping_due
+
+    store = ChunkStore(str(tmp_path), "chunks")
+    result = store.commit(_stage(store, _rows("pages", ["1", "2"])), ["pages"], {})
+    assert "never tagged" in housekeeping_due(store.snapshot(), VectorIndexConfig())
+    store.housekeeping(result.version, keep_snapshots=2)
+    assert housekeeping_due(store.snapshot(), VectorIndexConfig()) is None, "a finished housekeeping leaves nothing"
+    result = store.commit(_stage(store, _rows("pages", ["1", "2", "3"])), ["pages"], {})
+    store.open_live().tags.create(f"snapshot-{result.version}", result.version)  # stopped after tagging
+    assert "not in index" in housekeeping_due(store.snapshot(), VectorIndexConfig())
+    assert "vector index" in housekeeping_due(store.snapshot(), VectorIndexConfig(min_rows=1))
+    store.housekeeping(result.version, keep_snapshots=2)  # the tag exists already: finishing it must not fail
+    assert housekeeping_due(store.snapshot(), VectorIndexConfig()) is None
