@@ -302,7 +302,7 @@ def cdk_only_python() -> Path:
     shutil.rmtree(CDK_ONLY_VENV, ignore_errors=True)
     for step in (
         [sys.executable, "-m", "venv", str(CDK_ONLY_VENV)],
-        [str(python), "-m", "pip", "install", "--quiet", requirement],
+        [str(python), "-m", "pip", "install", "--quiet", "--no-compile", requirement],  # compiled on first import
     ):
         done = subprocess.run(step, capture_output=True, text=True, timeout=1200)
         assert done.returncode == 0, f"could not build {CDK_ONLY_VENV} ({' '.join(step)}):\n{done.stderr[-3000:]}"
