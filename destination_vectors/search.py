@@ -25,7 +25,7 @@ from destination_vectors.fusion import fuse
 from destination_vectors.grouping import GroupBy, PageHit, distinct_pages, group_by_page, shown
 from destination_vectors.row import HIT_COLUMNS, hit_from_row, make_hit_class
 from destination_vectors.table import FTS_COLUMN, ChunkStore, Snapshot, quote
-from destination_vectors.vectors import Embedder, indexed_model, load_embedder
+from destination_vectors.vectors import Embedder, load_embedder
 
 logger = logging.getLogger("airbyte")
 
@@ -106,7 +106,8 @@ class Searcher:
     def from_config(cls, config: DestinationConfig, embedder: Embedder | None = None) -> Searcher:
         store = ChunkStore.from_config(config)
         if embedder is None:  # backend auto follows the index, so the query is embedded like its chunks were
-            embedder = load_embedder(config.embedding, indexed=indexed_model(store.open_live()))
+            snapshot = store.snapshot()  # Lance alone for a local index: no LanceDB import on the search path
+            embedder = load_embedder(config.embedding, indexed=snapshot.embedding_model if snapshot else None)
         return cls(store, embedder, config.vector_index)
 
     @overload

@@ -28,11 +28,15 @@ from testkit.records import catalog_file, site_records, write_messages
 ROOT = Path(__file__).resolve().parents[1]
 THRESHOLDS = {"onnx": 0.9999, "onnx-int8": 0.99}
 
-# Runs one `write` in this interpreter and reports which heavy modules it imported (LanceDB: only to write).
+# Runs one command (`write`, or `search` when a query follows) in this interpreter and reports which heavy modules it
+# imported (LanceDB: only to write).
 WRITE_AND_REPORT = """
 import json, sys
 from destination_vectors.cli import main
-code = main(["write", "--config", sys.argv[1], "--catalog", sys.argv[2]])
+if len(sys.argv) > 4:
+    code = main(["search", "--config", sys.argv[1], "--json", sys.argv[4]])
+else:
+    code = main(["write", "--config", sys.argv[1], "--catalog", sys.argv[2]])
 heavy = ["torch", "sentence_transformers", "transformers", "onnxruntime", "lancedb"]
 with open(sys.argv[3], "w") as out:
     json.dump({"code": code, "imported": [m for m in heavy if m in sys.modules]}, out)
@@ -76,13 +80,14 @@ def test_sample_questions_rank_the_same_top_page_with_each_backend(vectors_by_ba
         assert top == list(SAMPLE_QUESTIONS.values()), f"{backend}: top pages {top} for {questions}"
 
 
-def _write(tmp: Path, messages: Path, catalog: Path, config: dict) -> dict:
+def _write(tmp: Path, messages: Path, catalog: Path, config: dict, *query: str) -> dict:
+    """`write` (or, with a query, `search`) in a child process: its result, the ledger's last run, what it imported."""
     config_path = tmp / "config.json"
     config_path.write_text(json.dumps(config))
     report = tmp / "report.json"
     with messages.open("rb") as stdin:
         result = subprocess.run(
-            [sys.executable, "-c", WRITE_AND_REPORT, str(config_path), str(catalog), str(report)],
+            [sys.executable, "-c", WRITE_AND_REPORT, str(config_path), str(catalog), str(report), *query],
             cwd=ROOT,
             stdin=stdin,
             capture_output=True,
@@ -110,6 +115,13 @@ def test_unchanged_repull_imports_no_torch_and_a_backend_switch_reembeds_everyth
     again = _write(tmp_path, messages, catalog, config)
     assert again["run"]["embedded"] == 0 and again["run"]["reused"] == again["run"]["chunks"], again["run"]
     assert again["imported"] == [], f"a re-pull with nothing to embed or write imported {again['imported']}"
+
+    searched = _write(tmp_path, messages, catalog, config, "How do I roll back a deploy?")
+    assert searched["code"] == 0 and "Rollback" in searched["log"], f"search failed: {searched['log'][-2000:]}"
+    model_modules = {"torch", "sentence_transformers", "transformers"} if chosen == "torch" else {"onnxruntime"}
+    assert set(searched["imported"]) <= model_modules, (
+        f"`search` on a local index imported {searched['imported']} (LanceDB is for writes; torch only for torch)"
+    )
 
     other = "onnx-int8" if chosen != "onnx-int8" else "onnx"
     switched = _write(tmp_path, messages, catalog, {**config, "embedding": {"backend": other}})

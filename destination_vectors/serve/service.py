@@ -20,7 +20,7 @@ from destination_vectors.config import DestinationConfig
 from destination_vectors.grouping import GroupBy
 from destination_vectors.search import Mode, Searcher, SearchError, Visibility, breadcrumb, visibility_filter
 from destination_vectors.table import ChunkStore, quote
-from destination_vectors.vectors import Embedder, indexed_model, load_embedder
+from destination_vectors.vectors import Embedder, load_embedder
 
 MAX_K = 50  # answers per call: an assistant's context window, not a bulk export
 
@@ -66,7 +66,9 @@ class IndexService:
         self.access = access
         self._store = ChunkStore.from_config(config)
         # backend auto follows the index, so queries are embedded like its chunks were
-        embedder = embedder or load_embedder(config.embedding, indexed=indexed_model(self._store.open_live()))
+        if embedder is None:
+            snapshot = self._store.snapshot()
+            embedder = load_embedder(config.embedding, indexed=snapshot.embedding_model if snapshot else None)
         self._embedder = _SerialEmbedder(embedder)
         self._searcher = Searcher(self._store, self._embedder, config.vector_index)
 
