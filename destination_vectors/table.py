@@ -18,7 +18,7 @@ import lance
 import numpy as np
 import pyarrow as pa
 
-from destination_vectors.ann import VectorIndexConfig, ensure_vector_index
+from destination_vectors.ann import FILTER_INDEXES, VectorIndexConfig, ensure_vector_index
 from destination_vectors.config import DestinationConfig, local_folder
 from destination_vectors.failpoints import failpoint
 from destination_vectors.row import VECTOR_COLUMN, chunk_schema
@@ -227,8 +227,12 @@ def housekeeping_due(snapshot: Snapshot | None, vector_index: VectorIndexConfig)
     missing = [column for column in (FTS_COLUMN, "content_hash") if (column,) not in indexes]
     if missing:
         return f"no index on {', '.join(missing)}"
-    if (VECTOR_COLUMN,) not in indexes and rows >= vector_index.min_rows:
-        return f"{rows} chunks >= vector_index.min_rows and no vector index"
+    if rows >= vector_index.min_rows:
+        if (VECTOR_COLUMN,) not in indexes:
+            return f"{rows} chunks >= vector_index.min_rows and no vector index"
+        unfiltered = [c for c in FILTER_INDEXES if c in snapshot.columns and (c,) not in indexes]
+        if unfiltered:
+            return f"{rows} chunks >= vector_index.min_rows and no index on {', '.join(unfiltered)}"
     for name in indexes.values():
         unindexed = dataset.stats.index_stats(name).get("num_unindexed_rows", 0)
         if unindexed:

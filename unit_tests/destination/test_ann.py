@@ -13,6 +13,7 @@ from destination_vectors.ann import VectorIndexConfig, ensure_vector_index, vect
 from destination_vectors.config import DestinationConfig
 from destination_vectors.destination import DestinationVectors
 from destination_vectors.search import Searcher, visibility_filter
+from destination_vectors.table import housekeeping_due
 from testkit.messages import catalog, page, record, state
 
 DIM = 32
@@ -93,3 +94,8 @@ def test_filters_apply_before_ranking_with_an_index(tmp_path: Path):
         visibility_filter(visibility="public"), prefilter=True
     )
     assert "ScalarIndexQuery" in plan.explain_plan(True), "the visibility prefilter does not use its index"
+    store = searcher._store
+    assert housekeeping_due(store.snapshot(), config.vector_index) is None, "a finished housekeeping is reported due"
+    table.drop_index("visibility_idx")
+    due = housekeeping_due(store.snapshot(), config.vector_index)
+    assert due is not None and "visibility" in due, f"a missing filter index is not reported due: {due!r}"
