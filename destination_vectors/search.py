@@ -184,6 +184,10 @@ class Searcher:
         return fuse(ask.query, vector_rows, text_rows.result(), _row_breadcrumb, limit)
 
     def _vector_rows(self, ask: _Ask, vector: np.ndarray, limit: int) -> list[dict]:
+        if not ask.ann and ask.snapshot.rows < self._vector_index.min_rows:
+            # The memory cap: flat search in memory holds rows x dimension x 4 bytes (flat.py), so only below
+            # min_rows (77 MB at the default 50,000 rows of 384 dimensions); past it Lance reads the vectors.
+            return ask.snapshot.flat.rows(ask.columns, vector, limit, ask.where)
         nearest: dict[str, Any] = {"column": VECTOR_COLUMN, "q": vector, "k": limit, "metric": "cosine"}
         if ask.ann:  # the settings the index's recall was measured with at build time
             nearest.update(search_settings(self._vector_index))

@@ -14,6 +14,8 @@ import lance
 import numpy as np
 import pyarrow as pa
 
+from destination_vectors.flat import FlatVectors
+
 
 def quote(value: str) -> str:
     """SQL string literal for Lance filters: the only way a value enters a filter."""
@@ -31,6 +33,8 @@ class Snapshot:
     columns: frozenset[str]
     indexed: frozenset[tuple[str, ...]]  # the columns of each index
     embedding_model: str | None  # of the table's first row; None when the table has no such column or no rows
+    rows: int
+    flat: FlatVectors  # this version's vectors in memory, loaded by the first flat search (search.py decides when)
 
 
 def snapshot_of(dataset: lance.LanceDataset) -> Snapshot:
@@ -40,7 +44,7 @@ def snapshot_of(dataset: lance.LanceDataset) -> Snapshot:
         first = dataset.to_table(columns=["embedding_model"], limit=1).column("embedding_model").to_pylist()
         model = first[0] if first else None
     indexed = frozenset(tuple(index.field_names) for index in dataset.describe_indices())
-    return Snapshot(dataset, dataset.version, columns, indexed, model)
+    return Snapshot(dataset, dataset.version, columns, indexed, model, dataset.count_rows(), FlatVectors(dataset))
 
 
 class VectorLookup:

@@ -3,7 +3,8 @@ LanceDB table as a person returns exactly the pages an independent oracle (writt
 the code under test) says that person may read. At least 10,000 (user, page) pairs, zero disagreements.
 
 Pipeline under test: `source_confluence.components` (the source's `readers`) -> a LanceDB `readers` column ->
-`destination_vectors.access.readable_filter` as a prefilter of a vector search asking for every row."""
+`destination_vectors.access.readable_filter` as a prefilter of a vector search asking for every row, both Lance's
+query and the in-memory flat search (`destination_vectors.flat`, which search uses below vector_index.min_rows)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from destination_vectors.access import Principal, readable_filter
+from destination_vectors.flat import FlatVectors
 from source_confluence.components import ReadGrant, readers, restricted_levels
 
 MIN_PAIRS = 10_000
@@ -96,6 +98,10 @@ def search_as(table: lancedb.table.Table, principal: Principal, k: int) -> set[s
     return {hit["page_id"] for hit in hits}
 
 
+def flat_search_as(flat: FlatVectors, principal: Principal, k: int) -> set[str]:
+    return {row["page_id"] for row in flat.rows(["page_id"], [1.0, 0.0], k, readable_filter(principal))}
+
+
 def test_search_as_a_person_agrees_with_the_oracle_on_every_pair() -> None:
     pairs: list[int] = []
     with tempfile.TemporaryDirectory() as folder:
@@ -105,10 +111,13 @@ def test_search_as_a_person_agrees_with_the_oracle_on_every_pair() -> None:
         @given(worlds(), st.data())
         def check(world: World, data: st.DataObject) -> None:
             table = db.create_table("pages", index_rows(world), mode="overwrite")
+            flat = FlatVectors(table.to_lance())
             k = len(world.parent)
             disagreements = []
             for user in [*world.users, "acct-never-seen"]:
                 got = search_as(table, Principal(account_id=user), k)
+                in_memory = flat_search_as(flat, Principal(account_id=user), k)
+                assert in_memory == got, f"in-memory flat search and Lance disagree for {user}: {in_memory ^ got}"
                 want = {page for page in world.parent if oracle_may_read(world, user, page)}
                 disagreements += [(user, page, page in got) for page in got ^ want]
                 pairs.append(len(world.parent))
@@ -119,6 +128,7 @@ def test_search_as_a_person_agrees_with_the_oracle_on_every_pair() -> None:
                 user = data.draw(st.sampled_from(world.users))
                 extra = data.draw(st.sampled_from(sorted(world.groups)))
                 got = search_as(table, Principal(account_id=user, groups=(extra,)), k)
+                assert flat_search_as(flat, Principal(account_id=user, groups=(extra,)), k) == got, "in-memory differs"
                 allowed = {p for p in world.parent if oracle_may_read(world, user, p, frozenset({extra}))}
                 assert got <= allowed, f"--group {extra} let {user} read {sorted(got - allowed)} beyond the rule"
 

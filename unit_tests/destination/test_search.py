@@ -61,3 +61,50 @@ def test_one_searcher_sees_each_commit_and_checks_the_model_per_version(config):
     with pytest.raises(SearchError, match="built with"):
         stale.search("vpn", mode="vector")
     assert stale.search("vpn", mode="fts"), "full-text search needs no model"
+
+
+def test_below_min_rows_vectors_are_searched_in_memory_with_lances_answers(tmp_path):
+    """Flat search in memory (flat.py) below vector_index.min_rows, Lance's query from there on: same answers."""
+    import lancedb
+    import numpy as np
+    import pyarrow as pa
+
+    from destination_vectors.ann import VectorIndexConfig
+    from destination_vectors.search import Searcher
+    from destination_vectors.table import ChunkStore
+
+    rows, dim = 120, 8
+    vectors = np.random.default_rng(5).normal(size=(rows, dim)).astype(np.float32)
+    data = pa.table(
+        {
+            "chunk_id": [f"c{i:03d}" for i in range(rows)],
+            "page_id": [str(i // 3) for i in range(rows)],
+            "stream": ["pages"] * rows,
+            "title": [f"T{i}" for i in range(rows)],
+            "visibility": ["public" if i % 10 == 0 else "internal" for i in range(rows)],
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim),
+        }
+    )
+    lancedb.connect(str(tmp_path)).create_table("chunks", data=data)
+
+    class Fixed:  # the query vector, whatever the words
+        name, dimension, max_seq_length = "m", dim, 256
+
+        def embed(self, texts):
+            return np.random.default_rng(len(texts[0])).normal(size=(len(texts), dim)).astype(np.float32)
+
+    store = ChunkStore(str(tmp_path), "chunks")
+    memory = Searcher(store, Fixed(), VectorIndexConfig(min_rows=rows + 1))
+    lance_flat = Searcher(store, Fixed(), VectorIndexConfig(min_rows=rows))
+    for query in ("a", "bb", "ccc"):
+        for k in (1, 12, 40):
+            for group_by in ("chunk", "page"):
+                got = memory.search(query, k=k, mode="vector", group_by=group_by)
+                want = lance_flat.search(query, k=k, mode="vector", group_by=group_by)
+                assert [h.chunk_id for h in got] == [h.chunk_id for h in want], f"ranking differs ({query}, {k})"
+                worst = max(abs(a.score - b.score) for a, b in zip(got, want, strict=True))
+                assert worst < 1.5e-6, f"scores (rounded to 6 places) differ by {worst} ({query}, {k})"
+    snapshot = memory._live_snapshot()
+    assert snapshot.flat.nbytes == rows * dim * 4, "below min_rows the vectors must be held in memory"
+    assert len(memory.search("a", k=12, mode="vector")) == 12, "12 public rows exist: k=12 must return 12"
+    assert {h.visibility for h in memory.search("a", k=40, mode="vector")} == {"public"}

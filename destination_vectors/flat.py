@@ -1,0 +1,116 @@
+"""Exact vector search in memory: the live version's vectors as one float32 matrix, scored with numpy.
+
+Below `vector_index.min_rows` search is flat (exact). Lance answers a flat query by reading and decoding the whole
+vector column on every query; here the column is read once per table version and kept. The cost is memory:
+rows x dimension x 4 bytes (1,500 chunks of 384 dimensions: 2.3 MB; the cap, 50,000 chunks by default: 77 MB), held
+as long as that version is the one searched; a new version (a sync committed) starts a new `FlatVectors` and the old
+one is dropped with its snapshot. Past `min_rows` search goes to Lance (with the approximate index when one holds).
+
+Which rows a search may rank is still decided by Lance alone: the SQL prefilter (`search.visibility_filter`, the one
+visibility rule) runs as a scalar-only scan that returns row ids; the allowed positions are kept per filter in a small
+LRU. Only allowed rows are scored, so asking for k returns k whenever k readable rows exist. Distances are Lance's
+cosine distance (1 - dot / (|a| |b|)) in float32: equal to the flat Lance query's to ~1e-7.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import lance
+import numpy as np
+
+from destination_vectors.row import VECTOR_COLUMN
+
+ALLOWED_SETS_KEPT = 32  # filters remembered per version: a server answers the same few principals again and again
+SUBSET_SHARE = 0.5  # below this share of allowed rows, copying them out first costs less than scoring every row
+
+
+class FlatVectors:
+    """One table version's vectors and row ids in scan order; position i is `dataset.take([i])`. Loaded on first use
+    (under a lock: concurrent searches load once)."""
+
+    def __init__(self, dataset: lance.LanceDataset) -> None:
+        self.dataset = dataset
+        self.version = dataset.version
+        self._lock = threading.Lock()
+        self._matrix: np.ndarray | None = None  # rows x dimension, float32, C-contiguous
+        self._norms: np.ndarray | None = None  # |row|, float32 (Lance's cosine divides by it)
+        self._sorted_ids: np.ndarray | None = None  # row ids ascending, and the scan position of each
+        self._positions_by_id: np.ndarray | None = None
+        self._valid: np.ndarray | None = None  # positions with a vector (a null vector is never a hit)
+        self._allowed: OrderedDict[tuple[int, str | None], np.ndarray] = OrderedDict()
+
+    @property
+    def nbytes(self) -> int:
+        """Memory the matrix takes (0 before the first search)."""
+        return 0 if self._matrix is None else self._matrix.nbytes
+
+    def _load(self) -> np.ndarray:
+        with self._lock:
+            if self._matrix is None:
+                table = self.dataset.to_table(columns=[VECTOR_COLUMN], with_row_id=True)
+                column = table.column(VECTOR_COLUMN).combine_chunks()
+                dimension = column.type.list_size
+                valid = ~np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+                values = column.values.slice(column.offset * dimension, len(column) * dimension)  # null rows too
+                matrix = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float32)
+                matrix = np.ascontiguousarray(matrix.reshape(len(column), dimension))
+                ids = np.asarray(table.column("_rowid").to_numpy(), dtype=np.uint64)
+                order = np.argsort(ids, kind="stable")
+                self._sorted_ids, self._positions_by_id = ids[order], order
+                self._valid = np.flatnonzero(valid)
+                self._norms = np.linalg.norm(matrix, axis=1).astype(np.float32)
+                self._matrix = matrix
+            return self._matrix
+
+    def allowed(self, where: str | None) -> np.ndarray:
+        """Positions (ascending) of the rows the prefilter lets through, cached per (version, filter)."""
+        self._load()
+        key = (self.version, where)
+        with self._lock:
+            if (found := self._allowed.get(key)) is not None:
+                self._allowed.move_to_end(key)
+                return found
+        if where is None:
+            positions = self._valid
+        else:  # Lance evaluates the filter, reading only the columns it names: no vectors
+            ids = self.dataset.to_table(columns=[], filter=where, with_row_id=True).column("_rowid").to_numpy()
+            positions = self._positions_by_id[np.searchsorted(self._sorted_ids, np.asarray(ids, dtype=np.uint64))]
+            positions = np.intersect1d(positions, self._valid)  # sorted, unique
+        with self._lock:
+            self._allowed[key] = positions
+            while len(self._allowed) > ALLOWED_SETS_KEPT:
+                self._allowed.popitem(last=False)
+        return positions
+
+    def nearest(self, query: np.ndarray, k: int, where: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, cosine distances) of the k allowed rows nearest `query`, nearest first; ties by position."""
+        matrix = self._load()
+        allowed = self.allowed(where)
+        if k <= 0 or len(allowed) == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        if len(allowed) < SUBSET_SHARE * len(matrix):
+            dots = matrix[allowed] @ query
+        else:
+            dots = (matrix @ query)[allowed]
+        assert self._norms is not None
+        distances = (np.float32(1.0) - dots / (self._norms[allowed] * np.linalg.norm(query))).astype(np.float32)
+        if k < len(distances):
+            top = np.argpartition(distances, k - 1)[:k]
+        else:
+            top = np.arange(len(distances))
+        top = top[np.lexsort((allowed[top], distances[top]))]
+        return allowed[top], distances[top]
+
+    def rows(self, columns: list[str], query: np.ndarray, k: int, where: str | None) -> list[dict[str, Any]]:
+        """The k nearest allowed rows as dicts of `columns` plus `_distance`, as Lance's flat query returns them."""
+        positions, distances = self.nearest(query, k, where)
+        if len(positions) == 0:
+            return []
+        found = self.dataset.take(positions.tolist(), columns=columns).to_pylist()
+        for row, distance in zip(found, distances.tolist(), strict=True):
+            row["_distance"] = distance
+        return found
