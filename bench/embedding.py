@@ -1,11 +1,13 @@
 """Embedding backends side by side, measured in one run on this machine.
 
-    python -m bench.embedding [--chunks 160] [--pages 2000] [--repull-pages 120] [--backends torch onnx onnx-int8]
+    python -m bench.embedding [--chunks 160] [--pages 2000] [--repull-pages 120] [--repull-runs 3]
+                              [--backends torch onnx onnx-int8]
 
 1. chunks/s of ~256-token chunks and peak RSS, per backend, each in its own process (model load excluded from the
    rate, included in the RSS)
 2. a cold sync of --pages pages per backend: `write` process start to exit, in-write seconds, peak RSS
-3. light start: a re-pull of --repull-pages unchanged pages vs their cold sync (process start to exit), per backend
+3. light start: a re-pull of --repull-pages unchanged pages vs their cold sync (process start to exit), per backend:
+   the median of --repull-runs re-pulls, wall and CPU seconds (user + system: the work, less stretched by load)
 4. `destination-vectors search` and `history` from the shell (process start to printed answer), per backend
 5. what `auto` chose on this CPU (the quality gate's numbers), and the one-time export's cost
 """
@@ -16,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -102,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2, help="best of this many rounds per backend")
     parser.add_argument("--pages", type=int, default=2000, help="pages of the cold sync per backend")
     parser.add_argument("--repull-pages", type=int, default=120)
+    parser.add_argument("--repull-runs", type=int, default=3, help="re-pulls per backend; the median is reported")
     parser.add_argument("--backends", nargs="*", default=BACKENDS)
     parser.add_argument("--no-export-timing", action="store_true", help="skip the one-time export into a new cache")
     options = parser.parse_args(argv)
@@ -143,13 +147,15 @@ def main(argv: list[str] | None = None) -> None:
         if options.pages == options.repull_pages:  # the cold sync above is the re-pull's baseline
             small_config, small = config, big
         cold = syncs[backend] if small is big else run_write(work, small, catalog, small_config)
-        warm = run_write(work, small, catalog, small_config)
+        runs = [run_write(work, small, catalog, small_config) for _ in range(max(1, options.repull_runs))]
+        warm = {key: statistics.median(run[key] for run in runs) for key in ("wall", "cpu")}
         light[backend] = (cold, warm)
         shell[backend] = shell_times(config, work)
         s = syncs[backend]
         print(
             f"  {backend}: cold {s['wall']:.1f} s wall ({s['chunks']} chunks, {s['seconds']:.1f} s in write, "
-            f"{s['peak_rss_mb']:.0f} MB); re-pull {warm['wall']:.1f} s vs cold {cold['wall']:.1f} s; "
+            f"{s['peak_rss_mb']:.0f} MB); re-pull (median of {len(runs)}) {warm['wall']:.1f} s wall, {warm['cpu']:.1f} s "
+            f"CPU vs cold {cold['wall']:.1f} s wall, {cold['cpu']:.1f} s CPU; "
             f"search {shell[backend][0]:.1f} s, history {shell[backend][1]:.1f} s",
             flush=True,
         )
@@ -163,16 +169,17 @@ def report(options, rates, syncs, light, shell, default, gate, export_seconds) -
     print(
         "| backend | chunks/s (~256 tokens) | speed vs torch | peak RSS, embedding | cold sync wall "
         f"({options.pages} pages) | speed vs torch | peak RSS, write | re-pull {options.repull_pages} unchanged / "
-        "cold | search from the shell | vs torch | history |"
+        "cold, wall | same, CPU | search from the shell | vs torch | history |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for backend in rates:
         rate, sync, (cold, warm), (search, history) = rates[backend], syncs[backend], light[backend], shell[backend]
         mark = " (auto's choice)" if backend == default else ""
         print(
             f"| {backend}{mark} | {rate['rate']:.1f} | {rate['rate'] / rates[base]['rate']:.2f}x | {rate['rss']:.0f} MB "
             f"| {sync['wall']:.1f} s | {syncs[base]['wall'] / sync['wall']:.2f}x | {sync['peak_rss_mb']:.0f} MB "
-            f"| {warm['wall'] / cold['wall']:.0%} ({warm['wall']:.1f} / {cold['wall']:.1f} s) | {search:.1f} s "
+            f"| {warm['wall'] / cold['wall']:.0%} ({warm['wall']:.1f} / {cold['wall']:.1f} s) "
+            f"| {warm['cpu'] / cold['cpu']:.0%} ({warm['cpu']:.1f} / {cold['cpu']:.1f} s) | {search:.1f} s "
             f"| {search / shell[base][0]:.0%} | {history:.1f} s |"
         )
     print(f"\none-time export into an empty cache: {export_seconds:.1f} s; auto chose {default}; gate: {gate}")

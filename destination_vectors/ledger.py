@@ -114,55 +114,20 @@ class Ledger:
                 [run_id, utcnow(), ",".join(streams), model],
             )
 
-    def record_pages(self, run_id: str, seen: SeenPages, replaced_streams: Sequence[str], counts: SyncCounts) -> None:
-        """After the snapshot committed: compare with the last known state, then bring `pages` up to date."""
-        now = utcnow()
+    def succeeded(
+        self,
+        run_id: str,
+        seen: SeenPages,
+        replaced_streams: Sequence[str],
+        counts: SyncCounts,
+        seconds: float,
+        table_version: int | None,
+    ) -> None:
+        """After the snapshot committed: the pages and the run's row in one transaction (and one connection)."""
         with self._connect() as db:
             db.execute("BEGIN")
-            for stream in sorted(set(seen.by_stream) | set(replaced_streams)):
-                rows = seen.by_stream.get(stream, [])
-                batch = pa.table(
-                    {
-                        "page_id": [r[0] for r in rows],
-                        "version": [r[1] for r in rows],
-                        "content_hash": [r[2] for r in rows],
-                        "title": [r[3] for r in rows],
-                    },
-                    schema=pa.schema(
-                        [
-                            ("page_id", pa.string()),
-                            ("version", pa.int64()),
-                            ("content_hash", pa.string()),
-                            ("title", pa.string()),
-                        ]
-                    ),
-                )
-                db.register("seen_batch", batch)
-                db.execute("CREATE OR REPLACE TEMP TABLE seen AS SELECT DISTINCT ON (page_id) * FROM seen_batch")
-                db.unregister("seen_batch")
-                added, updated = db.execute(
-                    "SELECT count(*) FILTER (WHERE p.page_id IS NULL OR p.deleted_at IS NOT NULL), "
-                    "count(*) FILTER (WHERE p.page_id IS NOT NULL AND p.deleted_at IS NULL AND p.content_hash IS DISTINCT FROM s.content_hash) "
-                    "FROM seen s LEFT JOIN pages p ON p.stream = ? AND p.page_id = s.page_id",
-                    [stream],
-                ).fetchone()
-                counts.pages_added += added
-                counts.pages_updated += updated
-                if stream in replaced_streams:
-                    deleted = db.execute(
-                        "UPDATE pages SET deleted_at = ?, last_run_id = ? WHERE stream = ? AND deleted_at IS NULL "
-                        "AND page_id NOT IN (SELECT page_id FROM seen)",
-                        [now, run_id, stream],
-                    ).fetchone()[0]
-                    counts.pages_deleted += deleted
-                db.execute(
-                    "INSERT INTO pages BY NAME (SELECT ? AS stream, page_id, version, content_hash, title, "
-                    "? AS first_seen, ? AS last_seen, NULL AS deleted_at, ? AS last_run_id FROM seen) "
-                    "ON CONFLICT (stream, page_id) DO UPDATE SET version = excluded.version, "
-                    "content_hash = excluded.content_hash, title = excluded.title, last_seen = excluded.last_seen, "
-                    "deleted_at = NULL, last_run_id = excluded.last_run_id",
-                    [stream, now, now, run_id],
-                )
+            _record_pages(db, run_id, seen, replaced_streams, counts)
+            _finish(db, run_id, "succeeded", counts, seconds, table_version, None)
             db.execute("COMMIT")
 
     def finish_sync(
@@ -174,14 +139,8 @@ class Ledger:
         table_version: int | None = None,
         error: str | None = None,
     ) -> None:
-        values = asdict(counts)
-        assignments = ", ".join(f"{name} = ?" for name in values)
         with self._connect() as db:
-            db.execute(
-                f"UPDATE syncs SET ended_at = ?, status = ?, seconds = ?, table_version = ?, error = ?, {assignments} "
-                "WHERE run_id = ?",
-                [utcnow(), status, round(seconds, 3), table_version, error, *values.values(), run_id],
-            )
+            _finish(db, run_id, status, counts, seconds, table_version, error)
 
     def history(self, limit: int = 20) -> list[dict[str, Any]]:
         if not self.path.exists():
@@ -208,3 +167,72 @@ class Ledger:
                 f"SELECT {', '.join(columns)} FROM pages WHERE {' AND '.join(where)} ORDER BY stream, page_id", params
             )
             return [dict(zip(columns, row, strict=False)) for row in cursor.fetchall()]
+
+
+def _record_pages(
+    db: duckdb.DuckDBPyConnection, run_id: str, seen: SeenPages, replaced_streams: Sequence[str], counts: SyncCounts
+) -> None:
+    """Compare the sync's pages with the last known state (counts added/updated/deleted), then update `pages`."""
+    now = utcnow()
+    for stream in sorted(set(seen.by_stream) | set(replaced_streams)):
+        rows = seen.by_stream.get(stream, [])
+        batch = pa.table(
+            {
+                "page_id": [r[0] for r in rows],
+                "version": [r[1] for r in rows],
+                "content_hash": [r[2] for r in rows],
+                "title": [r[3] for r in rows],
+            },
+            schema=pa.schema(
+                [
+                    ("page_id", pa.string()),
+                    ("version", pa.int64()),
+                    ("content_hash", pa.string()),
+                    ("title", pa.string()),
+                ]
+            ),
+        )
+        db.register("seen_batch", batch)
+        db.execute("CREATE OR REPLACE TEMP TABLE seen AS SELECT DISTINCT ON (page_id) * FROM seen_batch")
+        db.unregister("seen_batch")
+        added, updated = db.execute(
+            "SELECT count(*) FILTER (WHERE p.page_id IS NULL OR p.deleted_at IS NOT NULL), "
+            "count(*) FILTER (WHERE p.page_id IS NOT NULL AND p.deleted_at IS NULL AND p.content_hash IS DISTINCT FROM s.content_hash) "
+            "FROM seen s LEFT JOIN pages p ON p.stream = ? AND p.page_id = s.page_id",
+            [stream],
+        ).fetchone()
+        counts.pages_added += added
+        counts.pages_updated += updated
+        if stream in replaced_streams:
+            deleted = db.execute(
+                "UPDATE pages SET deleted_at = ?, last_run_id = ? WHERE stream = ? AND deleted_at IS NULL "
+                "AND page_id NOT IN (SELECT page_id FROM seen)",
+                [now, run_id, stream],
+            ).fetchone()[0]
+            counts.pages_deleted += deleted
+        db.execute(
+            "INSERT INTO pages BY NAME (SELECT ? AS stream, page_id, version, content_hash, title, "
+            "? AS first_seen, ? AS last_seen, NULL AS deleted_at, ? AS last_run_id FROM seen) "
+            "ON CONFLICT (stream, page_id) DO UPDATE SET version = excluded.version, "
+            "content_hash = excluded.content_hash, title = excluded.title, last_seen = excluded.last_seen, "
+            "deleted_at = NULL, last_run_id = excluded.last_run_id",
+            [stream, now, now, run_id],
+        )
+
+
+def _finish(
+    db: duckdb.DuckDBPyConnection,
+    run_id: str,
+    status: str,
+    counts: SyncCounts,
+    seconds: float,
+    table_version: int | None,
+    error: str | None,
+) -> None:
+    values = asdict(counts)
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    db.execute(
+        f"UPDATE syncs SET ended_at = ?, status = ?, seconds = ?, table_version = ?, error = ?, {assignments} "
+        "WHERE run_id = ?",
+        [utcnow(), status, round(seconds, 3), table_version, error, *values.values(), run_id],
+    )

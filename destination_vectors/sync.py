@@ -318,8 +318,9 @@ class SyncWriter:
 
     def _finish(self, replaced: list[str]) -> SyncReport:
         failpoint("after_commit")
-        self.ledger.record_pages(self.run_id, self._seen, replaced, self.counts)
-        self.ledger.finish_sync(self.run_id, "succeeded", self.counts, self.progress.seconds, self._table_version)
+        self.ledger.succeeded(
+            self.run_id, self._seen, replaced, self.counts, self.progress.seconds, self._table_version
+        )
         failpoint("after_ledger")
         if self._housekeeping_needed():
             self.store.housekeeping(self._table_version, self.config.keep_snapshots, self.config.vector_index)

@@ -9,8 +9,7 @@ def _sync(ledger: Ledger, run: str, pages: list[tuple[str, int, str]], replaced=
     for page_id, version, digest in pages:
         seen.add("pages", page_id, version, digest, f"title {page_id}")
     counts = SyncCounts()
-    ledger.record_pages(run, seen, list(replaced), counts)
-    ledger.finish_sync(run, "succeeded", counts, 1.5, table_version=7)
+    ledger.succeeded(run, seen, list(replaced), counts, 1.5, table_version=7)
     return counts
 
 
