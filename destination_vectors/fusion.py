@@ -13,6 +13,7 @@ Measured on the labelled sample-site questions (`python -m bench.search_quality`
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,10 +40,11 @@ class Weights:
 DEFAULT_WEIGHTS = Weights()
 
 
-def terms(text: str) -> set[str]:
+@functools.lru_cache(maxsize=8192)  # the same breadcrumbs come back query after query
+def terms(text: str) -> frozenset[str]:
     """Lower-cased words without stop words, cut to five letters: a crude stemmer (deploys/deploy, failover/failed
     both collapse, which is the point for a breadcrumb match of a handful of words)."""
-    return {word[:5] for word in _WORD.findall(text.lower()) if word not in _STOP_WORDS}
+    return frozenset(word[:5] for word in _WORD.findall(text.lower()) if word not in _STOP_WORDS)
 
 
 def fuse(

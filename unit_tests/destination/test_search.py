@@ -63,29 +63,37 @@ def test_one_searcher_sees_each_commit_and_checks_the_model_per_version(config):
     assert stale.search("vpn", mode="fts"), "full-text search needs no model"
 
 
-def test_below_min_rows_vectors_are_searched_in_memory_with_lances_answers(tmp_path):
-    """Flat search in memory (flat.py) below vector_index.min_rows, Lance's query from there on: same answers."""
+def test_below_min_rows_vectors_are_searched_in_memory_with_lances_answers(tmp_path, monkeypatch):
+    """Flat search in memory (flat.py) below vector_index.min_rows, Lance's queries from there on: the same answers in
+    every mode, with filters that take each full-text path (no filter, filtered after, prefiltered, and filtered after
+    with too few rows kept, which falls back to the prefiltered query)."""
     import lancedb
     import numpy as np
     import pyarrow as pa
 
+    from destination_vectors import search
     from destination_vectors.ann import VectorIndexConfig
     from destination_vectors.search import Searcher
     from destination_vectors.table import ChunkStore
 
-    rows, dim = 120, 8
+    text_ids = search._text_ids
+    rows, dim = 300, 8
     vectors = np.random.default_rng(5).normal(size=(rows, dim)).astype(np.float32)
+    # Each text a different length, so no two rows tie on a full-text score.
+    texts = [("zeta " * (1 + i % 3) if i < 200 else "") + "alpha " * (i % 4) + "w " * (i + 3) for i in range(rows)]
     data = pa.table(
         {
             "chunk_id": [f"c{i:03d}" for i in range(rows)],
             "page_id": [str(i // 3) for i in range(rows)],
             "stream": ["pages"] * rows,
             "title": [f"T{i}" for i in range(rows)],
+            "text": texts,
             "visibility": ["public" if i % 10 == 0 else "internal" for i in range(rows)],
+            "space_key": ["A" if i >= 150 else "B" for i in range(rows)],  # "zeta" rows mostly in B
             "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim),
         }
     )
-    lancedb.connect(str(tmp_path)).create_table("chunks", data=data)
+    lancedb.connect(str(tmp_path)).create_table("chunks", data=data).create_fts_index("text")
 
     class Fixed:  # the query vector, whatever the words
         name, dimension, max_seq_length = "m", dim, 256
@@ -96,15 +104,30 @@ def test_below_min_rows_vectors_are_searched_in_memory_with_lances_answers(tmp_p
     store = ChunkStore(str(tmp_path), "chunks")
     memory = Searcher(store, Fixed(), VectorIndexConfig(min_rows=rows + 1))
     lance_flat = Searcher(store, Fixed(), VectorIndexConfig(min_rows=rows))
-    for query in ("a", "bb", "ccc"):
-        for k in (1, 12, 40):
-            for group_by in ("chunk", "page"):
-                got = memory.search(query, k=k, mode="vector", group_by=group_by)
-                want = lance_flat.search(query, k=k, mode="vector", group_by=group_by)
-                assert [h.chunk_id for h in got] == [h.chunk_id for h in want], f"ranking differs ({query}, {k})"
-                worst = max(abs(a.score - b.score) for a, b in zip(got, want, strict=True))
-                assert worst < 1.5e-6, f"scores (rounded to 6 places) differ by {worst} ({query}, {k})"
+    scopes = [
+        {"visibility": "all"},
+        {"visibility": "internal"},
+        {"visibility": "public"},
+        {"visibility": "all", "spaces": ["A"]},
+    ]
+    for query in ("zeta", "alpha zeta", "w alpha"):
+        for mode in ("hybrid", "vector", "fts"):
+            for k in (1, 12, 40):
+                for scope in scopes:
+                    for group_by in ("chunk", "page"):
+                        got = memory.search(query, k=k, mode=mode, group_by=group_by, **scope)
+                        want = lance_flat.search(query, k=k, mode=mode, group_by=group_by, **scope)
+                        where = f"({query}, {mode}, k={k}, {scope}, {group_by})"
+                        assert [h.chunk_id for h in got] == [h.chunk_id for h in want], f"ranking differs {where}"
+                        worst = max((abs(a.score - b.score) for a, b in zip(got, want, strict=True)), default=0)
+                        assert worst < 1.5e-6, f"scores (rounded to 6 places) differ by {worst} {where}"
+    queries = []
+    monkeypatch.setattr(
+        search, "_text_ids", lambda ask, limit, where: queries.append(where) or text_ids(ask, limit, where)
+    )
+    assert len(memory.search("zeta", k=40, mode="hybrid", visibility="all", spaces=["A"])) == 40
+    assert queries == [None, "space_key IN ('A')"], f"too few kept after the unfiltered query must fall back: {queries}"
     snapshot = memory._live_snapshot()
     assert snapshot.flat.nbytes == rows * dim * 4, "below min_rows the vectors must be held in memory"
-    assert len(memory.search("a", k=12, mode="vector")) == 12, "12 public rows exist: k=12 must return 12"
-    assert {h.visibility for h in memory.search("a", k=40, mode="vector")} == {"public"}
+    assert len(memory.search("w", k=30, mode="hybrid")) == 30, "30 public rows exist: k=30 must return 30"
+    assert {h.visibility for h in memory.search("w", k=40, mode="hybrid")} == {"public"}
