@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import lance
 import lancedb
 import numpy as np
 import pyarrow as pa
@@ -112,3 +113,22 @@ def test_no_allowed_row_or_no_k_gives_no_answer(tmp_path: Path, k: int):
         lancedb.connect(str(tmp_path)).create_table("t", data=_table(range(3), ["internal"] * 3)).to_lance()
     )
     assert flat.rows(["chunk_id"], np.ones(DIM, np.float32), k, "visibility = 'public'") == []
+
+
+def test_rows_without_a_vector_are_never_hits_as_in_lance(tmp_path: Path):
+    values = pa.array(np.random.default_rng(0).normal(size=10 * DIM).astype(np.float32))
+    nulls = pa.array([i in (1, 4) for i in range(10)])
+    data = pa.table(
+        {
+            "chunk_id": [f"c{i}" for i in range(10)],
+            "visibility": ["public"] * 10,
+            "vector": pa.FixedSizeListArray.from_arrays(values, DIM, mask=nulls),
+        }
+    )
+    dataset = lance.write_dataset(
+        data, tmp_path / "t.lance"
+    )  # LanceDB refuses null vectors; a Lance table may hold them
+    query = np.ones(DIM, dtype=np.float32)
+    got = [(row["chunk_id"], row["_distance"]) for row in FlatVectors(dataset).rows(["chunk_id"], query, 10, None)]
+    want = _lance_flat(dataset, query, 10, None)
+    assert [c for c, _ in got] == [c for c, _ in want] and len(got) == 8, f"null vectors: {got} vs Lance {want}"
