@@ -158,7 +158,7 @@ def test_metadata_has_the_fields_airbyte_requires(metadata_path: Path) -> None:
     assert data["connectorSubtype"] in CONNECTOR_SUBTYPES
     assert data["releaseStage"] in RELEASE_STAGES
     assert data["supportLevel"] in SUPPORT_LEVELS
-    assert data["license"] == pyproject()["project"]["license"]["text"]
+    assert data["license"] == pyproject()["project"]["license"], "metadata.yaml and pyproject disagree on the license"
     assert isinstance(data["tags"], list) and any(tag.startswith("language:") for tag in data["tags"])
     assert data["connectorBuildOptions"]["baseImage"]
 
