@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from destination_vectors.config import EmbeddingConfig
-from destination_vectors.embedding.cache import ONNX_FILES, ensure_export, run_module
+from destination_vectors.embedding.cache import ONNX_FILES, ensure_export, once, run_module
 from destination_vectors.embedding.pooling import UnsupportedModelError, read_pooling
 from destination_vectors.model import ModelInfo, resolve_model
 
@@ -130,9 +130,12 @@ def _auto(config: EmbeddingConfig, info: ModelInfo, indexed: str | None) -> str:
     folder = ensure_export(info.path, _root(config), list(ONNX_FILES.values()))
     gate = read_gate(folder)
     if gate is None:
-        logger.info("measuring the embedding backends on this CPU once (quality gate, needs torch)")
-        run_module("destination_vectors.embedding.gate", str(info.path), str(folder))
-        gate = read_gate(folder)
+        with once(folder / ".gate.lock", "measuring the embedding backends on this CPU"):
+            gate = read_gate(folder)  # measured by the process we waited for
+            if gate is None:
+                logger.info("measuring the embedding backends on this CPU once (quality gate, needs torch)")
+                run_module("destination_vectors.embedding.gate", str(info.path), str(folder))
+                gate = read_gate(folder)
     if gate is None:
         raise EmbeddingSetupError(f"the quality gate left no result in {folder}")
     speeds = ", ".join(f"{b} {s:.0f}/s" for b, s in gate["chunks_per_s"].items())

@@ -4,13 +4,15 @@ Layout: `<cache root>/onnx/<model key>/` holding `model.onnx`, `model-int8.onnx`
 mtime and sha256) and `gate-<cpu key>.json` (the quality gate's result on one kind of CPU). The model key is a hash
 of the model files' content (plus the export recipe), so an edited model folder gets a new export, never a stale one.
 
-Concurrency: a build happens in a fresh `.tmp-*` folder that is renamed into place in one step. Two processes that
-export at once both finish; the first rename wins and the other process uses the winner's files. A file that does
-not match its manifest (or a folder without one) is moved aside and built again, never trusted.
+Concurrency: one process builds at a time (a file lock beside the folder: `once`); the others wait, then find the
+files. A build happens in a fresh `.tmp-*` folder that is renamed into place in one step, so should two builds ever
+overlap (a filesystem without locks) the first rename wins and the other process uses the winner's files. A file
+that does not match its manifest (or a folder without one) is moved aside and built again, never trusted.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -19,6 +21,8 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 logger = logging.getLogger("airbyte")
@@ -102,6 +106,30 @@ def ensure_export(model_folder: Path, root: Path, needed: list[str], exporter: s
     folder = root / "onnx" / model_key(model_folder, root)
     if all(verified(folder, name) for name in needed):
         return folder
+    with once(folder.with_name(f".{folder.name}.export.lock"), f"exporting {model_folder} to ONNX"):
+        if all(verified(folder, name) for name in needed):  # built by the process we waited for
+            return folder
+        return _export(model_folder, folder, needed, exporter)
+
+
+@contextmanager
+def once(lock_path: Path, what: str) -> Iterator[None]:
+    """Holds an exclusive file lock for one-time work (an export, the quality gate): two syncs, or test workers,
+    starting at once on a new machine do it once, not twice on the same cores. The waiter says why it waits."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.info(f"another process is {what}; waiting for it to finish")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _export(model_folder: Path, folder: Path, needed: list[str], exporter: str) -> Path:
     if folder.exists():
         logger.warning(f"the ONNX cache in {folder} is incomplete or does not match its manifest: building it again")
     logger.info(f"exporting {model_folder} to ONNX once (needs torch, about a minute); cached in {folder}")
