@@ -37,11 +37,58 @@ def sample_hash_index(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files with slow or real-model tests run first (each file's tests stay together, in their order): on two
-    xdist workers the long files then overlap each other, and the many short unit tests fill the end, instead of one
-    long file running alone after everything else."""
-    heavy = {item.path for item in items if item.get_closest_marker("slow") or item.get_closest_marker("model")}
-    items.sort(key=lambda item: item.path not in heavy)
+    """Order files (each file's tests stay together, in their order) for two xdist workers: slow files that need no
+    real model first (the venv builds, kill points, secrets: the model's one-time export runs meanwhile, see
+    `pytest_configure`), then files that embed with the real model, then the many short tests, which fill the end
+    instead of one long file running alone after everything else."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    model = {item.path for item in items if item.get_closest_marker("model")}
+    items.sort(key=lambda item: 0 if item.path in slow - model else 1 if item.path in model else 2)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """On a machine whose ONNX cache is empty, the xdist controller exports the default model and runs its quality
+    gate in the background as the session starts (a few minutes of CPU, once), while the workers run the tests that
+    need no real model; the first test that does waits on the export's file lock instead of doing it itself."""
+    import os
+    import subprocess
+    import sys
+
+    if os.environ.get("PYTEST_XDIST_WORKER") or not getattr(config.option, "numprocesses", None):
+        return
+    if config.option.collectonly or "not model" in (config.option.markexpr or ""):
+        return
+    warm = (
+        "from destination_vectors.config import EmbeddingConfig\n"
+        "from destination_vectors.vectors import load_embedder\n"
+        "load_embedder(EmbeddingConfig()).embed(['warm'])\n"
+    )
+    config.stash[_WARMUP] = subprocess.Popen(
+        [sys.executable, "-c", warm],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, so a stuck export can be stopped with its child
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Let a warm-up still exporting finish (killing it would leave a half-written export folder behind); only a stuck
+    one is stopped, with its exporter child. It is best effort: a test that needed the model did the export itself."""
+    import os
+    import signal
+    import subprocess
+
+    process = config.stash.get(_WARMUP, None)
+    if process is None:
+        return
+    try:
+        process.wait(timeout=900)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+_WARMUP = pytest.StashKey["subprocess.Popen[bytes]"]()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
