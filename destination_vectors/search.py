@@ -108,10 +108,13 @@ class Searcher:
     @classmethod
     def from_config(cls, config: DestinationConfig, embedder: Embedder | None = None) -> Searcher:
         store = ChunkStore.from_config(config)
+        snapshot = None
         if embedder is None:  # backend auto follows the index, so the query is embedded like its chunks were
             snapshot = store.snapshot()  # Lance alone for a local index: no LanceDB import on the search path
             embedder = load_embedder(config.embedding, indexed=snapshot.embedding_model if snapshot else None)
-        return cls(store, embedder, config.vector_index)
+        searcher = cls(store, embedder, config.vector_index)
+        searcher._snapshot = snapshot  # opened once: the first search only checks it is still the newest version
+        return searcher
 
     @overload
     def search(
