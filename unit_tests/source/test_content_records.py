@@ -137,3 +137,18 @@ def test_label_scope() -> None:
     assert labels_admit(None, {}), "no scope must admit everything"
     assert not labels_wanted({}), "labels read without being asked for (costs a request per page on Cloud)"
     assert labels_wanted({"exclude_labels": ["x"]}), "a label filter must imply reading labels"
+
+
+def test_blog_post_schema_declares_the_pages_fields_access_included() -> None:
+    """A blog post record is the `pages` record without a parent (README, docs/CONTRACTS.md): its JSON schema must
+    declare the same fields, `restricted` and `readers` included, so a consumer can read its access from discover."""
+    from pathlib import Path
+
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).parents[2] / "source_confluence" / "manifest.yaml").read_text())
+    pages = set(manifest["schemas"]["pages"]["properties"])
+    blog_posts = set(manifest["schemas"]["blog_posts"]["properties"])
+    missing = sorted(pages - {"parent_id"} - blog_posts)
+    assert not missing, f"the blog_posts schema does not declare these pages fields: {missing}"
+    assert manifest["schemas"]["blog_posts"]["properties"]["readers"]["items"] == {"type": "string"}
