@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
@@ -132,35 +131,3 @@ def include_target(macro: Tag) -> IncludeTarget | None:
                 str(page.get("ri:space-key") or "").strip(), collapse_whitespace(str(page.get("ri:content-title")))
             )
     return None
-
-
-def _repeats_name(alt: str, name: str) -> bool:
-    """Alt text that only repeats the file name (with or without extension, separators aside) says nothing more."""
-
-    def norm(text: str) -> str:
-        return re.sub(r"[\s_.-]+", " ", text).strip().lower()
-
-    stem = name.rsplit(".", 1)[0] if "." in name else name
-    return norm(alt) in (norm(name), norm(stem))
-
-
-def image_text(image: Tag) -> str:
-    """'[image: name]' for an <ac:image> (attachment filename, or the file name at the end of its URL: host and
-    path are noise in a sentence), with its alt text when that says more than the name."""
-    name = ""
-    for child in image.contents:
-        if isinstance(child, Tag) and child.name in ("ri:attachment", "ri:url"):
-            name = str(child.get("ri:filename") or "").strip() or _url_file_name(str(child.get("ri:value") or ""))
-            break
-    alt = collapse_whitespace(str(image.get("ac:alt") or image.get("alt") or ""))
-    if not name:
-        name = alt or _url_file_name(str(image.get("src") or ""))
-        alt = ""
-    if alt and not _repeats_name(alt, name):
-        return f"[image: {name} ({alt})]"
-    return f"[image: {name}]" if name else ""
-
-
-def _url_file_name(url: str) -> str:
-    url = url.strip()
-    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or url

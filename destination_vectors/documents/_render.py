@@ -201,8 +201,7 @@ class Renderer:
             self.emit(markup.resource_text(tag, self.context.user_names))
             return False
         if name in ("ac:image", "img"):
-            self.emit(markup.image_text(tag))
-            return name == "ac:image"  # walk on for <ac:caption>
+            return name == "ac:image"  # no words of its own (pixels, file name, alt); walk on for its <ac:caption>
         if name == "ac:emoticon":
             self.emit(
                 str(tag.get("ac:emoji-fallback") or tag.get("ac:emoji-shortname") or f":{tag.get('ac:name', '')}:")

@@ -203,23 +203,27 @@ def test_pipe_in_table_cell_is_escaped_and_rows_keep_their_width() -> None:
     assert widths == {4}, f"ragged table: rows split into {widths} parts: {rows}"
 
 
-@pytest.mark.parametrize(
-    ("alt", "expected"),
-    [
-        ("diagram.png", "[image: diagram.png]"),
-        ("diagram", "[image: diagram.png]"),
-        ("Diagram", "[image: diagram.png]"),
-        ("Deploy flow", "[image: diagram.png (Deploy flow)]"),
-    ],
-)
-def test_image_alt_repeating_the_filename_is_printed_once(alt: str, expected: str) -> None:
-    body = f'<ac:image ac:alt="{alt}"><ri:attachment ri:filename="diagram.png"/></ac:image>'
-    assert storage_to_text(body) == expected, f"alt {alt!r}: {storage_to_text(body)!r}"
+@pytest.mark.parametrize("alt", ["", "diagram.png", "diagram", "Deploy flow diagram"])
+def test_image_adds_no_words_and_keeps_its_caption_once(alt: str) -> None:
+    """An image's pixels, file name and alt text are not words on the page (defect 4 printed an alt text that
+    repeats the file name twice; now neither is printed). Its caption is visible text and is kept, once."""
+    alt_attribute = f' ac:alt="{alt}"' if alt else ""
+    body = (
+        f'<p>Before the diagram <ac:image{alt_attribute}><ri:attachment ri:filename="diagram.png"/>'
+        "<ac:caption><p>Rollout, step by step</p></ac:caption></ac:image> and after it.</p>"
+    )
+    text = storage_to_text(body)
+    assert text == "Before the diagram\n\nRollout, step by step\n\nand after it.", f"alt {alt!r}: {text!r}"
+    assert text.count("Rollout, step by step") == 1, f"caption not kept exactly once: {text!r}"
 
 
-def test_url_image_is_named_by_its_file_name() -> None:
-    body = '<ac:image ac:alt="logo"><ri:url ri:value="https://cdn.example.com/img/logo.png?v=2&amp;x=1"/></ac:image>'
-    assert storage_to_text(body) == "[image: logo.png]", f"URL host/query in the text: {storage_to_text(body)!r}"
+def test_url_and_html_images_add_no_words() -> None:
+    body = (
+        '<p>Logo <ac:image ac:alt="Company logo"><ri:url ri:value="https://cdn.example.com/img/logo.png?v=2&amp;x=1"/>'
+        '</ac:image> here, <img src="https://x.example/a/spinner.gif" alt="spinner"/> done.</p>'
+    )
+    text = storage_to_text(body)
+    assert text == "Logo here, done.", f"an image's URL, file name or alt reached the text: {text!r}"
 
 
 def test_task_lists() -> None:
@@ -283,7 +287,7 @@ def test_mentions_images_status_time_links() -> None:
         ' <ac:structured-macro ac:name="status"><ac:parameter ac:name="title">DONE</ac:parameter></ac:structured-macro>'
         ' <ac:emoticon ac:name="smile" ac:emoji-fallback="🙂"/></p><ac:structured-macro ac:name="toc"/>'
     )
-    assert storage_to_text(body) == "@Unknown user see Runbook [image: arch.png] 2026-01-02 DONE 🙂", (
+    assert storage_to_text(body) == "@Unknown user see Runbook 2026-01-02 DONE 🙂", (
         f"an account id without a known name must read as a placeholder: {storage_to_text(body)!r}"
     )
 
