@@ -3,7 +3,10 @@ same table (a unit test keeps the two equal), so supporting the next macro is a 
 
 Actions:
 - `code`: the plain-text body as a fenced block (the language parameter, else the macro name, as info string);
-- `panel`: the rich-text body as a block headed by the label (`Info: <title>`);
+- `panel`: the rich-text body as a block headed by the kind label and the title (`Warning: <title>`). The label is
+  kept only for kinds whose colour and icon tell a reader to take care (`Warning`, `Note`, `Error`); for the others
+  (`info`, `tip`, `panel`, `success`, `expand`) it is empty, since the kind is decoration, not words on the page, and
+  the block is headed by its title alone when the author wrote one (nothing otherwise);
 - `text`: inline text from a template whose `{name}` fields are the macro's parameters; a missing field falls back to
   the legacy `<ac:default-parameter>` / unnamed parameter (`ac:name=""`), and nothing is written when it stays empty;
 - `include`: the included page's text when that page is in the same sync, else a line naming it;
@@ -30,20 +33,20 @@ class Action(Enum):
 
 class Policy(NamedTuple):
     action: Action
-    argument: str = ""  # panel label or text template
+    argument: str = ""  # panel label ('' = none) or text template
 
 
 MACRO_POLICY: dict[str, Policy] = {
     "code": Policy(Action.CODE),
     "noformat": Policy(Action.CODE),
-    "info": Policy(Action.PANEL, "Info"),
+    "info": Policy(Action.PANEL),
     "note": Policy(Action.PANEL, "Note"),
     "warning": Policy(Action.PANEL, "Warning"),
-    "tip": Policy(Action.PANEL, "Tip"),
-    "panel": Policy(Action.PANEL, "Panel"),
-    "success": Policy(Action.PANEL, "Success"),
+    "tip": Policy(Action.PANEL),
+    "panel": Policy(Action.PANEL),
+    "success": Policy(Action.PANEL),
     "error": Policy(Action.PANEL, "Error"),
-    "expand": Policy(Action.PANEL, "Expand"),
+    "expand": Policy(Action.PANEL),
     "status": Policy(Action.TEXT, "{title}"),
     "jira": Policy(Action.TEXT, "{key}"),
     "drawio": Policy(Action.TEXT, "[diagram: {diagramname}]"),
@@ -93,6 +96,14 @@ def include_line(kind: str, target: IncludeTarget) -> str:
 
 
 def panel_label(kind: str) -> str:
-    """Label of a panel-like macro or ADF panel type; 'Panel' for kinds the table does not name."""
+    """Kind label of a panel-like macro or ADF panel type; '' for kinds that show no label (and kinds the table does
+    not name: a custom panel's colour says nothing a reader must heed)."""
     policy = MACRO_POLICY.get(kind)
-    return policy.argument if policy is not None and policy.action is Action.PANEL else "Panel"
+    return policy.argument if policy is not None and policy.action is Action.PANEL else ""
+
+
+def panel_heading(label: str, title: str) -> str:
+    """The line that heads a panel's text: 'Warning: Careful', 'Warning:', 'Careful' (no label), or '' (neither)."""
+    if label:
+        return f"{label}: {title}" if title else f"{label}:"
+    return title

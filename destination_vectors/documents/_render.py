@@ -83,7 +83,8 @@ class Frame:
     tag: Tag | None = None
     blocks: list[Block] = field(default_factory=list)
     inline: list[str] = field(default_factory=list)
-    label: str = ""  # panel label, list item marker, heading level as text
+    label: str = ""  # panel heading line, list item marker, heading level as text
+    title: str = ""  # a panel's own title: shown even when its body is empty (never on a re-opened continuation)
     counter: int = 0  # next number of an ordered list
     ordered: bool = False
     rows: list[list[Cell]] = field(default_factory=list)
@@ -232,7 +233,7 @@ class Renderer:
         action = policy.action if policy else None
         if action is macros.Action.PANEL and has_body:
             title = markup.macro_parameter(tag, "title")
-            return self.push("panel", tag, label=f"{policy.argument}: {title}" if title else f"{policy.argument}:")
+            return self.push("panel", tag, label=macros.panel_heading(policy.argument, title), title=title)
         if action is macros.Action.DROP:
             return False
         if action is macros.Action.TEXT:
@@ -276,7 +277,7 @@ class Renderer:
                 for attribute in markup.direct_children(node, "ac:adf-attribute"):
                     if attribute.get("key") == "panel-type":
                         panel_type = markup.collapse_whitespace(attribute.get_text()).lower()
-                return self.push("panel", tag, label=macros.panel_label(panel_type) + ":")
+                return self.push("panel", tag, label=macros.panel_heading(macros.panel_label(panel_type), ""))
         self.top.flush()
         return True
 
@@ -351,10 +352,12 @@ class Renderer:
         elif kind == "quote":
             parent.blocks.extend(blocks.prefixed(block, "> ") for block in frame.blocks)
         elif kind == "panel":
-            if frame.blocks:
+            if frame.blocks and frame.label:
                 parent.blocks.append([(frame.label, blocks.LineKind.TEXT), *frame.blocks[0]])
                 parent.blocks.extend(frame.blocks[1:])
-            elif frame.label.partition(":")[2].strip():
+            elif frame.blocks:  # a panel without label or title: its text alone
+                parent.blocks.extend(frame.blocks)
+            elif frame.title:  # an empty panel still shows its title
                 parent.blocks.append([(frame.label, blocks.LineKind.TEXT)])
         else:  # list: items (and any stray text) as one block, lines in order
             merged = [line for block in frame.blocks for line in block]

@@ -66,27 +66,64 @@ def test_table_cells_present(name: str, body: str) -> None:
             assert escaped in flat, f"{name}: table cell text {escaped!r} missing"
 
 
+# The panel kinds whose colour and icon ask a reader to take care keep a kind label; the others show only the title.
+LABELLED_PANELS = {"note": "Note:", "warning": "Warning:", "error": "Error:"}
+UNLABELLED_PANELS = ("info", "tip", "panel", "success", "expand")
+
+
 @pytest.mark.parametrize(("name", "body"), NORMAL, ids=[n for n, _ in NORMAL])
-def test_panels_present_and_labelled(name: str, body: str) -> None:
+def test_panels_present_labelled_by_policy(name: str, body: str) -> None:
     text = storage_to_text(body)
-    labels = {
-        "info": "Info:",
-        "note": "Note:",
-        "warning": "Warning:",
-        "tip": "Tip:",
-        "panel": "Panel:",
-        "expand": "Expand:",
-    }
     for macro in _soup(body).find_all("ac:structured-macro"):
-        label = labels.get(str(macro.get("ac:name")))
+        kind = str(macro.get("ac:name"))
         body_tag = macro.find("ac:rich-text-body", recursive=False)
-        if label is None or body_tag is None or not _flat(body_tag.get_text()):
+        if kind not in (*LABELLED_PANELS, *UNLABELLED_PANELS) or body_tag is None or not _flat(body_tag.get_text()):
             continue
-        assert label in text, f"{name}: panel label {label!r} missing"
         first_text = next((_flat(s) for s in body_tag.strings if _flat(s)), "")
-        assert first_text in _flat(text), f"{name}: panel text {first_text!r} missing"
-        if macro.find_parent("table") is None:
-            assert re.search(re.escape(label) + r"[^\n]*\n", text), f"{name}: {label} is not a line of its own"
+        assert first_text in _flat(text), f"{name}: {kind} panel text {first_text!r} missing"
+        title = macro.find("ac:parameter", attrs={"ac:name": "title"}, recursive=False)
+        title_text = _flat(title.get_text()) if title is not None else ""
+        in_table = macro.find_parent("table") is not None
+        if kind in LABELLED_PANELS:
+            label = LABELLED_PANELS[kind]
+            assert label in text, f"{name}: panel label {label!r} missing"
+            if not in_table:
+                assert re.search(re.escape(label) + r"[^\n]*\n", text), f"{name}: {label} is not a line of its own"
+        elif title_text and not in_table:
+            assert title_text in text.split("\n"), f"{name}: {kind} panel title {title_text!r} is not a line of its own"
+
+
+@pytest.mark.parametrize("kind", [*LABELLED_PANELS, *UNLABELLED_PANELS])
+def test_panel_kind_label_only_where_it_warns(kind: str) -> None:
+    def panel(title: str, content: str) -> str:
+        parameter = f'<ac:parameter ac:name="title">{title}</ac:parameter>' if title else ""
+        return f'<ac:structured-macro ac:name="{kind}">{parameter}<ac:rich-text-body>{content}</ac:rich-text-body></ac:structured-macro>'
+
+    label = LABELLED_PANELS.get(kind, "")
+    with_title = storage_to_text(panel("Before you start", "<p>Back up first.</p><p>Then deploy.</p>"))
+    heading = f"{label} Before you start" if label else "Before you start"
+    assert with_title == f"{heading}\nBack up first.\n\nThen deploy.", f"{kind} with a title: {with_title!r}"
+    without_title = storage_to_text(panel("", "<p>Back up first.</p>"))
+    assert without_title == (f"{label}\nBack up first." if label else "Back up first."), (
+        f"{kind} without a title: {without_title!r}"
+    )
+    empty = storage_to_text(panel("Before you start", ""))
+    assert empty == heading, f"an empty {kind} panel must still show its title: {empty!r}"
+
+
+def test_adf_panel_labelled_by_its_type() -> None:
+    def adf(panel_type: str) -> str:
+        return (
+            '<ac:adf-extension><ac:adf-node type="panel"><ac:adf-attribute key="panel-type">'
+            f"{panel_type}</ac:adf-attribute><ac:adf-content><p>Body text</p></ac:adf-content></ac:adf-node>"
+            "<ac:adf-fallback><p>Fallback copy</p></ac:adf-fallback></ac:adf-extension>"
+        )
+
+    assert storage_to_text(adf("warning")) == "Warning:\nBody text", f"ADF warning: {storage_to_text(adf('warning'))!r}"
+    for panel_type in ("info", "custom"):
+        assert storage_to_text(adf(panel_type)) == "Body text", (
+            f"ADF {panel_type}: {storage_to_text(adf(panel_type))!r}"
+        )
 
 
 @pytest.mark.parametrize(("name", "body"), NORMAL, ids=[n for n, _ in NORMAL])
@@ -143,8 +180,8 @@ def test_headings_in_layout_cells_and_panels_split_sections() -> None:
         '<ac:structured-macro ac:name="info"><ac:rich-text-body><h3>Inner</h3><p>y</p></ac:rich-text-body></ac:structured-macro>'
     )
     sections = storage_to_sections(body)
-    assert sections == [Section(("Left",), "x"), Section(("Left", "Inner"), "Info:\ny")], (
-        f"layout and panel headings should each open a section, the panel continuing under its label: {sections}"
+    assert sections == [Section(("Left",), "x"), Section(("Left", "Inner"), "y")], (
+        f"layout and panel headings should each open a section, the panel's text continuing there: {sections}"
     )
 
 
