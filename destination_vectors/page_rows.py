@@ -23,7 +23,9 @@ from destination_vectors.vectors import chunk_content_hash
 
 # Part of every page hash: bump it when documents/ or chunks.py change what they produce, so that unchanged pages
 # are converted and chunked again instead of carried over with chunks of the old kind.
-PIPELINE_VERSION = "2026.11.3"  # .2: macro policy, mentions, includes, headings in containers; .3: breadcrumb prefix
+# .2: macro policy, mentions, includes, headings in containers; .3: breadcrumb prefix; .4: images add no words (caption
+# kept), no kind label on info/tip/panel/success/expand panels
+PIPELINE_VERSION = "2026.11.4"
 
 # (stream, page_id, page_hash) -> how many rows of that page the live snapshot holds with that hash (0: none)
 CarryCheck = Callable[[str, str, str], int]
