@@ -2,9 +2,10 @@
 
 Kept: headings (a heading inside a list item, quote or panel starts a section too), paragraphs, lists and task lists,
 tables (markdown rows, header first, '|' in cells escaped), code macros (fenced, content byte-for-byte), link texts,
-mentions (display names from the page context), image names, dates, emoji. Macros follow the macro policy table
+mentions (display names from the page context), image captions, dates, emoji. Macros follow the macro policy table
 (`_macros.MACRO_POLICY`, mirrored in docs/CONTRACTS.md). Dropped: macro parameters (legacy default parameters
-included) except those the policy names, comments, DOCTYPE/entity declarations. Never raises on malformed markup;
+included) except those the policy names, images themselves (file name, URL, alt: not words on the page), comments,
+DOCTYPE/entity declarations. Never raises on malformed markup;
 unknown entities are never expanded (html.parser keeps them as text).
 
 Depth: bs4's html.parser tree builder is iterative (a 100,000-level page builds in about a second) and the renderer
