@@ -1,6 +1,7 @@
 """Source -> destination with every stream on (sample site, Cloud and Data Center): one index, one commit per sync.
 
-Comments and attachments carry their page's title and link and its visibility; a re-pull with nothing changed embeds
+Comments and attachments carry their page's title and link, its visibility and its access (those of a restricted
+page are internal, with the page's readers); a re-pull with nothing changed embeds
 0 chunks and downloads 0 attachment bytes; a deleted comment or attachment leaves the index; hostile files are
 recorded with a status and never fail the sync. Real HTTP to the stand-in, real LanceDB and DuckDB files; the
 deterministic test embedder (full-text search finds the exact phrases).
@@ -24,7 +25,7 @@ from destination_vectors.search import Searcher
 from destination_vectors.table import ChunkStore
 from destination_vectors.vectors import TEST_HASH_EMBEDDER
 from source_confluence.source import SourceConfluence
-from testkit.confluence_stand_in import StandIn, load_site
+from testkit.confluence_stand_in import Grant, StandIn, load_site
 
 SAMPLE_SITE = Path(__file__).parent / "sample_site"
 STREAMS = ("spaces", "pages", "blog_posts", "comments", "attachments", "attachment_files")
@@ -78,7 +79,7 @@ def _sync(server: StandIn, deployment: str, config: DestinationConfig, state: li
 def _rows(config: DestinationConfig) -> list[dict[str, Any]]:
     table = ChunkStore(config.lancedb_uri, config.table_name).open_live()
     return table.to_arrow().select(["stream", "page_id", "title", "text", "container_title", "container_url",
-                                    "visibility", "labels", "webui_url"]).to_pylist()  # fmt: skip
+                                    "visibility", "labels", "webui_url", "restricted", "readers"]).to_pylist()  # fmt: skip
 
 
 @pytest.fixture
@@ -91,11 +92,29 @@ def config(tmp_path: Path) -> DestinationConfig:
 @pytest.mark.parametrize("deployment", ["cloud", "data_center"])
 def test_all_streams_one_index_then_cheap_repull_then_deletions(deployment: str, config: DestinationConfig) -> None:
     site = load_site(SAMPLE_SITE)
+    restricted = {"101005": "Database Failover", "102004": "New Laptop Setup"}  # inline comments; JSON and HTML files
+    access = site.access.with_restriction("101005", Grant(groups=("eng-leads",)))
+    site = site.with_access(access.with_restriction("102004", Grant(groups=("it-admins",))))
     with StandIn(site) as server:
         state = _sync(server, deployment, config)
         rows = _rows(config)
+        readers_of = {r["page_id"]: r["readers"] for r in rows if r["stream"] == "pages"}
+        for page_id, title in restricted.items():
+            children = [r for r in rows if r["stream"] in ("comments", "attachments") and r["container_title"] == title]
+            assert children, f"{deployment}: no comment or attachment of {title} was indexed"
+            page_readers = readers_of[page_id]
+            assert page_readers and "anonymous" not in page_readers, f"{deployment}: {title} readers {page_readers}"
+            for child in children:  # a restricted page's comments and files are as closed as the page itself
+                assert (child["visibility"], child["restricted"], child["readers"]) == (
+                    "internal",
+                    True,
+                    page_readers,
+                ), f"{deployment}: {child['stream']} of restricted {title} did not take its access: {child}"
         streams = {row["stream"] for row in rows}
         assert streams == set(INDEXED) - {"attachment_files"}, f"{deployment}: streams in the index: {streams}"
+        first = ChunkStore(config.lancedb_uri, config.table_name).open_live().to_lance().checkout_version(1)
+        committed = set(first.to_table(columns=["stream"])["stream"].to_pylist())
+        assert committed == streams, f"{deployment}: the table's first version holds only {committed}: not one commit"
         comment = next(r for r in rows if r["stream"] == "comments" and "cdn-purge" in r["text"])
         assert comment["container_title"] == "Rollback", f"{deployment}: comment row lost its page: {comment}"
         assert comment["container_url"].endswith(("/pages/101004/Rollback", "pageId=101004")), comment

@@ -39,6 +39,17 @@ def test_unknown_visibility_value_is_not_trusted():
     assert to_document("pages", {**PAGE, "visibility": "PUBLIC!"}, DestinationConfig(), None).visibility == "internal"
 
 
+def test_a_restricted_record_is_internal_whatever_its_visibility_says():
+    """Access fails closed in the destination too: `restricted: true` beats a record's `visibility: public`, and the
+    access columns are copied as the source sent them."""
+    record = {**PAGE, "restricted": True, "readers": ["user:5d8a", "group:hr-team"]}
+    doc = to_document("pages", record, DestinationConfig(), None)
+    assert doc.visibility == "internal", "a restricted page claiming public visibility was indexed as public"
+    assert doc.columns["restricted"] is True and doc.columns["readers"] == ["user:5d8a", "group:hr-team"], doc.columns
+    open_page = to_document("pages", {**PAGE, "restricted": False, "readers": ["anonymous"]}, DestinationConfig(), None)
+    assert open_page.visibility == "public", "an unrestricted public page must stay public"
+
+
 def test_missing_body_is_empty_text_and_non_string_body_is_bad():
     assert to_document("pages", {**PAGE, "body_storage": None}, DestinationConfig(), None).body == ""
     with pytest.raises(BadRecord) as error:
