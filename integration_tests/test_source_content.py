@@ -88,6 +88,16 @@ def test_sample_site_every_item_once_with_bytes_as_served(deployment: str) -> No
     assert png["extraction"] == "unsupported_type", f"{deployment}: image not ruled out: {png}"
     labels = {p["id"]: p.get("labels") for p in streams["pages"]}
     assert labels["101004"] == ["runbook", "deploy"], f"{deployment}: labels of Rollback: {labels['101004']}"
+    for post in streams["blog_posts"]:  # the pages record without a parent, its link opening the post
+        assert post["webui_url"].startswith("http://127.0.0.1:") and post["id"] in post["webui_url"], post
+        assert post["body_storage"] and post["space_key"] == "ENG" and post["ancestors"] == [], post
+        assert "parent_id" not in post and isinstance(post["restricted"], bool) and post["readers"], post
+    for attachment in streams["attachments"]:  # the metadata issue 10 lists, links absolute
+        assert attachment["container_id"] and attachment["container_type"] in ("page", "blogpost"), attachment
+        assert attachment["media_type"] and isinstance(attachment["file_size"], int), attachment
+        assert isinstance(attachment["version"], int) and attachment["created_at"] and attachment["updated_at"]
+        for link in ("download_url", "webui_url"):
+            assert attachment[link].startswith("http://127.0.0.1:"), f"{deployment}: {link} not absolute: {attachment}"
 
 
 @pytest.mark.parametrize("deployment", ["cloud", "data_center"])
