@@ -9,7 +9,7 @@ copies (`records.to_document`), the row builder's output (`page_rows.build_rows`
 
 A column with `read` is taken from the record field of the same name (through `read`, which must never raise);
 a column without it is computed by the row builder (`page_rows.py`), which then needs its formula too.
-A new or changed column changes the table layout: the next sync rebuilds the table (README: "Changing the columns").
+A new or changed column changes the table layout: the next sync rebuilds the table (README: "Chunk table columns").
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("chunk_id", TEXT, hit=True),  # "<stream>:<page_id>:<chunk_index>", the merge key
-    Column("stream", TEXT, hit=True),  # pages, blogposts, ...
+    Column("stream", TEXT, hit=True),  # pages, blog_posts, comments, attachments (the Airbyte stream name)
     Column("page_id", TEXT, hit=True),
     Column("chunk_index", pa.int32()),
     Column("title", TEXT, hit=True),
