@@ -141,6 +141,9 @@ def test_storms_of_429_and_5xx_lose_and_duplicate_nothing(deployment: str, fault
             ids = sorted(a.api_id for a in site.attachments)  # synthetic files are all supported types
         got = sorted(record["id"] for record in streams.get(name, []))
         assert got == ids, f"{deployment}: {name} lost or duplicated items under faults ({len(got)} vs {len(ids)})"
+    # the site restricts nothing: a restricted record means an access request failed instead of being retried
+    restricted = [r["id"] for name in ("pages", "blog_posts") for r in streams.get(name, []) if r["restricted"]]
+    assert not restricted, f"{deployment}: access reading gave up under the storm: {len(restricted)} records restricted"
 
 
 @pytest.mark.parametrize("deployment", ["cloud", "data_center"])
