@@ -58,6 +58,27 @@ def test_search_stream_and_label_filters(config, tmp_path, capsys):
     assert not capsys.readouterr().out.strip(), "--label returned unlabelled rows"
 
 
+def test_search_as_user_and_group_from_the_command_line(config, tmp_path, capsys):
+    pages = [
+        page("1", "Rollback", "<p>rollback steps</p>", readers=["group:eng", "user:ann", "user:bo"]),
+        page("2", "Salary", "<p>rollback salary plans</p>", restricted=True, readers=["user:ann"]),
+        page("3", "Lobby", "<p>rollback of the lobby screen</p>", readers=["anonymous"]),
+    ]
+    list(DestinationVectors().write(config.model_dump(), catalog(), iter([record(p) for p in pages] + [state()])))
+    path = tmp_path / "destination.json"
+    path.write_text(config.model_dump_json())
+
+    def found(*options: str) -> set[str]:
+        assert main(["search", "--config", str(path), "--json", "-k", "5", *options, "rollback"]) == 0
+        return {json.loads(line)["page_id"] for line in capsys.readouterr().out.splitlines()}
+
+    assert found("--as-user", "ann") == {"1", "2", "3"}, "ann is named on every page"
+    assert found("--as-user", "bo") == {"1", "3"}, "bo may not read the restricted page"
+    assert found("--as-user", "stranger") == {"3"}, "an unknown person reads only what is open to anyone"
+    assert found("--as-user", "stranger", "--group", "eng") == {"1", "3"}, "--group adds what the group may read"
+    assert found() == {"1", "3"}, "without --as-user the public default applies (the restricted page is internal)"
+
+
 def test_queries_file_answers_each_line(config, tmp_path, capsys):
     path = _index(config, tmp_path)
     queries = tmp_path / "q.jsonl"
