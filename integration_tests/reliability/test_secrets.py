@@ -95,6 +95,27 @@ def test_read_with_debug_logging_does_not_leak_the_authorization_header(tmp_path
     _assert_clean(run, "source read --debug")
 
 
+def test_read_of_every_stream_with_debug_logging_does_not_leak(tmp_path: Path) -> None:
+    """Blog posts, comments, labels, the attachment listing and the file downloads (the CDK's `FileUploader`, which
+    sends its own requests) with `--debug`, which logs each request's headers."""
+    catalog = Path(__file__).resolve().parents[1] / "all_streams_catalog.json"
+    every_stream = {"include_blog_posts": True, "include_comments": True, "include_attachments": True}
+    with StandIn(sample_site(), auth=AUTH) as server:
+        run = source_command(
+            "read",
+            tmp_path / "runs",
+            source_config(server.url, credentials=BASIC, read_labels=True, **every_stream),
+            inputs=tmp_path / "inputs",
+            cwd=tmp_path / "runs",
+            extra=["--debug", "--catalog", str(catalog)],  # the last --catalog wins: every stream, not pages only
+        )
+        downloads = server.stats.snapshot().get("download_requests", 0)
+    streams = {m["record"]["stream"] for m in run.messages() if m["type"] == "RECORD"}
+    assert run.returncode == 0 and downloads > 0, f"read of every stream failed or downloaded nothing\n{run.tail()}"
+    assert {"blog_posts", "comments", "attachments", "attachment_files"} <= streams, f"streams read: {streams}"
+    _assert_clean(run, "source read --debug, every stream")
+
+
 def _run_every_command(tmp_path: Path, *, only_data_path: bool = False) -> None:
     inputs, runs = tmp_path / "inputs", tmp_path / "runs"
     runs.mkdir(parents=True)
