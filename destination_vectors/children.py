@@ -12,6 +12,7 @@ import logging
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from destination_vectors.containers import Container, child_container_id, contai
 from destination_vectors.extract import Extraction, Extractor
 from destination_vectors.extract.cache import TextCache
 from destination_vectors.extract.staged import extract_staged, staged_path
+from destination_vectors.extract.statuses import AttachmentStatus, record_statuses
 
 logger = logging.getLogger("airbyte")
 
@@ -42,6 +44,7 @@ class Children:
         self.statuses: Counter[str] = Counter()
         self.orphans: Counter[str] = Counter()
         self.listed: set[tuple[str, int]] = set()
+        self.outcomes: list[AttachmentStatus] = []  # every listed attachment's final status, recorded after commit
 
     def close(self) -> None:
         if self._extractor is not None:
@@ -84,14 +87,16 @@ class Children:
         for line in self._spool:
             stream, data = json.loads(line)
             container = self.containers.get(child_container_id(data) or "")
+            text = None
             if stream == "attachments":
                 self.listed.add((str(data.get("id")), _version(data)))
+                extraction = self._attachment_text(data)
+                status, text = extraction.status, extraction.text
+                self.outcomes.append(_outcome(data, container, extraction))
             if container is None:
                 self.orphans[stream] += 1
                 continue
-            text = None
             if stream == "attachments":
-                status, text = self._attachment_text(data)
                 self.statuses[status] += 1
                 if status != "ok" or not text:
                     continue
@@ -104,20 +109,49 @@ class Children:
         if self.statuses:
             logger.info("attachments: " + ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items())))
 
-    def _attachment_text(self, data: Mapping[str, Any]) -> tuple[str, str]:
+    def _attachment_text(self, data: Mapping[str, Any]) -> Extraction:
         listed = data.get("extraction")
         if listed in ("too_large", "unsupported_type"):
-            return str(listed), ""
+            return Extraction(str(listed), detail="the source's verdict from the listing, not downloaded")
         cached = self.cache.get(str(data.get("id")), _version(data))
         if cached is None:
-            return "failed: content not delivered (reset the attachment_files stream to download it)", ""
-        return cached.status, cached.text
+            return Extraction("failed: content not delivered (reset the attachment_files stream to download it)")
+        return cached
+
+    def record_outcomes(self, run_id: str, synced_at: str, complete: bool) -> None:
+        """After a successful commit: each listed attachment's status, for `destination-vectors attachments`.
+        A complete `attachments` listing replaces the previous statuses; a partial one updates them."""
+        stamped = [replace(outcome, run_id=run_id, synced_at=synced_at) for outcome in self.outcomes]
+        if stamped or complete:
+            record_statuses(text_cache_path(self.config), stamped, complete)
 
     def forget_unlisted(self) -> None:
         """After a successful commit of a complete `attachments` listing: drop texts of attachments gone from it."""
         dropped = self.cache.keep_only(self.listed)
         if dropped:
             logger.info(f"dropped the extracted text of {dropped} attachment versions no longer listed")
+
+
+def _outcome(data: Mapping[str, Any], container: Container | None, extraction: Extraction) -> AttachmentStatus:
+    if container is None:
+        note = "its page or blog post is not in this sync"
+    elif extraction.status == "ok" and not extraction.text:
+        note = "no text in the file"
+    else:
+        note = ""
+    size = data.get("file_size")
+    return AttachmentStatus(
+        id=str(data.get("id")),
+        version=_version(data),
+        title=str(data.get("title") or ""),
+        container_id=child_container_id(data) or "",
+        container_title=container.title if container is not None else "",
+        media_type=str(data.get("media_type") or ""),
+        file_size=size if isinstance(size, int) else None,
+        status=extraction.status,
+        detail=extraction.detail,
+        note=note,
+    )
 
 
 def _delivered_size(file_reference: Any) -> int | None:

@@ -1,4 +1,5 @@
-"""`destination-vectors`: the Airbyte commands (spec, check, write) plus `search` and `history` for people."""
+"""`destination-vectors`: the Airbyte commands (spec, check, write) plus `search`, `history` and `attachments` for
+people."""
 
 from __future__ import annotations
 
@@ -95,6 +96,17 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--pages", action="store_true", help="list pages (with deleted_at) instead of syncs")
     history.add_argument("--json", action="store_true")
     history.set_defaults(handler=_history)
+    attachments = commands.add_parser(
+        "attachments", help="each attachment's extraction status: which were not indexed, and why"
+    )
+    attachments.add_argument("--config", required=True, help="the destination config JSON used for write")
+    attachments.add_argument(
+        "--status",
+        choices=["ok", "too_large", "unsupported_type", "failed"],
+        help="only this status (failed: every `failed: <reason>`)",
+    )
+    attachments.add_argument("--json", action="store_true", help="one JSON object per attachment")
+    attachments.set_defaults(handler=_attachments)
     return parser
 
 
@@ -267,6 +279,35 @@ def _history(config: DestinationConfig, options: argparse.Namespace) -> int:
             f"{row['embedded']:>9} {row['reused']:>7} {row['pages_added']:>6} {row['pages_updated']:>8} "
             f"{row['pages_deleted']:>8} {row['seconds'] or 0:>8.1f}"
         )
+    return 0
+
+
+def _attachments(config: DestinationConfig, options: argparse.Namespace) -> int:
+    from destination_vectors import attachment_report
+    from destination_vectors.children import text_cache_path
+    from destination_vectors.extract.statuses import StatusesUnavailable, read_statuses
+
+    path = text_cache_path(config)
+    if not path.exists():
+        where = f"table {config.table_name!r} of {config.lancedb_uri}"
+        if "lancedb_uri" not in config.model_fields_set:
+            where += " (the config names no lancedb_uri, so the default)"
+        if not config.resolved_ledger_path.exists():
+            raise _UserError(f"no sync has written {where} yet ({config.resolved_ledger_path} does not exist)")
+        raise _UserError(f"no attachment statuses for {where}: no sync with the attachments stream yet ({path})")
+    try:
+        rows = read_statuses(path, options.status)
+    except StatusesUnavailable as error:
+        raise _UserError(str(error)) from None
+    if options.json:
+        if rows:
+            print(attachment_report.json_lines(rows))
+        return 0
+    if not rows:
+        print("no attachments" + (f" with status {options.status}" if options.status else "") + " recorded")
+        return 0
+    print(attachment_report.table(rows))
+    print(attachment_report.summary(rows))
     return 0
 
 

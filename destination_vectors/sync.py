@@ -21,7 +21,7 @@ from destination_vectors.containers import CHILD_STREAMS, CONTAINER_STREAMS, FIL
 from destination_vectors.counts import SyncCounts
 from destination_vectors.failpoints import failpoint
 from destination_vectors.includes import IncludeIndex
-from destination_vectors.ledger import Ledger, SeenPages
+from destination_vectors.ledger import Ledger, SeenPages, utcnow
 from destination_vectors.model import load_tokenizer
 from destination_vectors.page_rows import PageRows, PageRowsBuilder
 from destination_vectors.progress import Progress
@@ -322,6 +322,7 @@ class SyncWriter:
             self.run_id, self._seen, replaced, self.counts, self.progress.seconds, self._table_version
         )
         failpoint("after_ledger")
+        self.children.record_outcomes(self.run_id, utcnow().isoformat(), complete="attachments" in replaced)
         if self._housekeeping_needed():
             self.store.housekeeping(self._table_version, self.config.keep_snapshots, self.config.vector_index)
         failpoint("after_cleanup")

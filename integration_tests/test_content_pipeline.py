@@ -9,6 +9,10 @@ deterministic test embedder (full-text search finds the exact phrases).
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +86,34 @@ def _rows(config: DestinationConfig) -> list[dict[str, Any]]:
                                     "visibility", "labels", "webui_url", "restricted", "readers"]).to_pylist()  # fmt: skip
 
 
+def _assert_attachment_statuses(deployment: str, config: DestinationConfig) -> None:
+    """`destination-vectors attachments` as a user runs it: the hostile files with the reason, the good ones ok."""
+    config_path = Path(config.lancedb_uri).parent / "destination.json"
+    config_path.write_text(config.model_dump_json())
+    command = [str(Path(sys.executable).parent / "destination-vectors"), "attachments", "--config", str(config_path)]
+    done = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"{deployment}: attachments --json failed: {done.stderr[-2000:]}"
+    listed = {row["id"]: row for row in map(json.loads, done.stdout.splitlines())}
+    status = {att: row["status"] for att, row in listed.items()}
+    hostile = {"att107002": "failed: unreadable PDF", "att107105": "too_large", "att107003": "unsupported_type"}
+    for att, expected in hostile.items():
+        assert status.get(att, "").startswith(expected), f"{deployment}: {att} is {status.get(att)!r}, not {expected}"
+    bomb = listed["att107105"]["detail"]
+    expands = re.fullmatch(r"archive expands to (\d+) bytes \(limit (\d+)\)", bomb)
+    assert expands and int(expands[1]) > int(expands[2]), f"{deployment}: the zip bomb's detail: {bomb!r}"
+    good = set(status) - set(hostile)
+    assert len(good) == 9 and all(status[att] == "ok" for att in good), f"{deployment}: good files: {status}"
+    assert listed["att107101"]["container_title"] == "VPN Setup", f"{deployment}: PDF's page: {listed['att107101']}"
+    done = subprocess.run([*command, "--status", "failed"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"{deployment}: attachments --status failed: {done.stderr[-2000:]}"
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3 and "old-architecture-diagram.pdf" in lines[1], f"{deployment}: --status failed: {lines}"
+    assert (
+        lines[1].split()[2] == "failed" and "[unreadable PDF (" in lines[1] and lines[2] == "1 attachment: 1 failed"
+    ), f"{deployment}: {lines}"
+    assert "demo-pat" not in done.stdout + done.stderr, f"{deployment}: the source token leaked into the listing"
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> DestinationConfig:
     return DestinationConfig.model_validate(
@@ -126,6 +158,7 @@ def test_all_streams_one_index_then_cheap_repull_then_deletions(deployment: str,
         indexed_files = {r["page_id"] for r in rows if r["stream"] == "attachments"}
         for hostile in ("att107002", "att107105", "att107003"):  # corrupt PDF, zip bomb, image
             assert hostile not in indexed_files, f"{deployment}: {hostile} was indexed"
+        _assert_attachment_statuses(deployment, config)
         searcher = Searcher.from_config(config)
         hits = searcher.search("cdn-purge", mode="fts", visibility="all", streams=["comments"])
         assert hits and hits[0].container_title == "Rollback", f"{deployment}: --stream comments search: {hits}"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from destination_vectors.children import Children, text_cache_path
 from destination_vectors.config import DestinationConfig
+from destination_vectors.extract.statuses import read_statuses
 from testkit import attachment_files as files
 
 
@@ -53,7 +54,9 @@ def test_attachment_text_comes_from_the_delivered_file_or_a_status(tmp_path: Pat
         children.hold("attachments", {"id": "att2", "title": "b.pdf", **base})
         children.hold("attachments", {"id": "att3", "title": "c.png", "extraction": "unsupported_type", **base})
         children.hold("attachments", {"id": "att4", "title": "d.txt", **base})  # its file never came
+        children.hold("attachments", {"id": "att5", "title": "e.pdf", "container_id": "77", "version": 1})
         joined = list(children.joined())
+        children.record_outcomes("run1", "2026-11-27T11:00:00+00:00", complete=True)
     finally:
         children.close()
     assert status == "ok" and bad.startswith("failed: unreadable PDF"), (status, bad)
@@ -63,6 +66,17 @@ def test_attachment_text_comes_from_the_delivered_file_or_a_status(tmp_path: Pat
     assert children.statuses["unsupported_type"] == 1 and children.statuses["ok"] == 1, children.statuses
     assert any(s.startswith("failed: content not delivered") for s in children.statuses), children.statuses
     assert text_cache_path(children.config).exists(), "the text cache file was not written"
+    recorded = {row.id: row for row in read_statuses(text_cache_path(children.config))}
+    assert {att: row.status[:22] for att, row in recorded.items()} == {
+        "att1": "ok",
+        "att2": "failed: unreadable PDF",
+        "att3": "unsupported_type",
+        "att4": "failed: content not de",
+        "att5": "failed: content not de",
+    }, f"recorded statuses differ from the sync's: {recorded}"
+    assert recorded["att1"].container_title == "VPN" and recorded["att1"].run_id == "run1", recorded["att1"]
+    assert recorded["att5"].note == "its page or blog post is not in this sync", f"orphan not explained: {recorded}"
+    assert all(not row.note for att, row in recorded.items() if att != "att5"), f"unexpected notes: {recorded}"
 
 
 def test_a_file_whose_size_differs_from_the_listing_is_failed_not_indexed(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
-"""The human commands: search and history, their output formats and their errors."""
+"""The human commands: search, history and attachments, their output formats and their errors."""
 
 from __future__ import annotations
 
 import json
 import re
+
+import pytest
 
 from destination_vectors.cli import main
 from destination_vectors.destination import DestinationVectors
@@ -139,3 +141,67 @@ def test_readable_output_groups_by_page_and_json_keeps_chunks_unless_asked(confi
     grouped = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert sorted(g["page_id"] for g in grouped) == ["1", "2"], f"grouped JSON: {grouped}"
     assert all(len(g["snippets"]) <= 2 for g in grouped) and any(g["snippets"] for g in grouped), grouped
+
+
+def _statuses(config, tmp_path):
+    """The statuses a sync with a good PDF, a corrupt one and an image leaves beside its text cache."""
+    from destination_vectors.children import text_cache_path
+    from destination_vectors.extract.statuses import AttachmentStatus, record_statuses
+
+    def status(att, title, media_type, status, at):
+        return AttachmentStatus(att, 2, title, "1", "VPN Setup", media_type, 2048, status, run_id="run", synced_at=at)
+
+    path = text_cache_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record_statuses(path, [status("att1", "old.txt", "text/plain", "ok", "2026-11-26T09:00:00+00:00")], True)
+    newer = [
+        status("att2", "guide.pdf", "application/pdf", "ok", "2026-11-27T09:00:00+00:00"),
+        status("att3", "broken.pdf", "application/pdf", "failed: unreadable PDF (EOF)", "2026-11-27T09:00:00+00:00"),
+        status("att4", "diagram.png", "image/png", "unsupported_type", "2026-11-27T09:00:00+00:00"),
+    ]
+    record_statuses(path, newer, False)
+    config_path = tmp_path / "destination.json"
+    config_path.write_text(config.model_dump_json())
+    return config_path
+
+
+def test_attachments_lists_statuses_newest_first_and_filters(config, tmp_path, capsys):
+    path = _statuses(config, tmp_path)
+    assert main(["attachments", "--config", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ["synced", "(UTC)", "status"], f"no header: {lines[0]}"
+    ids = [next(word for word in line.split() if word.startswith("att")) for line in lines[1:-1]]
+    assert ids == ["att3", "att4", "att2", "att1"], f"not newest sync first, then by title: {lines}"
+    broken = next(line for line in lines if "att3" in line)
+    assert broken.split()[2] == "failed", f"the status column of the failed attachment: {broken}"
+    for part in ("broken.pdf (VPN Setup)  [unreadable PDF (EOF)]", " pdf ", "2.0 kB", "2026-11-27 09:00"):
+        assert part in broken, f"{part!r} missing from the failed attachment's line: {broken}"
+    assert lines[-1] == "4 attachments: 1 failed, 2 ok, 1 unsupported_type", f"summary line: {lines[-1]}"
+    assert main(["attachments", "--config", str(path), "--status", "failed", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["id"], r["status"]) for r in rows] == [("att3", "failed: unreadable PDF (EOF)")], rows
+    assert set(rows[0]) == {"id", "version", "title", "container_id", "container_title", "media_type", "file_size",
+                            "status", "detail", "note", "run_id", "synced_at"}, f"JSON fields: {set(rows[0])}"  # fmt: skip
+    assert main(["attachments", "--config", str(path), "--status", "too_large"]) == 0
+    assert capsys.readouterr().out.strip() == "no attachments with status too_large recorded", "empty filter"
+
+
+def test_attachments_errors_say_what_is_missing(config, tmp_path, capsys):
+    path = tmp_path / "destination.json"
+    path.write_text(config.model_dump_json())
+    assert main(["attachments", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no sync has written table 'confluence_chunks' of ") and "ledger" in err, err
+    _index(config, tmp_path)  # a pages-only sync: a ledger, no attachments
+    assert main(["attachments", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "no attachment statuses recorded" in err and "read the attachments stream" in err, err
+    no_index = tmp_path / "no_index.json"
+    no_index.write_text("{}")
+    assert main(["attachments", "--config", str(no_index)]) == 2
+    err = capsys.readouterr().err
+    assert "the config names no lancedb_uri" in err, f"an index-less config was not named as such: {err}"
+    with pytest.raises(SystemExit) as stopped:  # argparse refuses it before any file is read
+        main(["attachments", "--config", str(path), "--status", "broken"])
+    assert stopped.value.code == 2, "an unknown --status was accepted"
+    assert "invalid choice: 'broken'" in capsys.readouterr().err, "the refused --status was not named"
