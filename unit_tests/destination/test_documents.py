@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-import time
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
 
 import pytest
 from bs4 import BeautifulSoup, CData
@@ -329,19 +332,49 @@ def test_mentions_images_status_time_links() -> None:
     )
 
 
-def test_large_page_and_long_word_are_fast() -> None:
+def _work(convert: Callable[[str], object], body: str) -> tuple[int, int]:
+    """The work a conversion does, counted without a clock: Python function calls (any library's) and lines executed
+    in our own package. Deterministic, so a ratio between two input sizes shows how the work grows."""
+    counts = [0, 0]
+
+    def lines(frame: FrameType, event: str, arg: object) -> Callable | None:
+        if event == "line":
+            counts[1] += 1
+        return lines
+
+    def calls(frame: FrameType, event: str, arg: object) -> Callable | None:
+        counts[0] += 1
+        return lines if frame.f_code.co_filename.startswith(_PACKAGE) else None
+
+    previous = sys.gettrace()  # a coverage tracer, when there is one, is put back
+    sys.settrace(calls)
+    try:
+        convert(body)
+    finally:
+        sys.settrace(previous)
+    return counts[0], counts[1]
+
+
+_PACKAGE = str(Path(storage_to_text.__code__.co_filename).parent.parent)
+
+
+def test_large_page_and_long_word_take_linear_work() -> None:
     paragraph = "<p>Some <strong>bold</strong> text with a <a href='x'>link</a> and more words.</p>"
-    body = (
+    part = (
         "<h2>Part</h2>"
         + paragraph * 200
         + "<table><tr><th>a</th><th>b</th></tr>"
         + "<tr><td>1</td><td>2</td></tr>" * 50
         + "</table>"
-    ) * 60
+    )
+    body = part * 60
     assert len(body) > 1_000_000
-    started = time.perf_counter()
     sections = storage_to_sections(body)
-    elapsed = time.perf_counter() - started
-    assert len(sections) == 60 and elapsed < 30, f"1 MB+ page: {len(sections)} sections in {elapsed:.1f}s"
+    assert len(sections) == 60, f"1 MB+ page: {len(sections)} sections, not 60"
+    small, large = _work(storage_to_sections, part * 2), _work(storage_to_sections, part * 8)
+    ratios = (large[0] / small[0], large[1] / small[1])
+    assert max(ratios) < 4.4, f"4x the page took {ratios[0]:.1f}x the calls and {ratios[1]:.1f}x the lines: not linear"
     word = "x" * 100_000
     assert storage_to_text(f"<p>{word}</p>") == word, "100,000-char word changed"
+    short, long = _work(storage_to_text, f"<p>{'x' * 25_000}</p>"), _work(storage_to_text, f"<p>{word}</p>")
+    assert long == short, f"a 4x longer word took more Python work ({short} -> {long} calls, lines): per-char work"
