@@ -107,7 +107,10 @@ class Children:
                 + ", ".join(f"{count} {stream}" for stream, count in sorted(self.orphans.items()))
             )
         if self.statuses:
-            logger.info("attachments: " + ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items())))
+            counted = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items()))
+            unindexed = any(status != "ok" for status in self.statuses)
+            hint = "; `destination-vectors attachments` lists them after the commit" if unindexed else ""
+            logger.info(f"attachments: {counted}{hint}")
 
     def _attachment_text(self, data: Mapping[str, Any]) -> Extraction:
         listed = data.get("extraction")

@@ -51,7 +51,9 @@ def test_attachment_text_comes_from_the_delivered_file_or_a_status(tmp_path: Pat
             _staged(tmp_path, "b.pdf", files.corrupt_pdf_bytes()),
         )
         children.hold("attachments", {"id": "att1", "title": "a.pdf", **base})
-        children.hold("attachments", {"id": "att2", "title": "b.pdf", **base})
+        children.hold(
+            "attachments", {"id": "att2", "title": "b.pdf", "media_type": "application/pdf", "file_size": 216, **base}
+        )
         children.hold("attachments", {"id": "att3", "title": "c.png", "extraction": "unsupported_type", **base})
         children.hold("attachments", {"id": "att4", "title": "d.txt", **base})  # its file never came
         children.hold("attachments", {"id": "att5", "title": "e.pdf", "container_id": "77", "version": 1})
@@ -75,6 +77,9 @@ def test_attachment_text_comes_from_the_delivered_file_or_a_status(tmp_path: Pat
         "att5": "failed: content not de",
     }, f"recorded statuses differ from the sync's: {recorded}"
     assert recorded["att1"].container_title == "VPN" and recorded["att1"].run_id == "run1", recorded["att1"]
+    assert recorded["att3"].detail == "the source's verdict from the listing, not downloaded", recorded["att3"]
+    att2 = recorded["att2"]
+    assert (att2.title, att2.media_type, att2.file_size, att2.version) == ("b.pdf", "application/pdf", 216, 2), att2
     assert recorded["att5"].note == "its page or blog post is not in this sync", f"orphan not explained: {recorded}"
     assert all(not row.note for att, row in recorded.items() if att != "att5"), f"unexpected notes: {recorded}"
 
