@@ -89,18 +89,3 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _WARMUP = pytest.StashKey["subprocess.Popen[bytes]"]()
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start building the PyAirbyte venv in the background when its test is selected and the venv is not current.
-    Under pytest-xdist every worker collects every test, but only one runs the PyAirbyte test: there the test builds
-    the venv itself (the other worker keeps running tests meanwhile), so no worker builds for nothing."""
-    import os
-
-    from testkit import pyairbyte_venv
-
-    if os.environ.get("PYTEST_XDIST_WORKER") or session.config.option.collectonly:
-        return
-    wanted = any(item.nodeid.startswith("integration_tests/test_pyairbyte.py") for item in session.items)
-    if wanted and os.environ.get(pyairbyte_venv.SKIP_ENV) != "1" and not pyairbyte_venv.is_current():
-        pyairbyte_venv.BackgroundBuild.start()

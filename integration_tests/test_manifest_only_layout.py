@@ -35,6 +35,7 @@ import pytest
 import yaml
 
 from testkit.confluence_stand_in import Faults, StandIn, load_site
+from testkit.venvs import PinnedVenv, VenvBuildError
 from unit_tests.test_packaging import SOURCE_DOCKERFILE, dockerfile_copies
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -295,19 +296,11 @@ def test_image_layout_serves_what_main_py_serves(stand_in: StandIn, tmp_path: Pa
 # --------------------------------------------------------------------------------------------- the Builder's route
 def cdk_only_python() -> Path:
     """A venv with airbyte-cdk alone (not this project), built once and reused while its stamp names the pin."""
-    python, stamp = CDK_ONLY_VENV / "bin" / "python", CDK_ONLY_VENV / ".installed"
     requirement = f"airbyte-cdk=={yaml.safe_load(MANIFEST.read_text())['version']}"
-    if stamp.exists() and stamp.read_text().strip() == requirement and python.exists():
-        return python
-    shutil.rmtree(CDK_ONLY_VENV, ignore_errors=True)
-    for step in (
-        [sys.executable, "-m", "venv", str(CDK_ONLY_VENV)],
-        [str(python), "-m", "pip", "install", "--quiet", "--no-compile", requirement],  # compiled on first import
-    ):
-        done = subprocess.run(step, capture_output=True, text=True, timeout=1200)
-        assert done.returncode == 0, f"could not build {CDK_ONLY_VENV} ({' '.join(step)}):\n{done.stderr[-3000:]}"
-    stamp.write_text(requirement + "\n")
-    return python
+    try:
+        return PinnedVenv(CDK_ONLY_VENV, requirement).build()
+    except VenvBuildError as error:
+        pytest.fail(str(error))
 
 
 def builder_config(config: dict[str, Any]) -> dict[str, Any]:

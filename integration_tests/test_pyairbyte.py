@@ -1,8 +1,7 @@
 """examples/pyairbyte_read.py under real PyAirbyte, against the stand-in: every page lands in the DuckDB cache.
 
 PyAirbyte runs from a venv of its own (`testkit/pyairbyte_venv.py`: its pins clash with the project's), built on
-first use in the background while the rest of the suite runs (conftest.py). The source itself runs from the project
-venv, as the example does. Set CONFLUENCE_VECTORS_SKIP_PYAIRBYTE=1 to skip (no network to PyPI); otherwise a venv
+first use. The source itself runs from the project venv, as the example does. Set CONFLUENCE_VECTORS_SKIP_PYAIRBYTE=1 to skip (no network to PyPI); otherwise a venv
 that cannot be built fails.
 """
 
@@ -18,6 +17,7 @@ import pytest
 
 from testkit import pyairbyte_venv
 from testkit.confluence_stand_in import StandIn, load_site
+from testkit.venvs import VenvBuildError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "examples" / "pyairbyte_read.py"
@@ -27,10 +27,10 @@ RUN_TIMEOUT_SECONDS = 300
 
 
 def pyairbyte_python() -> Path:
-    """The PyAirbyte venv's interpreter (waiting for the background build); a failed build fails the test."""
+    """The PyAirbyte venv's interpreter, built when it is not current; a failed build fails the test."""
     try:
-        return pyairbyte_venv.BackgroundBuild.result()
-    except pyairbyte_venv.VenvBuildError as error:
+        return pyairbyte_venv.VENV.build()
+    except VenvBuildError as error:
         pytest.fail(str(error))
 
 
