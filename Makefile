@@ -4,13 +4,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
+# Packages are installed without byte-compiling them (below); Python then compiles each module on its first import
+# and caches it, unless PYTHONDONTWRITEBYTECODE is set (it is in this machine's shell): then every process compiles
+# everything it imports again (1.5 s more CPU per source run, 2 s per destination run here), and the suite runs a
+# hundred of them. The commands below let Python cache.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: install lint components demo test test-fast bench bench-peers bench-fidelity clean
 
 install: $(STAMP)
 
 # torch is installed first and pinned: a plain `torch` requirement pulls a several-GB CUDA build.
 # --no-compile: pip would byte-compile every module of every package (torch alone: 122 s instead of 25 s here);
-# Python compiles the modules actually imported on first use instead, and caches them the same way.
+# Python compiles the modules actually imported on first use instead, and caches them the same way (see above).
 # The rest is installed by uv, which resolves and installs it in seconds where pip took minutes of CPU (same pins).
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
