@@ -37,12 +37,14 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 # Two workers (pytest-xdist), one test file each at a time: a file's module fixtures (stand-ins, the S3 server) are
-# built once, and while one worker waits on a subprocess or a venv build the other runs tests.
+# built once, and while one worker waits on a subprocess or a venv build the other runs tests. Files run in the order
+# conftest.py gives them (long ones first); xdist would otherwise start the files with the most tests first, which left
+# the one-test files of a minute or more (the pipe, PyAirbyte) running alone at the end.
 test: install lint
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 test-fast: install
-	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow"
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not slow"
 
 bench: install
 	$(PY) -m bench.source_throughput

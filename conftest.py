@@ -40,7 +40,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Order files (each file's tests stay together, in their order) for two xdist workers: slow files that need no
     real model first (the venv builds, kill points, secrets: the model's one-time export runs meanwhile, see
     `pytest_configure`), then files that embed with the real model, then the many short tests, which fill the end
-    instead of one long file running alone after everything else."""
+    instead of one long file running alone after everything else. The Makefile passes `--no-loadscope-reorder`, without
+    which xdist ignores this order and starts the files with the most tests first."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
     model = {item.path for item in items if item.get_closest_marker("model")}
     items.sort(key=lambda item: 0 if item.path in slow - model else 1 if item.path in model else 2)
