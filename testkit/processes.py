@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from testkit.paths import ROOT
+from testkit.zygote import Zygote
 
 STREAM = "pages"
 
@@ -87,19 +89,85 @@ def run_process(
     env: Mapping[str, str] | None = None,
     cwd: Path = ROOT,
     name: str | None = None,
+    fresh: bool = False,
 ) -> Run:
-    """Runs `args` to completion (SIGKILL after `timeout` s, then fails the test) and measures its peak RSS."""
+    """Runs `args` to completion (SIGKILL after `timeout` s, then fails the test) and measures its peak RSS.
+
+    The project's own commands are forked from a pre-started interpreter (testkit/zygote.py) unless `fresh` is set
+    (a run that measures memory, or that must start a new interpreter) or their environment changes what is read at
+    import time."""
     workdir.mkdir(parents=True, exist_ok=True)
     label = name or re.sub(r"[^A-Za-z0-9]+", "-", " ".join(Path(a).name for a in args[1:4]))[:60]
     out_path, err_path = unique_file(workdir, label, ".stdout"), unique_file(workdir, label, ".stderr")
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **(env or {})}
     started = time.monotonic()
+    zygote = None if fresh or not _forkable(args, env or {}) else Zygote.shared(_zygote_env(), ROOT)
+    if zygote is not None:
+        result = unique_file(workdir, label, ".result")
+        result.unlink()
+        pid = zygote.start(
+            {
+                "argv": list(args[1:]),
+                "cwd": str(cwd),
+                "env": environment,
+                "stdin": str(stdin_path or os.devnull),
+                "stdout": str(out_path),
+                "stderr": str(err_path),
+                "result": str(result),
+            }
+        )
+        outcome = zygote.wait(result, started + timeout)
+        timed_out = outcome is None
+        if outcome is None:
+            os.kill(pid, signal.SIGKILL)
+            outcome = zygote.wait(result, time.monotonic() + 60) or {"returncode": -9, "peak_rss_bytes": 0}
+        returncode, peak = int(outcome["returncode"]), int(outcome["peak_rss_bytes"])
+    else:
+        returncode, peak, timed_out = _popen(args, stdin_path, out_path, err_path, cwd, environment, timeout)
+    run = Run(
+        list(args),
+        returncode,
+        out_path.read_text("utf-8", "replace"),
+        err_path.read_text("utf-8", "replace"),
+        time.monotonic() - started,
+        peak,
+    )
+    if timed_out:
+        raise AssertionError(f"{' '.join(args)} did not finish within {timeout:.0f} s and was killed\n{run.tail()}")
+    return run
+
+
+# Variables read when the interpreter starts or a library loads (thread pools), which a forked child cannot change.
+_IMPORT_TIME_ENV = re.compile(r"^(PYTHON(?!PATH$|UNBUFFERED$)|OMP_|MKL_|OPENBLAS_|RAYON_|TOKENIZERS_|LD_|MALLOC_)")
+
+
+def _forkable(args: Sequence[str], env: Mapping[str, str]) -> bool:
+    command = list(args[1:3])
+    ours = command[:1] == [str(ROOT / "main.py")] or command == ["-m", "destination_vectors"]
+    return args[0] == sys.executable and ours and not any(_IMPORT_TIME_ENV.match(key) for key in env)
+
+
+def _zygote_env() -> dict[str, str]:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    return {**environment, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+
+
+def _popen(
+    args: Sequence[str],
+    stdin_path: Path | None,
+    out_path: Path,
+    err_path: Path,
+    cwd: Path,
+    environment: Mapping[str, str],
+    timeout: float,
+) -> tuple[int, int, bool]:
+    """A fresh interpreter: (exit code, peak RSS in bytes, timed out)."""
     with (
         open(out_path, "wb") as out,
         open(err_path, "wb") as err,
         open(stdin_path, "rb") if stdin_path else open(os.devnull, "rb") as stdin,
     ):
-        process = subprocess.Popen(list(args), stdin=stdin, stdout=out, stderr=err, cwd=cwd, env=environment)
+        process = subprocess.Popen(list(args), stdin=stdin, stdout=out, stderr=err, cwd=cwd, env=dict(environment))
         timed_out = threading.Event()
 
         def kill() -> None:
@@ -113,17 +181,7 @@ def run_process(
         finally:
             timer.cancel()
         process.returncode = os.waitstatus_to_exitcode(status)
-    run = Run(
-        list(args),
-        process.returncode,
-        out_path.read_text("utf-8", "replace"),
-        err_path.read_text("utf-8", "replace"),
-        time.monotonic() - started,
-        usage.ru_maxrss * 1024,
-    )
-    if timed_out.is_set():
-        raise AssertionError(f"{' '.join(args)} did not finish within {timeout:.0f} s and was killed\n{run.tail()}")
-    return run
+    return process.returncode, usage.ru_maxrss * 1024, timed_out.is_set()
 
 
 def unique_file(folder: Path, label: str, suffix: str) -> Path:

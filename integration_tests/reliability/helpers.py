@@ -103,7 +103,9 @@ def destination_command(
     stdin_path: Path | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path = ROOT,
+    fresh: bool = False,
 ) -> Run:
+    """`python -m destination_vectors <args>`; `fresh` starts a new interpreter (see testkit.processes.run_process)."""
     return run_process(
         [PYTHON, "-m", "destination_vectors", *args],
         workdir,
@@ -112,6 +114,7 @@ def destination_command(
         env=env,
         cwd=cwd,
         name=f"destination-{args[0]}",
+        fresh=fresh,
     )
 
 
@@ -125,8 +128,11 @@ def destination_write(
     mode: str = "overwrite",
     cwd: Path = ROOT,
     inputs: Path | None = None,
+    fresh: bool = False,
 ) -> Run:
-    """`python -m destination_vectors write` fed `messages`; `failpoint` arms DESTINATION_VECTORS_FAILPOINT."""
+    """`python -m destination_vectors write` fed `messages`; `failpoint` arms DESTINATION_VECTORS_FAILPOINT; `fresh`
+    for runs whose peak RSS is asserted (a forked run's RSS counts the imports it shares with the pre-started
+    interpreter)."""
     inputs = inputs or workdir / "inputs"
     config_path = write_json(_unique(inputs, "destination-config", ".json"), config)
     catalog = catalog_file(_unique(inputs, "destination-catalog", ".json"), STREAM, mode)
@@ -138,6 +144,7 @@ def destination_write(
         stdin_path=messages,
         env=env,
         cwd=cwd,
+        fresh=fresh,
     )
 
 

@@ -72,7 +72,7 @@ def test_hostile_records_are_indexed_or_counted_and_never_crash_the_sync(tmp_pat
     messages = messages_file(records, tmp_path / "hostile.jsonl")
     config = destination_config(tmp_path)
 
-    run = destination_write(config, messages, tmp_path, timeout=400)
+    run = destination_write(config, messages, tmp_path, timeout=400, fresh=True)
     assert run.returncode == 0 and not run.error_traces(), f"a hostile record crashed the sync\n{run.tail()}"
     assert run.peak_rss_bytes < MAX_RSS_BYTES, f"write peaked at {run.peak_rss_bytes / 2**30:.2f} GB RSS"
 
@@ -114,7 +114,7 @@ def test_hostile_records_are_indexed_or_counted_and_never_crash_the_sync(tmp_pat
 def test_five_megabyte_page_is_indexed_within_bounded_memory(tmp_path: Path) -> None:
     config = destination_config(tmp_path)
     run = destination_write(
-        config, messages_file([*GOOD[:3], _five_megabytes()], tmp_path / "big.jsonl"), tmp_path, timeout=400
+        config, messages_file([*GOOD[:3], _five_megabytes()], tmp_path / "big.jsonl"), tmp_path, timeout=400, fresh=True
     )
     assert run.returncode == 0 and not run.error_traces(), f"a 5 MB page crashed the sync\n{run.tail()}"
     assert run.peak_rss_bytes < MAX_RSS_BYTES, f"write peaked at {run.peak_rss_bytes / 2**30:.2f} GB RSS"
