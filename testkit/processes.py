@@ -142,9 +142,16 @@ _IMPORT_TIME_ENV = re.compile(r"^(PYTHON(?!PATH$|UNBUFFERED$)|OMP_|MKL_|OPENBLAS
 
 
 def _forkable(args: Sequence[str], env: Mapping[str, str]) -> bool:
-    command = list(args[1:3])
-    ours = command[:1] == [str(ROOT / "main.py")] or command == ["-m", "destination_vectors"]
-    return args[0] == sys.executable and ours and not any(_IMPORT_TIME_ENV.match(key) for key in env)
+    """The project's commands that import airbyte-cdk anyway (every source command; the destination's Airbyte
+    commands): importing it configures logging (its JSON LOG lines on stdout), so a child of the zygote behaves as a
+    fresh process only where the command would have imported it too. `search`, `history`, `mcp` and the rest start
+    fresh."""
+    from destination_vectors.cli import AIRBYTE_COMMANDS
+
+    command = list(args[1:4])
+    source = command[:1] == [str(ROOT / "main.py")]
+    destination = command[:2] == ["-m", "destination_vectors"] and command[2:] and command[2] in AIRBYTE_COMMANDS
+    return args[0] == sys.executable and bool(source or destination) and not any(_IMPORT_TIME_ENV.match(k) for k in env)
 
 
 def _zygote_env() -> dict[str, str]:
