@@ -126,9 +126,15 @@ class _Chunker:
         self.max_tokens = max_tokens
         self.overlap = overlap_tokens
         self.special = tokenizer.special_tokens
+        self._counted: dict[str, int] = {}  # this page's counts: an oversize line is counted as a block, as a line
+        # and as a sentence, each the same text (tokenizing is most of the cost of chunking a large page)
 
     def counts(self, texts: list[str]) -> list[int]:
-        return [count - self.special for count in self.tokenizer.count_many(texts)] if texts else []
+        missing = list(dict.fromkeys(text for text in texts if text not in self._counted))
+        if missing:
+            for text, count in zip(missing, self.tokenizer.count_many(missing), strict=True):
+                self._counted[text] = count - self.special
+        return [self._counted[text] for text in texts]
 
     # -- prefix --------------------------------------------------------------------------------------------------
     def prefix(self, title: str, heading_path: tuple[str, ...], breadcrumb: Sequence[str] = ()) -> Piece:
