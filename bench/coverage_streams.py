@@ -6,7 +6,7 @@ Serves `with_synthetic_extras(synthetic_site(pages, 4))` (blog posts, ~1 comment
 labels) in-process with a fixed latency per API request, and runs `main.py read` in a subprocess three times per
 deployment: pages only (spaces + pages, as today); every stream on (blog posts, comments, attachments with file
 transfer, labels); every stream again with the state of the second run (a re-pull with nothing changed, whose
-downloads should be 0 bytes); and every stream without labels (Cloud reads labels with one request per page). Bytes are the stand-in's response bodies (API and downloads).
+downloads should be 0 bytes); and every stream without labels (Cloud reads labels with the CQL listing access makes anyway). Bytes are the stand-in's response bodies (API and downloads).
 """
 
 from __future__ import annotations

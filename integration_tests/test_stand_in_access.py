@@ -50,6 +50,11 @@ V1_BOTH = [
     f"/rest/api/content/101011?expand={RESTRICTION_EXPAND}",
     f"/rest/api/content/search?cql=space%3DENG%20and%20type%3Dpage&expand={RESTRICTION_EXPAND},ancestors&limit=4",
     '/rest/api/content/search?cql=space%20in%20("HR","OPS")&limit=50',
+    # the source's bulk labels on Cloud: with the restriction listing, or alone when access is not read
+    f'/rest/api/content/search?cql=type = page and space = "ENG"&expand={RESTRICTION_EXPAND},ancestors,metadata.labels',
+    '/rest/api/content/search?cql=type = page and space = "ENG"&expand=metadata.labels&limit=3',
+    '/rest/api/content/search?cql=type = blogpost and space = "ENG"&expand=metadata.labels',
+    f'/rest/api/content/search?cql=type = blogpost and space = "ENG"&expand={RESTRICTION_EXPAND},metadata.labels',
     "/rest/api/group/eng-leads/member",
     "/rest/api/group/member?name=confluence-users&limit=2",
     "/rest/api/space/OPS?expand=permissions",

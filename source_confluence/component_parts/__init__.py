@@ -20,7 +20,7 @@ these modules at run time. In dependency order:
   `Probe` (GETs outside the CDK's streams, with the same credentials, timeout and retries).
 - people: `PeopleDirectory` (display names, looked up in bulk) and `PageTree` (ancestors on Cloud).
 - access_rule: Confluence's read-access rule as pure functions (`ReadGrant`, `readers`, `restricted_levels`).
-- access_reader: `AccessReader` reads restrictions, space permissions and group members in bulk; `PageAccessFields`
+- access_reader: `AccessReader` reads restrictions, space permissions and group members (and Cloud labels) in bulk; `PageAccessFields`
   adds a page's `restricted` and `readers` (Confluence's rule, fail closed).
 - records: `ConfluenceResultsExtractor`, `MaxPagesFilter` (also `restricted_pages: exclude`), `PageRecordShaper` (REST
   v2 or v1, named by the manifest).

@@ -1,5 +1,5 @@
-"""Access read from Confluence in bulk (a request or two per space and per group), cached for the read, and the
-`restricted` and `readers` fields it adds to pages and blog posts (fail closed)."""
+"""Access (and, on Cloud, labels) read from Confluence in bulk (a request or two per space and per group), cached for
+the read, and the `restricted` and `readers` fields it adds to pages and blog posts (fail closed)."""
 
 import threading
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -15,6 +15,7 @@ from source_confluence.component_parts.http import Probe
 from source_confluence.component_parts.stats import SYNC_STATS
 
 RESTRICTION_EXPAND = "restrictions.read.restrictions.user,restrictions.read.restrictions.group,ancestors"
+LABELS_EXPAND = "metadata.labels"
 ACCESS_PAGE_SIZE = 100  # v1 caps content listings at 100 per request
 MEMBERS_PAGE_SIZE = 200  # Confluence's fixed limit for group members
 
@@ -28,6 +29,15 @@ class SpaceAccess:
     parent_of: dict[str, str | None] = field(default_factory=dict)
     restriction_of: dict[str, ReadGrant] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    labels_of: dict[str, list[str]] = field(default_factory=dict)
+    listing_failures: list[str] = field(default_factory=list)  # a listing answer never came: labels unknown
+    grant_read: bool = False
+
+
+def labels_wanted(config: Mapping[str, Any]) -> bool:
+    """Labels are read only when asked for or filtered on (on Cloud a CQL listing per 100 pages when access is not
+    read, nothing more when it is)."""
+    return bool(config.get("read_labels") or config.get("include_labels") or config.get("exclude_labels"))
 
 
 Getter = Callable[[str, Mapping[str, Any] | None], Any]
@@ -41,11 +51,25 @@ class AccessReader:
     expansions, space grants from v2 `/spaces/{id}/permissions` (v2 reports no anonymous access: none is assumed),
     members from `/group/{groupId}/membersByGroupId`. Data Center: restrictions from `/rest/api/content` with the same
     expansions, space grants from `/rest/api/space/{key}?expand=permissions` (with `anonymousAccess`), members from
-    `/rest/api/group/{name}/member`. Every answer that is not a 200 JSON body leaves that part unknown."""
+    `/rest/api/group/{name}/member`. Every answer that is not a 200 JSON body leaves that part unknown.
 
-    def __init__(self, get: Getter, *, cloud: bool, origin: str, site_base: str, blog_posts: bool = False) -> None:
+    `labels` (Cloud): the same CQL listing also expands `metadata.labels`, so labels cost no request of their own;
+    with `access` off the listing expands only the labels (one request per 100 pages and blog posts)."""
+
+    def __init__(
+        self,
+        get: Getter,
+        *,
+        cloud: bool,
+        origin: str,
+        site_base: str,
+        blog_posts: bool = False,
+        labels: bool = False,
+        access: bool = True,
+    ) -> None:
         self.get, self.cloud, self.origin, self.site_base = get, cloud, origin.rstrip("/"), site_base.rstrip("/")
         self.blog_posts = blog_posts  # also list blog posts' restrictions (one more listing per space)
+        self.labels, self.access = labels, access
         self.v1_root = f"{self.site_base}/rest/api"
         self._spaces: dict[str, SpaceAccess] = {}
         self._members: dict[str, frozenset[str] | None] = {}
@@ -74,23 +98,26 @@ class AccessReader:
     def space(self, space_key: str, space_id: str | None) -> SpaceAccess:
         """The space's access, read once per sync (workers reading other spaces do not wait for it)."""
         with self._lock_for(("space", space_key)):
+            access = self.listing(space_key)
+            if not access.grant_read:
+                access.grant = self.space_grant(space_key, space_id, access)
+                access.grant_read = True
+                for problem in access.problems:
+                    self._warn(problem)
+            return access
+
+    def listing(self, space_key: str) -> SpaceAccess:
+        """The space's content listing (restrictions, parents and, when wanted, labels), read once per sync."""
+        with self._lock_for(("listing", space_key)):
             cached = self._spaces.get(space_key)
             if cached is None:
-                cached = self._read_space(space_key, space_id)
-                for problem in cached.problems:
-                    self._warn(problem)
-                self._spaces[space_key] = cached
+                cached = self._spaces[space_key] = SpaceAccess()
+                self._read_restrictions(space_key, cached)
             return cached
 
     def _lock_for(self, key: tuple[str, str]) -> threading.Lock:
         with self._lock:
             return self._locks.setdefault(key, threading.Lock())
-
-    def _read_space(self, space_key: str, space_id: str | None) -> SpaceAccess:
-        access = SpaceAccess()
-        self._read_restrictions(space_key, access)
-        access.grant = self.space_grant(space_key, space_id, access)
-        return access
 
     def space_grant(self, space_key: str, space_id: str | None, access: SpaceAccess) -> ReadGrant | None:
         if self.cloud:
@@ -99,15 +126,13 @@ class AccessReader:
 
     def restrictions_request(self, space_key: str, content_type: str = "page") -> tuple[str, dict[str, Any]]:
         """URL and parameters listing a space's pages (or blog posts) with their own read restrictions and their
-        ancestors."""
+        ancestors (and labels, when wanted on Cloud)."""
+        parts = ([RESTRICTION_EXPAND] if self.access else []) + ([LABELS_EXPAND] if self.labels and self.cloud else [])
+        expand = ",".join(parts) or RESTRICTION_EXPAND
         if self.cloud:
             cql = f'type = {content_type} and space = "{_cql_quote(space_key)}"'
-            return f"{self.v1_root}/content/search", {
-                "cql": cql,
-                "expand": RESTRICTION_EXPAND,
-                "limit": ACCESS_PAGE_SIZE,
-            }
-        params = {"spaceKey": space_key, "type": content_type, "expand": RESTRICTION_EXPAND, "limit": ACCESS_PAGE_SIZE}
+            return f"{self.v1_root}/content/search", {"cql": cql, "expand": expand, "limit": ACCESS_PAGE_SIZE}
+        params = {"spaceKey": space_key, "type": content_type, "expand": expand, "limit": ACCESS_PAGE_SIZE}
         return f"{self.v1_root}/content", params
 
     def _read_restrictions(self, space_key: str, access: SpaceAccess) -> None:
@@ -118,9 +143,14 @@ class AccessReader:
     def _read_restriction_listing(
         self, space_key: str, url: str, params: Mapping[str, Any], access: SpaceAccess
     ) -> None:
-        for body in self._v1_pages(url, params, access, f"read restrictions of space {space_key}"):
+        failures = SpaceAccess()
+        for body in self._v1_pages(url, params, failures, f"list the content of space {space_key}"):
             for content in body.get("results") or []:
                 page_id = str(content.get("id"))
+                if self.labels and self.cloud:
+                    self._note_labels(page_id, content, access)
+                if not self.access:
+                    continue
                 ancestors = content.get("ancestors") or []
                 access.parent_of[page_id] = str(ancestors[-1].get("id")) if ancestors else None
                 read = ((content.get("restrictions") or {}).get("read") or {}).get("restrictions") or {}
@@ -136,6 +166,23 @@ class AccessReader:
                     access.problems.append(
                         f"page {page_id} in space {space_key} names more users or groups than one answer lists"
                     )
+        access.problems += failures.problems
+        access.listing_failures += failures.problems
+
+    @staticmethod
+    def _note_labels(content_id: str, content: Mapping[str, Any], access: SpaceAccess) -> None:
+        """Label names from `metadata.labels`; an array that may hold more than it lists is left out (its labels are
+        then read one by one)."""
+        array = (content.get("metadata") or {}).get("labels")
+        if isinstance(array, Mapping):
+            results, limit = array.get("results") or [], array.get("limit")
+            if (array.get("_links") or {}).get("next") or (limit and len(results) >= int(limit)):
+                return
+        elif isinstance(array, list):
+            results = array
+        else:
+            return
+        access.labels_of[content_id] = [str(label.get("name")) for label in results if label.get("name")]
 
     def _cloud_space_grant(self, space_key: str, space_id: str | None, access: SpaceAccess) -> ReadGrant | None:
         if not space_id:
@@ -314,6 +361,8 @@ class SharedAccess:
                     origin=config["normalised_origin"],
                     site_base=config["normalised_site_base"],
                     blog_posts=bool(config.get("include_blog_posts")),
+                    labels=labels_wanted(config),
+                    access=bool(config.get("read_permissions", True)),
                 )
             return self._reader
 

@@ -13,6 +13,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.types import Config, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_confluence.component_parts.access_reader import SHARED_ACCESS, labels_wanted
 from source_confluence.component_parts.common import (
     DEFAULT_TIMEOUT_SECONDS,
     ConfluenceTransformation,
@@ -40,11 +41,6 @@ ATTACHMENT_SUFFIXES = {
 DEFAULT_ATTACHMENT_MEDIA_TYPES = sorted(set(ATTACHMENT_SUFFIXES.values()))
 DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 _GENERIC_MEDIA_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
-
-
-def labels_wanted(config: Mapping[str, Any]) -> bool:
-    """Labels are read (an extra request per page and blog post on Cloud) only when asked for or filtered on."""
-    return bool(config.get("read_labels") or config.get("include_labels") or config.get("exclude_labels"))
 
 
 def labels_admit(labels: Any, config: Mapping[str, Any]) -> bool:
@@ -197,9 +193,13 @@ class AttachmentRecordShaper(VersionedShaper):
 
 @dataclass
 class LabelsFromApi(ConfluenceTransformation):
-    """Adds `labels` (names) to a page or blog post of REST v2 with one request to `/{pages|blogposts}/{id}/labels`,
-    only when labels are wanted (read_labels, include_labels or exclude_labels). REST v1 records carry them from
-    `expand=metadata.labels` instead (PageRecordShaper). Retries 429/5xx like the streams, honouring Retry-After."""
+    """Adds `labels` (names) to a page or blog post of REST v2, only when labels are wanted (read_labels,
+    include_labels or exclude_labels). They come in bulk from the space's v1 CQL listing of the read's shared
+    `AccessReader` (`expand=metadata.labels`; the listing access reads anyway, else one request per 100 items).
+    One request to `/{pages|blogposts}/{id}/labels` only for an item that listing lacks (created after it, not yet in
+    the search index) or whose label array may hold more than it lists. A listing or a label read that fails after
+    retries fails the read (transient error): a page is never scoped by labels it could not read. REST v1 records
+    carry labels from `expand=metadata.labels` instead (PageRecordShaper)."""
 
     content_path: str = "pages"
     _local: threading.local = field(default_factory=threading.local, repr=False)
@@ -207,6 +207,17 @@ class LabelsFromApi(ConfluenceTransformation):
     def shape(self, record: MutableMapping[str, Any], config: Config, stream_slice: StreamSlice | None) -> None:
         if not labels_wanted(config) or "labels" in record:
             return
+        if record.get("space_key"):
+            listing = SHARED_ACCESS.reader(config).listing(str(record["space_key"]))
+            if listing.listing_failures:
+                message = f"Could not read the labels of space {record['space_key']}: {listing.listing_failures[0]}."
+                raise AirbyteTracedException(
+                    message=message, internal_message=message, failure_type=FailureType.transient_error
+                )
+            listed = listing.labels_of.get(str(record["id"]))
+            if listed is not None:
+                record["labels"] = list(listed)
+                return
         url = f"{config['normalised_api_root']}/{self.content_path}/{record['id']}/labels?limit=250"
         names: list[str] = []
         while url:

@@ -135,7 +135,7 @@ def test_label_scope() -> None:
     assert not labels_admit([], {"include_labels": ["runbook"]}), "an unlabelled page passed include_labels"
     assert not labels_admit(["draft", "runbook"], {"exclude_labels": ["draft"]}), "exclude_labels ignored"
     assert labels_admit(None, {}), "no scope must admit everything"
-    assert not labels_wanted({}), "labels read without being asked for (costs a request per page on Cloud)"
+    assert not labels_wanted({}), "labels read without being asked for (costs a CQL listing per 100 pages on Cloud)"
     assert labels_wanted({"exclude_labels": ["x"]}), "a label filter must imply reading labels"
 
 
