@@ -141,6 +141,9 @@ def test_storms_of_429_and_5xx_lose_and_duplicate_nothing(deployment: str, fault
             ids = sorted(a.api_id for a in site.attachments)  # synthetic files are all supported types
         got = sorted(record["id"] for record in streams.get(name, []))
         assert got == ids, f"{deployment}: {name} lost or duplicated items under faults ({len(got)} vs {len(ids)})"
+    want_labels = {p.id: list(p.labels) for p in site.pages}
+    wrong = [r["id"] for r in streams.get("pages", []) if r.get("labels") != want_labels[r["id"]]]
+    assert not wrong, f"{deployment}: labels wrong or missing under faults for {len(wrong)} pages: {wrong[:5]}"
     # the site restricts nothing: a restricted record means an access request failed instead of being retried
     restricted = [r["id"] for name in ("pages", "blog_posts") for r in streams.get(name, []) if r["restricted"]]
     assert not restricted, f"{deployment}: access reading gave up under the storm: {len(restricted)} records restricted"
@@ -256,6 +259,20 @@ def test_a_page_the_cql_listing_lacks_gets_its_labels_by_its_own_request() -> No
     assert labels["101004"] == ["runbook", "deploy"], f"labels of the page missing from the listing: {labels}"
     per_record = {path: n for path, n in paths.items() if path.endswith("/labels")}
     assert per_record == {"/wiki/api/v2/pages/101004/labels": 1}, f"fallback requests: {per_record}"
+
+
+def test_labels_survive_a_403_on_the_restriction_expansions() -> None:
+    """Credentials that may not read restrictions: access fails closed (restricted) and labels come from a listing of
+    the labels alone, not one request per page, and the read does not fail."""
+    site = load_site(SAMPLE_SITE)
+    with StandIn(site, faults=Faults(forbidden=frozenset({"restrictions"}))) as server:
+        output, paths = _read_labelled(server, read_labels=True)
+    assert not output.errors, f"a 403 on restrictions failed the read: {output.errors[:1]}"
+    pages = {p["id"]: p for p in by_stream(output)["pages"]}
+    assert pages["101004"]["labels"] == ["runbook", "deploy"], f"labels lost: {pages['101004']['labels']}"
+    assert all(p["restricted"] for p in pages.values()), "a page was left unrestricted although access was refused"
+    per_record = sorted(path for path in paths if path.endswith("/labels"))
+    assert not per_record, f"labels read one page at a time after the 403: {per_record[:3]}"
 
 
 def test_a_failed_label_listing_fails_the_read_instead_of_unscoping_it() -> None:

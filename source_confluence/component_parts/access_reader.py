@@ -10,7 +10,13 @@ from urllib.parse import quote, urlsplit
 from airbyte_cdk.sources.types import Config, StreamSlice
 
 from source_confluence.component_parts.access_rule import ANYONE, ReadGrant, path_complete, readers, restricted_levels
-from source_confluence.component_parts.common import CLOUD, ConfluenceTransformation, logger, optional_text
+from source_confluence.component_parts.common import (
+    CLOUD,
+    ConfluenceTransformation,
+    labels_wanted,
+    logger,
+    optional_text,
+)
 from source_confluence.component_parts.http import Probe
 from source_confluence.component_parts.stats import SYNC_STATS
 
@@ -32,12 +38,6 @@ class SpaceAccess:
     labels_of: dict[str, list[str]] = field(default_factory=dict)
     listing_failures: list[str] = field(default_factory=list)  # a listing answer never came: labels unknown
     grant_read: bool = False
-
-
-def labels_wanted(config: Mapping[str, Any]) -> bool:
-    """Labels are read only when asked for or filtered on (on Cloud a CQL listing per 100 pages when access is not
-    read, nothing more when it is)."""
-    return bool(config.get("read_labels") or config.get("include_labels") or config.get("exclude_labels"))
 
 
 Getter = Callable[[str, Mapping[str, Any] | None], Any]
@@ -69,9 +69,9 @@ class AccessReader:
     ) -> None:
         self.get, self.cloud, self.origin, self.site_base = get, cloud, origin.rstrip("/"), site_base.rstrip("/")
         self.blog_posts = blog_posts  # also list blog posts' restrictions (one more listing per space)
-        self.labels, self.access = labels, access
+        self.labels, self.access = labels and cloud, access  # Data Center pages carry labels in their own listing
         self.v1_root = f"{self.site_base}/rest/api"
-        self._spaces: dict[str, SpaceAccess] = {}
+        self._spaces: dict[tuple[str, bool], SpaceAccess] = {}  # (space key, with access) -> its listing
         self._members: dict[str, frozenset[str] | None] = {}
         self._group_ids: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -106,14 +106,21 @@ class AccessReader:
                     self._warn(problem)
             return access
 
-    def listing(self, space_key: str) -> SpaceAccess:
-        """The space's content listing (restrictions, parents and, when wanted, labels), read once per sync."""
-        with self._lock_for(("listing", space_key)):
-            cached = self._spaces.get(space_key)
-            if cached is None:
-                cached = self._spaces[space_key] = SpaceAccess()
-                self._read_restrictions(space_key, cached)
-            return cached
+    def listing(self, space_key: str, with_access: bool = True) -> SpaceAccess:
+        """The space's content listing (restrictions, parents and, when wanted, labels), read once per sync;
+        `with_access=False`: the labels alone."""
+        key = (space_key, with_access and self.access)
+        with self._lock_for(("listing" if key[1] else "labels", space_key)):
+            if key not in self._spaces:
+                self._spaces[key] = SpaceAccess()
+                self._read_restrictions(space_key, self._spaces[key], key[1])
+            return self._spaces[key]
+
+    def labels_listing(self, space_key: str) -> SpaceAccess:
+        """The listing labels come from: the shared one, or the labels alone when that one failed while reading access
+        too (a 403 on the restriction expansions, say)."""
+        listing = self.listing(space_key)
+        return self.listing(space_key, with_access=False) if listing.listing_failures and self.access else listing
 
     def _lock_for(self, key: tuple[str, str]) -> threading.Lock:
         with self._lock:
@@ -124,10 +131,12 @@ class AccessReader:
             return self._cloud_space_grant(space_key, space_id, access)
         return self._dc_space_grant(space_key, access)
 
-    def restrictions_request(self, space_key: str, content_type: str = "page") -> tuple[str, dict[str, Any]]:
+    def restrictions_request(
+        self, space_key: str, content_type: str = "page", with_access: bool = True
+    ) -> tuple[str, dict[str, Any]]:
         """URL and parameters listing a space's pages (or blog posts) with their own read restrictions and their
         ancestors (and labels, when wanted on Cloud)."""
-        parts = ([RESTRICTION_EXPAND] if self.access else []) + ([LABELS_EXPAND] if self.labels and self.cloud else [])
+        parts = ([RESTRICTION_EXPAND] if with_access and self.access else []) + ([LABELS_EXPAND] if self.labels else [])
         expand = ",".join(parts) or RESTRICTION_EXPAND
         if self.cloud:
             cql = f'type = {content_type} and space = "{_cql_quote(space_key)}"'
@@ -135,21 +144,21 @@ class AccessReader:
         params = {"spaceKey": space_key, "type": content_type, "expand": expand, "limit": ACCESS_PAGE_SIZE}
         return f"{self.v1_root}/content", params
 
-    def _read_restrictions(self, space_key: str, access: SpaceAccess) -> None:
+    def _read_restrictions(self, space_key: str, access: SpaceAccess, with_access: bool) -> None:
         for content_type in ("page", "blogpost") if self.blog_posts else ("page",):
-            url, params = self.restrictions_request(space_key, content_type)
-            self._read_restriction_listing(space_key, url, params, access)
+            url, params = self.restrictions_request(space_key, content_type, with_access)
+            self._read_restriction_listing(space_key, url, params, access, with_access)
 
     def _read_restriction_listing(
-        self, space_key: str, url: str, params: Mapping[str, Any], access: SpaceAccess
+        self, space_key: str, url: str, params: Mapping[str, Any], access: SpaceAccess, with_access: bool
     ) -> None:
         failures = SpaceAccess()
         for body in self._v1_pages(url, params, failures, f"list the content of space {space_key}"):
             for content in body.get("results") or []:
                 page_id = str(content.get("id"))
-                if self.labels and self.cloud:
+                if self.labels:
                     self._note_labels(page_id, content, access)
-                if not self.access:
+                if not with_access:
                     continue
                 ancestors = content.get("ancestors") or []
                 access.parent_of[page_id] = str(ancestors[-1].get("id")) if ancestors else None

@@ -22,6 +22,12 @@ def config_error(message: str) -> AirbyteTracedException:
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
+def labels_wanted(config: Mapping[str, Any]) -> bool:
+    """Labels are read only when asked for or filtered on (on Cloud a CQL listing per 100 pages when access is not
+    read, nothing more when it is)."""
+    return bool(config.get("read_labels") or config.get("include_labels") or config.get("exclude_labels"))
+
+
 def optional_text(value: Any) -> str | None:
     """An id or name as text; None for a missing or empty value."""
     return None if value is None or value == "" else str(value)

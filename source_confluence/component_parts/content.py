@@ -13,11 +13,12 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.types import Config, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_confluence.component_parts.access_reader import SHARED_ACCESS, labels_wanted
+from source_confluence.component_parts.access_reader import SHARED_ACCESS
 from source_confluence.component_parts.common import (
     DEFAULT_TIMEOUT_SECONDS,
     ConfluenceTransformation,
     VersionedShaper,
+    labels_wanted,
     optional_text,
 )
 from source_confluence.component_parts.http import RETRYABLE_STATUSES, RetryAfterCappedBackoff, response_body_problem
@@ -208,7 +209,7 @@ class LabelsFromApi(ConfluenceTransformation):
         if not labels_wanted(config) or "labels" in record:
             return
         if record.get("space_key"):
-            listing = SHARED_ACCESS.reader(config).listing(str(record["space_key"]))
+            listing = SHARED_ACCESS.reader(config).labels_listing(str(record["space_key"]))
             if listing.listing_failures:
                 message = f"Could not read the labels of space {record['space_key']}: {listing.listing_failures[0]}."
                 raise AirbyteTracedException(
