@@ -37,7 +37,7 @@ def sample_hash_index(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Order files (each file's tests stay together, in their order) for two xdist workers: slow files that need no
+    """Order files (each file's tests stay together, in their order) for the xdist workers: slow files that need no
     real model first (the venv builds, kill points, secrets: the model's one-time export runs meanwhile, see
     `pytest_configure`), then files that embed with the real model, then the many short tests, which fill the end
     instead of one long file running alone after everything else. The Makefile passes `--no-loadscope-reorder`, without
