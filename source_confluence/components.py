@@ -460,16 +460,20 @@ class RetryAfterCappedBackoff(BackoffStrategy):
         ceiling = min(high, low * (2 ** max(0, attempt_count - 1)))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
-    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
-        delay = self.delay_seconds(response_or_exception, attempt_count)
+    def announced_delay(self, outcome: Any, attempt_count: int) -> float:
+        """The wait before the next attempt, counted in the sync's retries and logged: every retry of the sync (the
+        CDK's and the Probe's) says where, why and how long."""
+        delay = self.delay_seconds(outcome, attempt_count)
         SYNC_STATS.count(retries=1)
-        outcome = response_or_exception
         if isinstance(outcome, requests.Response):
             cause = f"{'a body that is not a JSON object (' if outcome.ok else '('}HTTP {outcome.status_code})"
         else:
             cause = type(outcome).__name__
         logger.info(f"Retrying {request_path(outcome)} after {cause} in {delay:.2f}s (attempt {attempt_count}).")
-        compensated = delay - _CDK_EXTRA_SLEEP_SECONDS
+        return delay
+
+    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
+        compensated = self.announced_delay(response_or_exception, attempt_count) - _CDK_EXTRA_SLEEP_SECONDS
         return compensated if compensated != 0 else -1e-9
 
 
@@ -507,7 +511,7 @@ class Probe:
                 if outcome.status_code not in RETRYABLE_STATUSES and not truncated_json(outcome):
                     return outcome
             if attempt <= retries:
-                time.sleep(self.backoff.delay_seconds(outcome, attempt))
+                time.sleep(self.backoff.announced_delay(outcome, attempt))
         return outcome
 
 
