@@ -17,12 +17,14 @@ install: $(STAMP)
 # torch is installed first and pinned: a plain `torch` requirement pulls a several-GB CUDA build.
 # --no-compile: pip would byte-compile every module of every package (torch alone: 122 s instead of 25 s here);
 # Python compiles the modules actually imported on first use instead, and caches them the same way (see above).
-# The rest is installed by uv, which resolves and installs it in seconds where pip took minutes of CPU (same pins).
+# The rest is installed by uv, which resolves and installs it in seconds where pip took minutes of CPU (same pins);
+# pip takes over where uv cannot reach the index (uv reads neither pip.conf nor PIP_* settings).
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --no-compile torch==2.13.0 uv==0.13.9
-	$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev]'
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev]' \
+		|| $(PY) -m pip install --quiet --no-compile -e '.[dev]'
 	touch $(STAMP)
 
 # source_confluence/components.py (the one file Airbyte loads) from its parts in source_confluence/component_parts/
