@@ -30,7 +30,6 @@ from testkit.confluence_stand_in import (
     synthetic_site,
 )
 from testkit.confluence_stand_in.tls import make_self_signed_cert
-from testkit.openapi_specs import confluence_specs
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -40,18 +39,6 @@ BEARER = {"Authorization": f"Bearer {DEFAULT_AUTH.bearer_token}"}
 
 
 # ---- fixtures --------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def specs() -> dict[str, OpenAPI]:
-    """v2 and v1 documents, each strict (no undocumented fields) and lenient (for allOf/open objects)."""
-    return confluence_specs()
-
-
-@pytest.fixture(scope="module")
-def sample() -> Iterator[StandIn]:
-    with StandIn(load_site(SAMPLE_SITE)) as server:
-        yield server
-
-
 @pytest.fixture(scope="module")
 def big() -> Iterator[StandIn]:
     with StandIn(synthetic_site(n_pages=301, n_spaces=4, seed=7, body_paragraphs=1)) as server:

@@ -5,7 +5,6 @@ Every answer is validated against Atlassian's OpenAPI documents; the 403 mode is
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ import requests
 from openapi_core import OpenAPI
 
 from testkit.confluence_stand_in import DEFAULT_AUTH, Faults, Grant, StandIn, load_site
-from testkit.openapi_specs import confluence_specs, validate
+from testkit.openapi_specs import validate
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_SITE = REPO / "integration_tests" / "sample_site"
@@ -21,17 +20,6 @@ BASIC = (DEFAULT_AUTH.username, DEFAULT_AUTH.api_token)
 BEARER = {"Authorization": f"Bearer {DEFAULT_AUTH.bearer_token}"}
 ALICE, BOB, CHEN, DANA, EMEKA = (f"5d8a1b2c3e4f5a6b7c8d9e0{n}" for n in range(1, 6))
 RESTRICTION_EXPAND = "restrictions.read.restrictions.user,restrictions.read.restrictions.group"
-
-
-@pytest.fixture(scope="module")
-def specs() -> dict[str, OpenAPI]:
-    return confluence_specs()
-
-
-@pytest.fixture(scope="module")
-def sample() -> Iterator[StandIn]:
-    with StandIn(load_site(SAMPLE_SITE)) as server:
-        yield server
 
 
 def _cloud(server: StandIn, path: str) -> requests.Response:

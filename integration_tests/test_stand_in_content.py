@@ -5,7 +5,6 @@ Every response is validated against Atlassian's published documents; the sample 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,23 +12,11 @@ import requests
 from openapi_core import OpenAPI
 
 from testkit.confluence_stand_in import DEFAULT_AUTH, StandIn, load_site
-from testkit.openapi_specs import confluence_specs as load_specs
 from testkit.openapi_specs import validate
 
 SAMPLE_SITE = Path(__file__).resolve().parent / "sample_site"
 BASIC = (DEFAULT_AUTH.username, DEFAULT_AUTH.api_token)
 BEARER = {"Authorization": f"Bearer {DEFAULT_AUTH.bearer_token}"}
-
-
-@pytest.fixture(scope="module")
-def specs() -> dict[str, OpenAPI]:
-    return load_specs()
-
-
-@pytest.fixture(scope="module")
-def sample() -> Iterator[StandIn]:
-    with StandIn(load_site(SAMPLE_SITE)) as server:
-        yield server
 
 
 V2_STRICT = [

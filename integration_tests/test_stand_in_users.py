@@ -13,7 +13,7 @@ import requests
 from openapi_core import OpenAPI
 
 from testkit.confluence_stand_in import DEFAULT_AUTH, StandIn, load_site
-from testkit.openapi_specs import confluence_specs, validate
+from testkit.openapi_specs import validate
 
 REPO = Path(__file__).resolve().parents[1]
 BASIC = (DEFAULT_AUTH.username, DEFAULT_AUTH.api_token)
@@ -21,11 +21,6 @@ BEARER = {"Authorization": f"Bearer {DEFAULT_AUTH.bearer_token}"}
 BOB, CHEN = "5d8a1b2c3e4f5a6b7c8d9e02", "5d8a1b2c3e4f5a6b7c8d9e03"
 GONE = "5d8a1b2c3e4f5a6b7c8d9e77"  # deactivated in this test's site
 NOBODY = "70121:00000000-unknown"
-
-
-@pytest.fixture(scope="module")
-def specs() -> dict[str, OpenAPI]:
-    return confluence_specs()
 
 
 @pytest.fixture(scope="module")
