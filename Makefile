@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# generated from its parts, not committed (see `components` below)
+COMPONENTS := source_confluence/components.py
 
 # Packages are installed without byte-compiling them (below); Python then compiles each module on its first import
 # and caches it, unless PYTHONDONTWRITEBYTECODE is set (it is in this machine's shell): then every process compiles
@@ -12,7 +14,7 @@ unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install lint components demo test test-fast bench bench-peers bench-fidelity clean
 
-install: $(STAMP)
+install: $(STAMP) $(COMPONENTS)
 
 # torch is installed first and pinned: a plain `torch` requirement pulls a several-GB CUDA build.
 # --no-compile: pip would byte-compile every module of every package (torch alone: 122 s instead of 25 s here);
@@ -27,8 +29,13 @@ $(STAMP): pyproject.toml
 		|| $(PY) -m pip install --quiet --no-compile -e '.[dev]'
 	touch $(STAMP)
 
-# source_confluence/components.py (the one file Airbyte loads) from its parts in source_confluence/component_parts/
-components: install
+# source_confluence/components.py, the one file Airbyte's manifest-only image and the Connector Builder load, is
+# generated from its parts in source_confluence/component_parts/ (one job each) and not committed: `make install`
+# (so `make demo` and `make test`) writes it whenever a part or the bundler changed; `make components` always does.
+$(COMPONENTS): $(wildcard source_confluence/component_parts/*.py) scripts/bundle_components.py | $(STAMP)
+	$(PY) -m scripts.bundle_components
+
+components: | $(STAMP)
 	$(PY) -m scripts.bundle_components
 
 demo: install

@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         if current == bundled:
             return 0
         diff = difflib.unified_diff(
-            current.splitlines(), bundled.splitlines(), "components.py (committed)", "components.py (from parts)", n=1
+            current.splitlines(), bundled.splitlines(), "components.py (on disk)", "components.py (from parts)", n=1
         )
         print("\n".join(list(diff)[:40]), file=sys.stderr)
         print(f"source_confluence/components.py is out of date with its parts: run `{COMMAND}`", file=sys.stderr)

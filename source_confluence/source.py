@@ -15,7 +15,16 @@ from typing import Any
 from airbyte_cdk.models import AirbyteStateMessage, ConfiguredAirbyteCatalog
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
-from source_confluence import components
+try:
+    from source_confluence import components
+except ModuleNotFoundError as missing:  # a fresh clone before `make install`
+    if missing.name != "source_confluence.components":
+        raise
+    raise ModuleNotFoundError(
+        "source_confluence/components.py is generated from source_confluence/component_parts/ and not committed: run "
+        "`make install` (or `make components`, or `python -m scripts.bundle_components`) first",
+        name=missing.name,
+    ) from None
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
 COMPONENTS_PATH = Path(components.__file__)
