@@ -3,7 +3,6 @@ TRACE that names the cause. The source runs as `python main.py read` subprocesse
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,17 +13,11 @@ import pytest
 from integration_tests.reliability.helpers import PageCount, Run, source_command, source_config
 from testkit.confluence_stand_in import Faults, StandIn, synthetic_site
 from testkit.confluence_stand_in.common import ApiResult, encode_cursor
+from testkit.retry_log import retry_waits
 
 # 3 spaces x ~60 pages at 20 per request: ~15 API requests, so every "every N" fault fires several times.
 SITE = synthetic_site(n_pages=180, n_spaces=3, seed=11)
 PAGE_SIZE = 20
-# `Retrying <path> after <cause> in <seconds>s (attempt n).`: every wait the source decides on, as it logs it
-RETRY_LOG = re.compile(r"^Retrying \S* after .* in (?P<seconds>[0-9.]+)s \(attempt \d+\)\.$")
-
-
-def _waits(run: Run) -> list[float]:
-    """Every retry wait the source logged, in seconds: what bounds a read under faults, read without a clock."""
-    return [float(match["seconds"]) for line in run.logs() if (match := RETRY_LOG.match(line))]
 
 
 @dataclass(frozen=True)
@@ -120,7 +113,7 @@ def test_fault_gives_every_page_once_or_a_named_failure(case: FaultCase, tmp_pat
     )
     assert injected > 0, f"{case.name}: the stand-in injected no fault ({stats}); the test proves nothing"
     cap = float({**source_config(""), **case.config}["max_retry_seconds"])
-    waits = _waits(run)
+    waits = retry_waits(run.logs())
     assert all(wait <= cap for wait in waits), f"{case.name}: a retry waited beyond max_retry_seconds {cap}: {waits}"
     outcome = _assert_all_once_or_named_failure(run, case.name, case.cause_words, case.must_succeed)
     print(f"{case.name}: {outcome} in {run.seconds:.1f} s; stand-in {stats}")
@@ -134,7 +127,7 @@ def test_absurd_retry_after_is_capped_to_max_retry_seconds(tmp_path: Path) -> No
         limited = server.stats.status_429_sent
     _assert_all_once_or_named_failure(run, "absurd Retry-After", ("429",), must_succeed=True)
     assert limited >= 5, f"only {limited} 429s were sent"
-    waits = _waits(run)
+    waits = retry_waits(run.logs())
     assert len(waits) >= limited, f"{limited} 429s sent but {len(waits)} retry waits logged: {run.logs()[-10:]}"
     assert waits and max(waits) <= 1.0, f"Retry-After is not capped by max_retry_seconds (1 s): waits {waits}"
 

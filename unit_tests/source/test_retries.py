@@ -9,12 +9,11 @@ import requests
 from airbyte_cdk.models import FailureType
 
 from source_confluence.components import RetryAfterCappedBackoff, retry_after_seconds
+from testkit.retry_log import retry_waits
 from unit_tests.source.conftest import all_output_text, cloud_config, dc_config, page_records, run_read
 from unit_tests.source.fake_confluence import SECRET_PAT, SECRET_TOKEN, FakeConfluence, Scripted
 
 ABSURD = "9223372036854775807"
-# every wait the source decides on, as it logs it (the CDK's retries and its own requests' alike)
-RETRY_LOG = re.compile(r"^Retrying \S* after .* in ([0-9.]+)s \(attempt \d+\)\.$")
 
 
 def _response(status: int, retry_after: str | None = None) -> requests.Response:
@@ -75,7 +74,7 @@ def test_429_with_absurd_retry_after_is_capped_and_loses_nothing(fake: FakeConfl
     output = run_read(config)
     assert not output.errors, f"{make.__name__}: sync failed on 429: {output.errors}"
     assert sorted(r["id"] for r in page_records(output)) == sorted(p.id for p in fake.pages), "pages lost after 429"
-    waits = [float(m[1]) for m in map(RETRY_LOG.match, (log.log.message for log in output.logs)) if m]
+    waits = retry_waits(log.log.message for log in output.logs)
     assert len(waits) == 2, f"{make.__name__}: two 429s, but the source logged the waits {waits}"
     assert max(waits) <= float(config["max_retry_seconds"]), f"Retry-After was not capped by max_retry_seconds: {waits}"
 
