@@ -17,13 +17,12 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 
 try:
     from source_confluence import components
-except ModuleNotFoundError as missing:  # a fresh clone before `make install`
-    if missing.name != "source_confluence.components":
+except ImportError:  # a fresh clone before `make install`: the generated file is not committed
+    if Path(__file__).with_name("components.py").exists():
         raise
-    raise ModuleNotFoundError(
+    raise ImportError(
         "source_confluence/components.py is generated from source_confluence/component_parts/ and not committed: run "
-        "`make install` (or `make components`, or `python -m scripts.bundle_components`) first",
-        name=missing.name,
+        "`make install` (or `make components`, or `python -m scripts.bundle_components`) first"
     ) from None
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
