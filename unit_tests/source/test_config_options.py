@@ -84,6 +84,26 @@ def test_visibility_rules(fake: FakeConfluence) -> None:
         assert all(isinstance(s["id"], str) for s in spaces.values()), "space ids must be strings"
 
 
+def test_every_space_record_carries_what_the_source_was_asked_for(fake: FakeConfluence) -> None:
+    """The destination's mass-deletion guard reads `selection` to tell a space dropped from space_keys from one that
+    vanished from the listing (docs/sync.md)."""
+    _site(fake)
+    for make in (cloud_config, dc_config):
+        cases = [
+            ({}, {"space_keys": [], "include_personal_spaces": True}),
+            (
+                {"space_keys": ["ENG", "~alice"], "include_personal_spaces": False},
+                {"space_keys": ["ENG", "~alice"], "include_personal_spaces": False},
+            ),
+        ]
+        for overrides, selection in cases:
+            output = run_read(make(fake, **overrides), "spaces")
+            spaces = [m.record.data for m in output.records if m.record.stream == "spaces"]
+            assert spaces, f"{make.__name__} {overrides}: no space records"
+            wrong = [s["key"] for s in spaces if s.get("selection") != selection]
+            assert not wrong, f"{make.__name__} {overrides}: spaces {wrong} lack selection {selection}: {spaces[0]}"
+
+
 def test_max_pages_caps_the_sync(fake: FakeConfluence) -> None:
     _site(fake)
     output = run_read(cloud_config(fake, max_pages=5, page_size=2, num_workers=1))
