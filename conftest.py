@@ -19,7 +19,7 @@ from testkit.indexes import HASH_MODEL, sample_site_records, write_in_process
 def embedder():
     """The default model (packaged all-MiniLM-L6-v2, backend auto), loaded once for every test that embeds."""
     from destination_vectors.config import EmbeddingConfig
-    from destination_vectors.vectors import load_embedder
+    from destination_vectors.embedding.embedder import load_embedder
 
     return load_embedder(EmbeddingConfig())
 
@@ -61,7 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     warm = (
         "from destination_vectors.config import EmbeddingConfig\n"
-        "from destination_vectors.vectors import load_embedder\n"
+        "from destination_vectors.embedding.embedder import load_embedder\n"
         "load_embedder(EmbeddingConfig()).embed(['warm'])\n"
     )
     config.stash[_WARMUP] = subprocess.Popen(

@@ -2,7 +2,7 @@
 
 A synthetic chunk table (384-dim unit vectors around 2,000 centres, as embeddings cluster; 20 % of rows `internal`)
 grows in steps of 100,000 rows; flat search latency is measured at each step (where flat stops being fast sets
-`vector_index.min_rows`). At the full size every index kind is built with `destination_vectors.ann` (the code
+`vector_index.min_rows`). At the full size every index kind is built with `destination_vectors.store.ann` (the code
 housekeeping runs), then searched with the project's filter (`visibility = 'public'`, prefiltered) and compared with
 flat search on the same queries: p50/p95 latency (of a second pass over the queries: a serving process keeps the
 index in memory), recall@10, build time, index size on disk, peak RSS of the build.
@@ -130,7 +130,7 @@ def _exact_top10(public: np.ndarray, queries: list[list[float]], rows: int) -> l
 def phase_index(folder: Path, kind: str, queries: int, settings: list[dict]) -> dict:
     import lancedb
 
-    from destination_vectors.ann import (
+    from destination_vectors.store.ann import (
         INDEX_NAME,
         VectorIndexConfig,
         _index_config,
@@ -150,7 +150,7 @@ def phase_index(folder: Path, kind: str, queries: int, settings: list[dict]) -> 
     filter_build = time.perf_counter() - started
     truth = json.loads((folder / "truth.json").read_text())
     # The check housekeeping runs: default settings, rows of the table as queries.
-    from destination_vectors.ann import _sample_vectors
+    from destination_vectors.store.ann import _sample_vectors
 
     check = measure_recall(table, config, _sample_vectors(table, config.sample_queries))
     results = []

@@ -13,10 +13,10 @@ import argparse
 import hashlib
 import time
 
-from destination_vectors import chunks
-from destination_vectors.chunks import chunk_sections
-from destination_vectors.documents import storage_to_sections
-from destination_vectors.model import load_tokenizer
+from destination_vectors.embedding.model import load_tokenizer
+from destination_vectors.text import chunks
+from destination_vectors.text.chunks import chunk_sections
+from destination_vectors.text.documents import storage_to_sections
 
 
 def _uncached(self: chunks._Chunker, texts: list[str]) -> list[int]:  # noqa: SLF001 - the baseline being measured

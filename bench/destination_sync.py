@@ -54,7 +54,7 @@ def run_write(workdir: Path, messages: Path, catalog: Path, config: dict) -> dic
     if process.returncode != 0:
         raise SystemExit(f"write failed with exit code {process.returncode}")
     from destination_vectors.config import DestinationConfig
-    from destination_vectors.ledger import Ledger
+    from destination_vectors.store.ledger import Ledger
 
     row = Ledger(DestinationConfig.model_validate(config).resolved_ledger_path).history(1)[0]
     cpu = usage.ru_utime + usage.ru_stime
@@ -62,9 +62,9 @@ def run_write(workdir: Path, messages: Path, catalog: Path, config: dict) -> dic
 
 
 def chunk_texts(records: list[dict]) -> list[str]:
-    from destination_vectors.chunks import chunk_sections
-    from destination_vectors.documents import storage_to_sections
-    from destination_vectors.model import load_tokenizer
+    from destination_vectors.embedding.model import load_tokenizer
+    from destination_vectors.text.chunks import chunk_sections
+    from destination_vectors.text.documents import storage_to_sections
 
     tokenizer = load_tokenizer()
     texts = []
@@ -76,7 +76,7 @@ def chunk_texts(records: list[dict]) -> list[str]:
 
 def raw_encode_seconds(texts: list[str]) -> float:
     from destination_vectors.config import EmbeddingConfig
-    from destination_vectors.vectors import load_embedder
+    from destination_vectors.embedding.embedder import load_embedder
 
     embedder = load_embedder(EmbeddingConfig())
     started = time.perf_counter()  # like the sync's clock: after the model load, first-call warm-up included
@@ -86,7 +86,7 @@ def raw_encode_seconds(texts: list[str]) -> float:
 
 def search_latency(config: dict, queries: int) -> tuple[float, float]:
     from destination_vectors.config import DestinationConfig
-    from destination_vectors.search import Searcher
+    from destination_vectors.read.search import Searcher
 
     searcher = Searcher.from_config(DestinationConfig.model_validate(config))
     questions = [

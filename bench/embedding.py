@@ -36,7 +36,7 @@ BACKENDS = ["torch", "onnx", "onnx-int8"]
 WORKER = """
 import json, sys, time
 from destination_vectors.config import EmbeddingConfig
-from destination_vectors.vectors import load_embedder
+from destination_vectors.embedding.embedder import load_embedder
 texts = json.load(open(sys.argv[2]))
 embedder = load_embedder(EmbeddingConfig(backend=sys.argv[1]))
 embedder.embed(texts[:4])  # load and warm up: not part of the rate
@@ -51,7 +51,7 @@ print(json.dumps({"seconds": best}))
 
 def long_chunks(count: int, tokens: int = 250, seed: int = 0) -> list[str]:
     """~256-token texts of real fixture words in random order (sync chunks are cut at the model's 256 tokens)."""
-    from destination_vectors.model import load_tokenizer
+    from destination_vectors.embedding.model import load_tokenizer
 
     tokenizer = load_tokenizer()
     words = " ".join(fixture_chunks()).split()
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     from destination_vectors.config import EmbeddingConfig
     from destination_vectors.embedding.cache import ONNX_FILES, cache_root, ensure_export, model_key
     from destination_vectors.embedding.gate import read_gate
-    from destination_vectors.model import resolve_model
+    from destination_vectors.embedding.model import resolve_model
 
     info = resolve_model()
     export_seconds = float("nan")
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         ensure_export(info.path, work / "fresh-cache", list(ONNX_FILES.values()))
         export_seconds = time.perf_counter() - started
     print(f"one-time export (fp32 + int8) into an empty cache: {export_seconds:.1f} s", flush=True)
-    from destination_vectors.vectors import load_embedder
+    from destination_vectors.embedding.embedder import load_embedder
 
     default = load_embedder(EmbeddingConfig()).backend  # runs the gate once if this CPU has none yet
     gate = read_gate(cache_root() / "onnx" / model_key(info.path, cache_root()))

@@ -28,7 +28,7 @@ from pathlib import Path
 import bs4
 
 from bench import fidelity_reference as ref
-from destination_vectors.documents import storage_to_text
+from destination_vectors.text.documents import storage_to_text
 from testkit.storage_format import FIXTURES, file_bodies
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -27,7 +27,7 @@ HASH_MODEL = "test-hash-embedder"
 def _sync(config: dict, messages: Path, catalog: Path, work: Path) -> tuple[float, float]:
     """One write process; (in-write seconds from the ledger, wall seconds)."""
     from destination_vectors.config import DestinationConfig
-    from destination_vectors.ledger import Ledger
+    from destination_vectors.store.ledger import Ledger
 
     config_path = write_json(work / "inputs" / "config.json", config)
     run = run_process(

@@ -40,7 +40,7 @@ def lancedb_rrf_hybrid(searcher, query: str, k: int) -> list[dict]:
     from lancedb.query import MatchQuery
     from lancedb.rerankers import RRFReranker
 
-    from destination_vectors.search import HIT_COLUMNS
+    from destination_vectors.read.search import HIT_COLUMNS
 
     table = searcher._store.open_live()
     table.list_indices()
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--index", type=Path, help="keep the index in this folder and reuse it on the next run")
     options = parser.parse_args(argv)
     from destination_vectors.config import DestinationConfig
-    from destination_vectors.search import Searcher
+    from destination_vectors.read.search import Searcher
 
     with tempfile.TemporaryDirectory(prefix="search-latency-") as scratch:
         folder = options.index or Path(scratch)

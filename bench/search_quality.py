@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--index", type=Path, help="keep the index in this folder and reuse it on the next run")
     options = parser.parse_args(argv)
     from destination_vectors.config import DestinationConfig
-    from destination_vectors.search import Searcher
+    from destination_vectors.read.search import Searcher
 
     questions = load_questions()
     with tempfile.TemporaryDirectory(prefix="search-quality-") as scratch:

@@ -9,8 +9,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from destination_vectors.extract.formats import resolve_format
-from destination_vectors.extract.statuses import AttachmentStatus
+from destination_vectors.store.attachment_statuses import AttachmentStatus
+from destination_vectors.text.extract.formats import resolve_format
 
 
 def json_lines(rows: Sequence[AttachmentStatus]) -> str:

@@ -146,7 +146,7 @@ def _load_config(path: str) -> DestinationConfig:
 
 
 def _search(config: DestinationConfig, options: argparse.Namespace) -> int:
-    from destination_vectors.search import Searcher, SearchError
+    from destination_vectors.read.search import Searcher, SearchError
 
     if not options.query and not options.queries_file:
         raise _UserError("give a QUERY or --queries-file")
@@ -203,7 +203,7 @@ def _principal(options: argparse.Namespace) -> Any:
     """The person to search as (`--as-user`, `--group`), or None; refuses mixing with --visibility."""
     from pydantic import ValidationError
 
-    from destination_vectors.access import Principal
+    from destination_vectors.read.access import Principal
 
     if options.as_user is None:
         if options.group:
@@ -253,7 +253,7 @@ def _mcp(config: DestinationConfig, options: argparse.Namespace) -> int:
 
 
 def _history(config: DestinationConfig, options: argparse.Namespace) -> int:
-    from destination_vectors.ledger import Ledger
+    from destination_vectors.store.ledger import Ledger
 
     ledger = Ledger(config.resolved_ledger_path)
     rows = ledger.pages() if options.pages else ledger.history(options.limit)
@@ -284,8 +284,8 @@ def _history(config: DestinationConfig, options: argparse.Namespace) -> int:
 
 def _attachments(config: DestinationConfig, options: argparse.Namespace) -> int:
     from destination_vectors import attachment_report
-    from destination_vectors.children import text_cache_path
-    from destination_vectors.extract.statuses import StatusesUnavailable, read_statuses
+    from destination_vectors.store.attachment_statuses import StatusesUnavailable, read_statuses
+    from destination_vectors.store.text_cache import text_cache_path
 
     path = text_cache_path(config)
     if not path.exists():

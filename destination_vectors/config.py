@@ -8,11 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from destination_vectors.ann import VectorIndexConfig
-from destination_vectors.extract.guard import ExtractLimits
-from destination_vectors.model import DEFAULT_MODEL
-from destination_vectors.object_storage import ObjectStorageConfig
+from destination_vectors.embedding.model import DEFAULT_MODEL
 from destination_vectors.spec_order import SpecModel
+from destination_vectors.store.ann import VectorIndexConfig
+from destination_vectors.store.object_storage import ObjectStorageConfig
+from destination_vectors.text.extract.guard import ExtractLimits
 
 _SAFE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _SAFE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")

@@ -29,10 +29,10 @@ from pydantic import ValidationError
 from destination_vectors.config import DestinationConfig, config_problems, connection_specification
 from destination_vectors.embedding.backends import EmbeddingSetupError, check_embedding
 from destination_vectors.embedding.cache import ExportFailed
-from destination_vectors.model import ModelNotFoundError, resolve_model
-from destination_vectors.sync import StreamPlan, SyncFailed, SyncWriter
-from destination_vectors.table import ChunkStore, describe_store_error
-from destination_vectors.vectors import TEST_HASH_EMBEDDER, load_embedder
+from destination_vectors.embedding.embedder import TEST_HASH_EMBEDDER, load_embedder
+from destination_vectors.embedding.model import ModelNotFoundError, resolve_model
+from destination_vectors.store.table import ChunkStore, describe_store_error
+from destination_vectors.write.sync import StreamPlan, SyncFailed, SyncWriter
 
 DOCUMENTATION_URL = "https://github.com/confluence-vectors/confluence-vectors#destination-configuration"
 _MODES = {

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from destination_vectors.access import Principal
+from destination_vectors.read.access import Principal
 from integration_tests.reliability.helpers import (
     destination_config as make_destination_config,
 )

@@ -3,8 +3,8 @@ LanceDB table as a person returns exactly the pages an independent oracle (writt
 the code under test) says that person may read. At least 10,000 (user, page) pairs, zero disagreements.
 
 Pipeline under test: `source_confluence.components` (the source's `readers`) -> a LanceDB `readers` column ->
-`destination_vectors.access.readable_filter` as a prefilter of a vector search asking for every row, both Lance's
-query and the in-memory flat search (`destination_vectors.flat`, which search uses below vector_index.min_rows)."""
+`destination_vectors.read.access.readable_filter` as a prefilter of a vector search asking for every row, both Lance's
+query and the in-memory flat search (`destination_vectors.store.flat`, which search uses below vector_index.min_rows)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from destination_vectors.access import Principal, readable_filter
-from destination_vectors.flat import FlatVectors
+from destination_vectors.read.access import Principal, readable_filter
+from destination_vectors.store.flat import FlatVectors
 from source_confluence.components import ReadGrant, readers, restricted_levels
 
 MIN_PAIRS = 10_000

@@ -21,13 +21,13 @@ from airbyte_cdk.models import DestinationSyncMode, SyncMode, Type
 from airbyte_cdk.test.catalog_builder import CatalogBuilder, ConfiguredAirbyteStreamBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
 
-from destination_vectors.children import text_cache_path
 from destination_vectors.config import DestinationConfig
 from destination_vectors.destination import DestinationVectors
-from destination_vectors.ledger import Ledger
-from destination_vectors.search import Searcher
-from destination_vectors.table import ChunkStore
-from destination_vectors.vectors import TEST_HASH_EMBEDDER
+from destination_vectors.embedding.embedder import TEST_HASH_EMBEDDER
+from destination_vectors.read.search import Searcher
+from destination_vectors.store.ledger import Ledger
+from destination_vectors.store.table import ChunkStore
+from destination_vectors.store.text_cache import text_cache_path
 from source_confluence.source import SourceConfluence
 from testkit.confluence_stand_in import Grant, StandIn, load_site
 

@@ -16,11 +16,11 @@ import pytest
 
 from destination_vectors.config import DestinationConfig
 from destination_vectors.embedding.cache import ONNX_FILES, cache_root, ensure_export
+from destination_vectors.embedding.model import resolve_model
 from destination_vectors.embedding.onnx_backend import OnnxEmbedder
 from destination_vectors.embedding.pooling import read_pooling
-from destination_vectors.ledger import Ledger
-from destination_vectors.model import resolve_model
-from destination_vectors.table import ChunkStore
+from destination_vectors.store.ledger import Ledger
+from destination_vectors.store.table import ChunkStore
 from testkit.confluence_stand_in import load_site
 from testkit.embedding_corpus import SAMPLE_QUESTIONS, SAMPLE_SITE, fixture_chunks, sample_site_chunks
 from testkit.records import catalog_file, site_records, write_messages

@@ -69,7 +69,7 @@ def _write(config: dict[str, Any], messages: Path, root: Path, **kwargs: Any) ->
 
 
 def _live(config: dict[str, Any]) -> list[dict[str, Any]]:
-    from destination_vectors.table import ChunkStore
+    from destination_vectors.store.table import ChunkStore
 
     table = ChunkStore.from_config(parsed_config(config)).open_live()
     return [] if table is None else table.to_arrow().select(["chunk_id", "page_id", "title", "row_hash"]).to_pylist()
@@ -80,7 +80,7 @@ def _fingerprint(config: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _history(config: dict[str, Any]) -> list[dict[str, Any]]:
-    from destination_vectors.ledger import Ledger
+    from destination_vectors.store.ledger import Ledger
 
     return Ledger(parsed_config(config).resolved_ledger_path).history(100)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from destination_vectors.config import DestinationConfig
-from destination_vectors.ledger import Ledger
-from destination_vectors.search import Searcher
-from destination_vectors.table import ChunkStore
+from destination_vectors.read.search import Searcher
+from destination_vectors.store.ledger import Ledger
+from destination_vectors.store.table import ChunkStore
 from testkit.confluence_stand_in import StandIn, load_site
 from testkit.pipeline import ROOT, cli, source_config, sync
 

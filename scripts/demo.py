@@ -167,7 +167,7 @@ def _answer(destination_config: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from destination_vectors.cli import format_hits
     from destination_vectors.config import DestinationConfig
-    from destination_vectors.search import Searcher
+    from destination_vectors.read.search import Searcher
 
     searcher = Searcher.from_config(DestinationConfig.model_validate_json(destination_config.read_text()))
     for question in QUESTIONS:

@@ -20,9 +20,9 @@ SAMPLE_QUESTIONS = {
 
 
 def _chunks(title: str, body: str, max_tokens: int = 256) -> list[str]:
-    from destination_vectors.chunks import chunk_sections
-    from destination_vectors.documents import storage_to_sections
-    from destination_vectors.model import load_tokenizer
+    from destination_vectors.embedding.model import load_tokenizer
+    from destination_vectors.text.chunks import chunk_sections
+    from destination_vectors.text.documents import storage_to_sections
 
     return [c.text for c in chunk_sections(title, storage_to_sections(body), load_tokenizer(), max_tokens, 0)]
 

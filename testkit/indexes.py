@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 STREAM = "pages"
-HASH_MODEL = "test-hash-embedder"  # destination_vectors.vectors.TEST_HASH_EMBEDDER: deterministic, no model load
+HASH_MODEL = (
+    "test-hash-embedder"  # destination_vectors.embedding.embedder.TEST_HASH_EMBEDDER: deterministic, no model load
+)
 
 
 def write_in_process(

@@ -17,8 +17,8 @@ import numpy as np
 
 from destination_vectors.config import EmbeddingConfig
 from destination_vectors.embedding.cache import ONNX_FILES, ensure_export, once, run_module
+from destination_vectors.embedding.model import ModelInfo, resolve_model
 from destination_vectors.embedding.pooling import UnsupportedModelError, read_pooling
-from destination_vectors.model import ModelInfo, resolve_model
 
 logger = logging.getLogger("airbyte")
 

@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m destination_vectors.embedding.cache [MODEL]`: export ahead of time (image builds, first runs)."""
     import argparse
 
-    from destination_vectors.model import DEFAULT_MODEL, resolve_model
+    from destination_vectors.embedding.model import DEFAULT_MODEL, resolve_model
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("model", nargs="?", default=DEFAULT_MODEL)

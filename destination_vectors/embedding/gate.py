@@ -73,10 +73,10 @@ def choose(min_cosine: dict[str, float], chunks_per_s: dict[str, float]) -> str:
 
 def run_gate(model_folder: Path, onnx_folder: Path, texts: list[str] | None = None) -> dict:
     """Measures every backend on this CPU and caches the result; needs torch (for the reference vectors)."""
+    from destination_vectors.embedding.model import resolve_model
     from destination_vectors.embedding.onnx_backend import OnnxEmbedder
     from destination_vectors.embedding.pooling import read_pooling
     from destination_vectors.embedding.torch_backend import TorchEmbedder
-    from destination_vectors.model import resolve_model
 
     texts = texts or gate_texts()
     info = resolve_model(str(model_folder))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from destination_vectors.model import ModelInfo
+from destination_vectors.embedding.model import ModelInfo
 
 
 class NoGpuError(RuntimeError):

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 
-from destination_vectors.access import Principal
 from destination_vectors.config import DestinationConfig
-from destination_vectors.grouping import GroupBy
-from destination_vectors.search import Mode, Searcher, SearchError, Visibility, breadcrumb, visibility_filter
-from destination_vectors.table import ChunkStore, quote
-from destination_vectors.vectors import Embedder, load_embedder
+from destination_vectors.embedding.embedder import Embedder, load_embedder
+from destination_vectors.read.access import Principal
+from destination_vectors.read.grouping import GroupBy
+from destination_vectors.read.search import Mode, Searcher, SearchError, Visibility, breadcrumb, visibility_filter
+from destination_vectors.store.table import ChunkStore, quote
 
 MAX_K = 50  # answers per call: an assistant's context window, not a bulk export
 

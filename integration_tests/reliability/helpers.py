@@ -175,7 +175,7 @@ def live_rows(
     config: Mapping[str, Any], columns: Sequence[str] = ("chunk_id", "page_id", "title", "row_hash", "visibility")
 ) -> list[dict[str, Any]]:
     """Rows of the live snapshot (empty when there is no table yet)."""
-    from destination_vectors.table import ChunkStore
+    from destination_vectors.store.table import ChunkStore
 
     parsed = parsed_config(config)
     table = ChunkStore.from_config(parsed).open_live()
@@ -190,13 +190,13 @@ def snapshot_fingerprint(config: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def ledger_history(config: Mapping[str, Any], limit: int = 1000) -> list[dict[str, Any]]:
-    from destination_vectors.ledger import Ledger
+    from destination_vectors.store.ledger import Ledger
 
     return Ledger(parsed_config(config).resolved_ledger_path).history(limit)
 
 
 def searcher(config: Mapping[str, Any]):
-    from destination_vectors.search import Searcher
+    from destination_vectors.read.search import Searcher
 
     return Searcher.from_config(parsed_config(config))
 

@@ -104,7 +104,7 @@ def test_twenty_full_repulls_stay_exact_and_bounded_on_disk(tmp_path: Path) -> N
     assert [row["status"] for row in history] == ["succeeded"] * SYNCS, (
         f"the ledger holds {[row['status'] for row in history]}, expected {SYNCS} succeeded runs"
     )
-    from destination_vectors.ledger import Ledger
+    from destination_vectors.store.ledger import Ledger
 
     live_pages = Ledger(parsed_config(config).resolved_ledger_path).pages(include_deleted=False)
     assert {row["page_id"] for row in live_pages} == {p.id for p in site.pages}, "ledger pages differ from the site"

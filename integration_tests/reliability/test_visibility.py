@@ -148,7 +148,7 @@ UNFILTERED = ("hybrid", "all")  # the control run: internal-text queries without
 def _search_in_process(index: Index, embedder, mode: str, visibility: str, queries: Path, k: int = 10) -> list[dict]:
     """What `search --queries-file` prints, from this process and the session's model."""
     from destination_vectors.config import DestinationConfig
-    from destination_vectors.search import Searcher
+    from destination_vectors.read.search import Searcher
 
     config = DestinationConfig.model_validate(json.loads(index.config_path.read_text()))
     search = Searcher.from_config(config, embedder=embedder)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from destination_vectors.config import DestinationConfig
-from destination_vectors.vectors import TEST_HASH_EMBEDDER
+from destination_vectors.embedding.embedder import TEST_HASH_EMBEDDER
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from destination_vectors.attachment_report import human_size, json_lines, summary, table
-from destination_vectors.extract.statuses import AttachmentStatus
+from destination_vectors.store.attachment_statuses import AttachmentStatus
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

@@ -145,8 +145,8 @@ def test_readable_output_groups_by_page_and_json_keeps_chunks_unless_asked(confi
 
 def _statuses(config, tmp_path):
     """The statuses a sync with a good PDF, a corrupt one and an image leaves beside its text cache."""
-    from destination_vectors.children import text_cache_path
-    from destination_vectors.extract.statuses import AttachmentStatus, record_statuses
+    from destination_vectors.store.attachment_statuses import AttachmentStatus, record_statuses
+    from destination_vectors.store.text_cache import text_cache_path
 
     def status(att, title, media_type, status, at):
         return AttachmentStatus(att, 2, title, "1", "VPN Setup", media_type, 2048, status, run_id="run", synced_at=at)

@@ -7,9 +7,9 @@ from airbyte_cdk.models import Status, Type
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from destination_vectors.destination import DestinationVectors
-from destination_vectors.ledger import Ledger
-from destination_vectors.search import Searcher
-from destination_vectors.table import ChunkStore
+from destination_vectors.read.search import Searcher
+from destination_vectors.store.ledger import Ledger
+from destination_vectors.store.table import ChunkStore
 from testkit.messages import catalog, page, record, state
 
 PAGES = [
@@ -72,7 +72,7 @@ def test_an_unchanged_resync_writes_no_new_version_but_records_the_run_and_relea
 
 
 def test_an_unchanged_resync_finishes_housekeeping_an_earlier_sync_did_not(config, monkeypatch):
-    from destination_vectors.table import housekeeping_due
+    from destination_vectors.store.table import housekeeping_due
 
     _write(config, _messages(PAGES))
     edited = [dict(PAGES[0], body_storage="<p>Rollback with the new script.</p>", version=2), *PAGES[1:]]
@@ -133,7 +133,7 @@ def test_check_reports_a_bad_model_in_one_sentence(config, tmp_path):
 
 
 def test_empty_query_and_missing_index_are_clear_errors(config):
-    from destination_vectors.search import SearchError
+    from destination_vectors.read.search import SearchError
 
     searcher = Searcher.from_config(config)
     with pytest.raises(SearchError, match="run a sync first"):
@@ -153,7 +153,7 @@ def test_state_record_count_mismatch_means_lost_messages_and_commits_nothing(con
 
 
 def test_unchanged_pages_are_carried_over_without_conversion(config, monkeypatch):
-    from destination_vectors import page_rows
+    from destination_vectors.write import page_rows
 
     _write(config, _messages(PAGES))
     before = ChunkStore(config.lancedb_uri, config.table_name).open_live().to_arrow().sort_by("chunk_id")

@@ -134,7 +134,7 @@ def test_root_pages_come_without_parent_id_and_the_schema_says_so(fake: FakeConf
     """The CDK's serializer drops top-level nulls (nothing in a declarative source can keep them), so a root page has
     no `parent_id` key at all; the schema documents it and the destination reads records with `.get`."""
     from destination_vectors.config import DestinationConfig
-    from destination_vectors.records import to_document
+    from destination_vectors.write.records import to_document
     from source_confluence.source import SourceConfluence
 
     fake.add_space("ENG", n_pages=4)

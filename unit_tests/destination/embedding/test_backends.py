@@ -15,7 +15,7 @@ from destination_vectors.embedding.backends import (
     split_name,
 )
 from destination_vectors.embedding.gate import choose
-from destination_vectors.model import resolve_model
+from destination_vectors.embedding.model import resolve_model
 
 
 def test_name_carries_the_backend_and_old_rows_count_as_torch():

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from destination_vectors.embedding.model import resolve_model
 from destination_vectors.embedding.pooling import PoolingSpec, UnsupportedModelError, pool, read_pooling
-from destination_vectors.model import resolve_model
 
 TRANSFORMER = {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"}
 POOLING = {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}

@@ -1,0 +1,1 @@
+"""Answering a question: filters and access -> vector and full-text candidates -> fusion -> grouping -> answers."""

@@ -1,0 +1,314 @@
+"""Search the live snapshot: hybrid (vector + full text + breadcrumb, fused by fusion.py), vector only, or full text.
+
+from destination_vectors.read.search import Searcher
+searcher = Searcher.from_config(config)          # loads the model once
+for hit in searcher.search("How do I roll back a deploy?", k=5):
+    print(hit.rank, hit.title, hit.webui_url)
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict, Unpack, overload
+
+import numpy as np
+from lance.query import MatchQuery
+
+from destination_vectors.config import DestinationConfig
+from destination_vectors.embedding.embedder import Embedder, load_embedder
+from destination_vectors.read.access import READERS_COLUMN, Principal, readable_filter
+from destination_vectors.read.fusion import fuse
+from destination_vectors.read.grouping import GroupBy, PageHit, distinct_pages, group_by_page, shown
+from destination_vectors.store.ann import VECTOR_COLUMN, VectorIndexConfig, search_settings
+from destination_vectors.store.row import HIT_COLUMNS, hit_from_row, make_hit_class
+from destination_vectors.store.table import FTS_COLUMN, ChunkStore, Snapshot, quote
+
+logger = logging.getLogger("airbyte")
+
+Mode = Literal["hybrid", "vector", "fts"]
+Visibility = Literal["public", "internal", "all"]
+HYBRID_CANDIDATES = 40  # chunks each side offers the fusion: the top k of a hybrid answer rarely comes from deeper
+POSTFILTER_SHARE = 0.5  # allowed share of rows from which a full-text query is filtered after, in memory
+MAX_CANDIDATES = 1000  # chunks read to fill k distinct pages when grouping: bounds the work of a page-heavy query
+
+
+class SearchError(RuntimeError):
+    """A search that cannot run as asked (no index yet, a different model than the index's)."""
+
+
+# A search result: rank, score, the row's hit columns (row.COLUMNS), and the breadcrumb computed from them.
+Hit = make_hit_class(
+    extra={"breadcrumb": str}, module=__name__
+)  # breadcrumb: ancestors > title > headings, where the chunk sits
+SELECTED = (*HIT_COLUMNS, "metadata")  # metadata holds the ancestors of the breadcrumb
+
+
+class Scope(TypedDict, total=False):
+    """Which rows a search may return, as keywords of `Searcher.search` and `visibility_filter`: declared once."""
+
+    visibility: Visibility
+    spaces: Sequence[str] | None
+    streams: Sequence[str] | None
+    under: str | None
+    labels: Sequence[str] | None
+    principal: Principal | None
+
+
+def visibility_filter(**scope: Unpack[Scope]) -> str | None:
+    """The SQL filter applied before ranking (prefilter), so the top k never holds a row it excludes. Visibility
+    defaults to public. `under`: only that page and the pages below it (its id among their `ancestor_ids`). A
+    principal replaces the visibility rule with its own access (what Confluence lets that person read)."""
+    unknown = scope.keys() - Scope.__annotations__.keys()
+    if unknown:  # keywords are not checked by the signature: a misspelt filter must not be dropped silently
+        raise TypeError(f"unknown search filter(s): {', '.join(sorted(unknown))}")
+    clauses = []
+    if under := scope.get("under"):
+        clauses.append(f"(page_id = {quote(under)} OR array_has(ancestor_ids, {quote(under)}))")
+    if (principal := scope.get("principal")) is not None:
+        clauses.append(readable_filter(principal))
+    elif (visibility := scope.get("visibility", "public")) != "all":
+        clauses.append(f"visibility = {quote(visibility)}")
+    if spaces := scope.get("spaces"):
+        clauses.append(f"space_key IN ({', '.join(quote(s) for s in spaces)})")
+    if streams := scope.get("streams"):
+        clauses.append(f"stream IN ({', '.join(quote(s) for s in streams)})")
+    if labels := scope.get("labels"):  # any of them; comments and attachments carry their container's labels
+        clauses.append(f"array_has_any(labels, [{', '.join(quote(label) for label in labels)}])")
+    return " AND ".join(clauses) or None
+
+
+def breadcrumb(title: str, heading_path: str, metadata_json: str | None, ancestors: Sequence[str] = ()) -> str:
+    """Ancestors (root first: the `ancestors` column, else the record's `ancestors` metadata), the page title, then
+    the chunk's headings."""
+    if not ancestors:
+        try:
+            ancestors = json.loads(metadata_json or "{}").get("ancestors") or []
+        except (ValueError, AttributeError):
+            ancestors = []
+    parts = [str(a.get("title", "")) if isinstance(a, dict) else str(a) for a in ancestors]
+    return " > ".join(p for p in (*parts, title, heading_path) if p)
+
+
+class Searcher:
+    def __init__(
+        self, store: ChunkStore, embedder: Embedder | None, vector_index: VectorIndexConfig | None = None
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._vector_index = vector_index or VectorIndexConfig()
+        self._snapshot: Snapshot | None = None  # the last version read; each search checks for a newer one
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search")
+
+    @classmethod
+    def from_config(cls, config: DestinationConfig, embedder: Embedder | None = None) -> Searcher:
+        store = ChunkStore.from_config(config)
+        snapshot = None
+        if embedder is None:  # backend auto follows the index, so the query is embedded like its chunks were
+            snapshot = store.snapshot()  # Lance alone for a local index: no LanceDB import on the search path
+            embedder = load_embedder(config.embedding, indexed=snapshot.embedding_model if snapshot else None)
+        searcher = cls(store, embedder, config.vector_index)
+        searcher._snapshot = snapshot  # opened once: the first search only checks it is still the newest version
+        return searcher
+
+    @overload
+    def search(
+        self, query: str, k: int = ..., mode: Mode = ..., group_by: Literal["chunk"] = ..., **scope: Unpack[Scope]
+    ) -> list[Hit]: ...
+
+    @overload
+    def search(
+        self, query: str, k: int = ..., mode: Mode = ..., *, group_by: Literal["page"], **scope: Unpack[Scope]
+    ) -> list[PageHit]: ...
+
+    def search(
+        self, query: str, k: int = 10, mode: Mode = "hybrid", group_by: GroupBy = "chunk", **scope: Unpack[Scope]
+    ) -> list[Hit] | list[PageHit]:
+        """Top k chunks, or with group_by="page" the top k pages (each once, best chunk first, two more snippets).
+
+        `scope` (keywords, see Scope) narrows the rows before ranking; visibility defaults to public. With
+        `principal`, only chunks that person may read in Confluence (their account, their groups, what is open to
+        anyone); `visibility` is then not applied."""
+        if not query or not query.strip():
+            raise SearchError("the query is empty")
+        snapshot = self._live_snapshot()
+        if scope.get("labels") and "labels" not in snapshot.columns:
+            raise SearchError("this index holds no labels yet: sync again, or search without --label")
+        if scope.get("principal") is not None and READERS_COLUMN not in snapshot.columns:
+            raise SearchError(
+                "this index holds no access information (written before access was read): searching as a person "
+                "needs a sync with a source that reads access"
+            )
+        where = visibility_filter(**scope)
+        if mode != "vector" and (FTS_COLUMN,) not in snapshot.indexed:
+            if mode == "fts":
+                raise SearchError("the full-text index does not exist yet (the table is empty or never synced)")
+            logger.warning("no full-text index yet: searching by vector only")
+            mode = "vector"
+        ann = (VECTOR_COLUMN,) in snapshot.indexed
+        # The memory cap: flat search in memory holds rows x dimension x 4 bytes (flat.py), so only below min_rows
+        # (77 MB at the default 50,000 rows of 384 dimensions); past it Lance reads the vectors (or its index).
+        in_memory = not ann and snapshot.rows < self._vector_index.min_rows
+        ask = _Ask(snapshot, query, mode, where, ann, in_memory)
+        if group_by == "chunk":
+            return [_to_hit(rank, row, score) for rank, (row, score) in enumerate(self._ranked(ask, k), start=1)]
+        # Pages: read a few chunks per wanted page; read more only when chunks of few pages fill the list.
+        limit = min(MAX_CANDIDATES, max(k * 4, 20))
+        while True:
+            ranked = self._ranked(ask, limit)
+            pages = [(row["stream"], row["page_id"]) for row, _ in ranked]
+            if len(ranked) < limit or limit >= MAX_CANDIDATES or distinct_pages(pages) >= k:
+                break
+            limit = min(MAX_CANDIDATES, limit * 4)
+        # Hits (and their breadcrumbs) only for the chunks the pages show.
+        positions = [position for group in shown(pages, k) for position in group]
+        return group_by_page([_to_hit(p + 1, *ranked[p]) for p in positions], k)
+
+    def _live_snapshot(self) -> Snapshot:
+        """The newest version of the live table (one version check when nothing was committed since the last).
+        Concurrent searches may both move it to a new version: each then reads a whole version, which is all that
+        counts, so no lock is held across the check (a round trip on object storage)."""
+        snapshot = self._snapshot = self._store.snapshot(self._snapshot)
+        if snapshot is None:
+            raise SearchError(
+                f"no index yet: table {self._store.table_name!r} does not exist in {self._store.uri}; run a sync first"
+            )
+        return snapshot
+
+    def _ranked(self, ask: _Ask, limit: int) -> list[tuple[dict, float]]:
+        """(candidate row, score) best first; every query reads the one version `ask.snapshot` holds."""
+        if ask.mode == "fts":
+            return [(row, float(row["_score"])) for row in _text_rows(ask, limit)]
+        if ask.mode == "vector":
+            rows = self._vector_rows(ask, self._query_vector(ask), limit)
+            return [(row, 1.0 - float(row["_distance"])) for row in rows]
+        # Hybrid: the full-text query needs no vector, so it runs while the query is embedded.
+        depth = max(limit, HYBRID_CANDIDATES)
+        if ask.in_memory:
+            vector_rows, text_rows = self._hybrid_rows_in_memory(ask, depth)
+            return fuse(ask.query, vector_rows, text_rows, _row_breadcrumb, limit)
+        text_rows = self._pool.submit(_text_rows, ask, depth)
+        vector_rows = self._vector_rows(ask, self._query_vector(ask), depth)
+        return fuse(ask.query, vector_rows, text_rows.result(), _row_breadcrumb, limit)
+
+    def _hybrid_rows_in_memory(self, ask: _Ask, depth: int) -> tuple[list[dict], list[dict]]:
+        """Both sides' candidates with one read of their columns: the full-text query returns row ids and scores
+        only, the vector side positions and distances (flat.py), then one `take` reads the union (materialising the
+        columns in the full-text query cost about as much as the query itself)."""
+        flat = ask.snapshot.flat
+        text_hits = self._pool.submit(_text_hits_in_memory, ask, depth)
+        positions, distances = flat.nearest(self._query_vector(ask), depth, ask.where)
+        text_positions, scores = text_hits.result()
+        vector_positions = positions.tolist()
+        wanted = list(dict.fromkeys([*vector_positions, *text_positions]))
+        read = dict(zip(wanted, flat.read(ask.columns, wanted), strict=True))
+        return (
+            [{**read[p], "_distance": d} for p, d in zip(vector_positions, distances.tolist(), strict=True)],
+            [{**read[p], "_score": score} for p, score in zip(text_positions, scores, strict=True)],
+        )
+
+    def _vector_rows(self, ask: _Ask, vector: np.ndarray, limit: int) -> list[dict]:
+        if ask.in_memory:
+            return ask.snapshot.flat.rows(ask.columns, vector, limit, ask.where)
+        nearest: dict[str, Any] = {"column": VECTOR_COLUMN, "q": vector, "k": limit, "metric": "cosine"}
+        if ask.ann:  # the settings the index's recall was measured with at build time
+            nearest.update(search_settings(self._vector_index))
+        found = ask.snapshot.dataset.to_table(
+            columns=[*ask.columns, "_distance"],
+            nearest=nearest,
+            filter=ask.where,
+            prefilter=True,
+        )
+        return found.to_pylist()
+
+    def _query_vector(self, ask: _Ask) -> np.ndarray:
+        if self._embedder is None:
+            raise SearchError("vector search needs an embedding model")
+        indexed = ask.snapshot.embedding_model
+        if indexed is not None and indexed != self._embedder.name:
+            raise SearchError(
+                f"the index was built with {indexed!r} but the config names "
+                f"{self._embedder.name!r}: search with the same model, or re-sync"
+            )
+        return np.asarray(self._embedder.embed([ask.query])[0], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One search's fixed inputs: the table version it reads, the words, the prefilter."""
+
+    snapshot: Snapshot
+    query: str
+    mode: Mode
+    where: str | None
+    ann: bool  # the table has an approximate vector index
+    in_memory: bool  # flat search on the version's vectors in memory (flat.py)
+
+    @property
+    def columns(self) -> list[str]:  # a column newer than the table comes back empty (`hit_from_row`)
+        return [name for name in SELECTED if name in self.snapshot.columns]
+
+
+def _text_rows(ask: _Ask, limit: int) -> list[dict]:
+    # The words as a plain match query: a query string would be parsed (quotes become phrase queries, which
+    # the index cannot answer without positions), and text copied from a page is full of quotes.
+    found = ask.snapshot.dataset.to_table(
+        columns=[*ask.columns, "_score"],
+        full_text_query=MatchQuery(ask.query, FTS_COLUMN),
+        filter=ask.where,
+        prefilter=True,
+        limit=limit,
+    )
+    return found.to_pylist()
+
+
+def _text_ids(ask: _Ask, limit: int, where: str | None) -> tuple[np.ndarray, list[float]]:
+    """The full-text query of `_text_rows`, returning row ids and scores only."""
+    found = ask.snapshot.dataset.to_table(
+        columns=["_score"],
+        with_row_id=True,
+        full_text_query=MatchQuery(ask.query, FTS_COLUMN),
+        filter=where,
+        prefilter=True,
+        limit=limit,
+    )
+    return found.column("_rowid").to_numpy(), found.column("_score").to_pylist()
+
+
+def _text_hits_in_memory(ask: _Ask, limit: int) -> tuple[list[int], list[float]]:
+    """Full-text candidates as (positions, BM25 scores). When most rows are allowed, a deeper query without the
+    prefilter keeps the rows of the filter's allowed set (which Lance evaluated, cached in flat.py): the same rows
+    and scores as the prefiltered query, only the order among equal scores may differ; on 1,500 rows Lance's
+    prefilter costs more than the query itself (2.8 vs 1.1 ms). Too few kept: the prefiltered query after all."""
+    flat = ask.snapshot.flat
+    share = flat.share(ask.where)
+    if ask.where is not None and share >= POSTFILTER_SHARE:
+        deeper = math.ceil(limit / share) + limit
+        ids, scores = _text_ids(ask, deeper, None)
+        positions = flat.positions_of(ids)
+        keep = flat.is_allowed(positions, ask.where).tolist()
+        kept = [(p, s) for p, s, k in zip(positions, scores, keep, strict=True) if k][:limit]
+        if len(kept) == limit or len(ids) < deeper:  # enough, or every matching row was seen
+            return [p for p, _ in kept], [s for _, s in kept]
+    ids, scores = _text_ids(ask, limit, ask.where)
+    return flat.positions_of(ids), scores
+
+
+def _row_breadcrumb(row: dict) -> str:
+    return _breadcrumb(
+        row.get("title") or "", row.get("heading_path") or "", row.get("metadata"), tuple(row.get("ancestors") or ())
+    )
+
+
+@functools.lru_cache(maxsize=8192)  # fusion asks for every candidate's breadcrumb on every query (JSON parsing)
+def _breadcrumb(title: str, heading_path: str, metadata_json: str | None, ancestors: tuple[str, ...]) -> str:
+    return breadcrumb(title, heading_path, metadata_json, ancestors)
+
+
+def _to_hit(rank: int, row: dict, score: float) -> Hit:
+    return hit_from_row(rank, round(score, 6), row, Hit, breadcrumb=_row_breadcrumb(row))

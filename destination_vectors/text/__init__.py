@@ -1,0 +1,1 @@
+"""Text: Confluence storage XHTML and attachment bytes -> structured text -> chunks that fit the model."""
