@@ -1,6 +1,6 @@
 """Search the live snapshot: hybrid (vector + full text + breadcrumb, fused by fusion.py), vector only, or full text.
 
-from destination_vectors.read.search import Searcher
+from destination_vectors import Searcher
 searcher = Searcher.from_config(config)          # loads the model once
 for hit in searcher.search("How do I roll back a deploy?", k=5):
     print(hit.rank, hit.title, hit.webui_url)
