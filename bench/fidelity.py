@@ -226,7 +226,7 @@ def report(scores: dict[str, Score], page_count: int) -> str:
         "the page. The project's converter writes some on purpose, for things a reader sees that are not text: code "
         "fence languages (they help a model read the code) and the kind of a panel that asks for care (`Warning:`, "
         "`Note:`, `Error:`); images add no words, and `info`/`tip`/`panel`/`success`/`expand` panels no kind label "
-        "(README, page text). *Labels aside* removes exactly such markers (and image markers, ours of old and "
+        "(docs/text-format.md). *Labels aside* removes exactly such markers (and image markers, ours of old and "
         "Markdown's for the peers) before counting. The peers' extra words are "
         "macro parameters (`python`, `true`, colours, ids) and link URLs. Code inside a table cell counts as kept "
         "when its characters are there with whitespace collapsed (a Markdown row holds no line break). A row is "

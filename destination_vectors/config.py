@@ -104,7 +104,7 @@ DEFAULT_STREAM_MAPPINGS: dict[str, StreamMapping] = {
 
 
 class DestinationConfig(SpecModel):
-    """Validated once at start; every field is documented in the README's configuration reference."""
+    """Validated once at start; every field is documented in docs/configuration.md."""
 
     model_config = ConfigDict(extra="ignore", title="Vectors destination (LanceDB + local embeddings)")
 

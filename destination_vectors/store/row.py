@@ -9,7 +9,7 @@ copies (`records.to_document`), the row builder's output (`page_rows.build_rows`
 
 A column with `read` is taken from the record field of the same name (through `read`, which must never raise);
 a column without it is computed by the row builder (`page_rows.py`), which then needs its formula too.
-A new or changed column changes the table layout: the next sync rebuilds the table (README: "Chunk table columns").
+A new or changed column changes the table layout: the next sync rebuilds the table (docs/storage.md, "Chunk table columns").
 """
 
 from __future__ import annotations

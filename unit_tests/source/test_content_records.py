@@ -140,7 +140,7 @@ def test_label_scope() -> None:
 
 
 def test_blog_post_schema_declares_the_pages_fields_access_included() -> None:
-    """A blog post record is the `pages` record without a parent (README, docs/CONTRACTS.md): its JSON schema must
+    """A blog post record is the `pages` record without a parent (docs/records.md, docs/CONTRACTS.md): its JSON schema must
     declare the same fields, `restricted` and `readers` included, so a consumer can read its access from discover."""
     from pathlib import Path
 

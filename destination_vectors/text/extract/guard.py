@@ -17,7 +17,7 @@ from destination_vectors.text.extract.worker import _LEN
 
 
 class ExtractLimits(BaseModel):
-    """What one attachment may cost. Defaults suit a laptop; every value is in the README's limits table."""
+    """What one attachment may cost. Defaults suit a laptop; every value is in docs/configuration.md (`attachments.*`)."""
 
     model_config = ConfigDict(extra="forbid", title="Attachment limits")
 
