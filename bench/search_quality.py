@@ -1,10 +1,16 @@
-"""Ranking quality on the sample site: hit@1, hit@5 and nDCG@10 for vector-only, full-text-only and hybrid search.
+"""Ranking quality: hit@1, hit@5 and nDCG@10 for vector-only, full-text-only and hybrid search, per question type,
+with today's ranking and the exact-strings ranking side by side in one run.
 
-The labelled questions live in `integration_tests/sample_site/questions.jsonl` (query -> relevant page ids, by type).
-The index is the sample site's pages synced with the real default model, records shaped as Data Center sends them
-(ancestors filled in), and answers are compared per page (`group_by="page"`), which is what a reader sees.
+Two labelled sets: the sample site's questions (`integration_tests/sample_site/questions.jsonl`: keyword, paraphrase,
+title, breadcrumb, identifier) and the exact-string questions of `testkit/exact_strings.py` (`exact_id`: an error
+code, ticket key, version, host, config key, file name, camelCase name, `::` path or numbered comment, alone or in a
+sentence; `phrase`: a quoted phrase), each with near-twin distractor pages (one character changed, the same words in
+another order). The index holds both sites' pages, synced with the real default model, records shaped as Data
+Center sends them (ancestors filled in); answers are compared per page (`group_by="page"`), which is what a reader
+sees. "before" is `Searcher(exact=False)`: quotes are plain words, identifiers get no precedence (the ranking before
+exact strings counted); "after" is the default.
 
-    python -m bench.search_quality [--json]
+    python -m bench.search_quality [--json] [--index DIR]
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ from collections import defaultdict
 from pathlib import Path
 
 from testkit.confluence_stand_in import load_site
+from testkit.exact_strings import exact_site
 from testkit.records import catalog_dict, site_records
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_SITE = ROOT / "integration_tests" / "sample_site"
 QUESTIONS = SAMPLE_SITE / "questions.jsonl"
 MODES = ("vector", "fts", "hybrid")
+RANKINGS = ("before", "after")  # Searcher(exact=False), Searcher()
 
 
 def load_questions(path: Path = QUESTIONS) -> list[dict]:
@@ -84,8 +92,11 @@ def page_metrics(ranked: list[str], relevant: set[str]) -> dict[str, float]:
     }
 
 
-def evaluate(searcher, questions: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
-    """Mean metrics per mode and question type (type "all" = every question)."""
+def evaluate(
+    searcher, questions: list[dict], misses: list[str] | None = None
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Mean metrics per mode and question type (type "all" = every question); hybrid misses at rank 1 are appended
+    to `misses` as lines."""
     sums: dict[str, dict[str, dict[str, float]]] = {m: defaultdict(lambda: defaultdict(float)) for m in MODES}
     counts: dict[str, int] = defaultdict(int)
     for question in questions:
@@ -93,7 +104,12 @@ def evaluate(searcher, questions: list[dict]) -> dict[str, dict[str, dict[str, f
         counts["all"] += 1
         for mode in MODES:
             pages = searcher.search(question["query"], k=10, mode=mode, visibility="all", group_by="page")
-            scores = page_metrics([p.page_id for p in pages], set(question["relevant"]))
+            ranked = [p.page_id for p in pages]
+            scores = page_metrics(ranked, set(question["relevant"]))
+            if mode == "hybrid" and not scores["hit@1"] and misses is not None:
+                misses.append(
+                    f"{question['id']} {question['query']!r}: top 3 {ranked[:3]}, wanted {question['relevant']}"
+                )
             for group in (question["type"], "all"):
                 for name, value in scores.items():
                     sums[mode][group][name] += value
@@ -103,9 +119,25 @@ def evaluate(searcher, questions: list[dict]) -> dict[str, dict[str, dict[str, f
     }
 
 
-def verdict(results: dict) -> list[str]:
-    """The issue's bar: hybrid beats the better single mode on average, and never loses to both on a type."""
+def verdict(results: dict, before: dict | None = None) -> list[str]:
+    """The bars: hybrid beats the better single mode on average, and never loses to both on a type; with `before`
+    (today's ranking): identifier and phrase questions reach hybrid hit@1 0.95, other types keep their nDCG@10."""
     lines = []
+    if before is not None:
+        for group in sorted(g for g in results["hybrid"] if g != "all"):
+            now, then = results["hybrid"][group], before["hybrid"][group]
+            if group in ("exact_id", "phrase"):
+                ok = now["hit@1"] >= 0.95
+                lines.append(
+                    f"type {group}: hybrid hit@1 {then['hit@1']:.3f} -> {now['hit@1']:.3f} (goal 0.95) -> "
+                    f"{'ok' if ok else 'NOT MET'}"
+                )
+            else:
+                ok = now["ndcg@10"] >= then["ndcg@10"] - 1e-9
+                lines.append(
+                    f"type {group}: hybrid nDCG@10 {then['ndcg@10']:.3f} -> {now['ndcg@10']:.3f} -> "
+                    f"{'ok' if ok else 'LOWER'}"
+                )
     for metric in ("hit@1", "hit@5", "ndcg@10"):
         best_single = max(results["vector"]["all"][metric], results["fts"]["all"][metric])
         ok = results["hybrid"]["all"][metric] >= best_single
@@ -122,16 +154,26 @@ def verdict(results: dict) -> list[str]:
     return lines
 
 
-def table(results: dict) -> str:
+def table(results: dict, before: dict | None = None) -> str:
+    """One row per type and mode; with `before`, today's ranking and the new one side by side."""
     groups = ["all", *sorted(g for g in results["hybrid"] if g != "all")]
-    lines = ["| question type | n | mode | hit@1 | hit@5 | nDCG@10 |", "|---|---|---|---|---|---|"]
+    if before is None:
+        lines = ["| question type | n | mode | hit@1 | hit@5 | nDCG@10 |", "|---|---|---|---|---|---|"]
+    else:
+        lines = [
+            "| question type | n | mode | hit@1 before | hit@1 after | hit@5 before | hit@5 after | nDCG@10 before | "
+            "nDCG@10 after |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
     for group in groups:
         for mode in MODES:
             m = results[mode][group]
-            lines.append(
-                f"| {group} | {results['_n'][group]} | {mode} | {m['hit@1']:.3f} | {m['hit@5']:.3f} | "
-                f"{m['ndcg@10']:.3f} |"
-            )
+            if before is None:
+                cells = [f"{m[name]:.3f}" for name in ("hit@1", "hit@5", "ndcg@10")]
+            else:
+                b = before[mode][group]
+                cells = [f"{value:.3f}" for name in ("hit@1", "hit@5", "ndcg@10") for value in (b[name], m[name])]
+            lines.append(f"| {group} | {results['_n'][group]} | {mode} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 
@@ -144,7 +186,8 @@ def main(argv: list[str] | None = None) -> None:
     from destination_vectors.config import DestinationConfig
     from destination_vectors.read.search import Searcher
 
-    questions = load_questions()
+    exact_records, exact_questions = exact_site()
+    questions = [*load_questions(), *exact_questions]
     with tempfile.TemporaryDirectory(prefix="search-quality-") as scratch:
         folder = options.index or Path(scratch)
         if options.index and (folder / "lancedb").is_dir():
@@ -154,20 +197,34 @@ def main(argv: list[str] | None = None) -> None:
             }
         else:
             folder.mkdir(parents=True, exist_ok=True)
-            config = build_index(folder, records_with_ancestors(), options.model)
-        searcher = Searcher.from_config(DestinationConfig.model_validate(config))
-        results: dict = evaluate(searcher, questions)
-    results["_n"] = defaultdict(int)
+            config = build_index(folder, [*records_with_ancestors(), *exact_records], options.model)
+        after = Searcher.from_config(DestinationConfig.model_validate(config))
+        before = Searcher(after._store, after._embedder, exact=False)
+        misses: dict[str, list[str]] = {ranking: [] for ranking in RANKINGS}
+        results: dict = {
+            ranking: evaluate(searcher, questions, misses[ranking])
+            for ranking, searcher in (("before", before), ("after", after))
+        }
+    counts: dict[str, int] = defaultdict(int)
     for question in questions:
-        results["_n"][question["type"]] += 1
-        results["_n"]["all"] += 1
+        counts[question["type"]] += 1
+        counts["all"] += 1
+    for ranking in RANKINGS:
+        results[ranking]["_n"] = counts
     if options.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"{len(questions)} questions on the sample site ({QUESTIONS.relative_to(ROOT)}), answers grouped by page\n")
-    print(table(results))
+    print(
+        f"{len(questions)} questions ({QUESTIONS.relative_to(ROOT)} and testkit/exact_strings.py) on "
+        f"{len(records_with_ancestors()) + len(exact_records)} pages, answers grouped by page; before = today's "
+        "ranking (Searcher(exact=False)), after = exact strings first\n"
+    )
+    print(table(results["after"], results["before"]))
     print()
-    print("\n".join(verdict(results)))
+    print("\n".join(verdict(results["after"], results["before"])))
+    for ranking in RANKINGS:
+        print(f"\nhybrid misses at rank 1, {ranking}:")
+        print("\n".join(f"- {line}" for line in misses[ranking]) or "- none")
 
 
 if __name__ == "__main__":

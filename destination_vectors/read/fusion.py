@@ -9,6 +9,10 @@ Measured on the labelled sample-site questions (`python -m bench.search_quality`
   troubleshooting"); body text of the parent page mentions its children, so the child only wins when the share of
   the query's words found in its breadcrumb also counts (+0.3). A separate full-text index on titles hurt instead:
   every chunk's text already starts with that line, and the extra index double-counted one-word titles.
+- Exact strings first (exact.py): when the query holds identifier-like tokens, a chunk holding more of them whole
+  ranks above one holding fewer, whatever the scores above say; the scores only order chunks holding as many. The
+  model and word-by-word full text both rank `narwhal-comment-30` near `narwhal-comment-3`; a reader wants the one
+  that says it.
 """
 
 from __future__ import annotations
@@ -47,6 +51,16 @@ def terms(text: str) -> frozenset[str]:
     return frozenset(word[:5] for word in _WORD.findall(text.lower()) if word not in _STOP_WORDS)
 
 
+@dataclass(frozen=True)
+class Exact:
+    """The query's identifier-like tokens (lower-cased), the rows the whole-token index found for them (no score of
+    their own: they only join the candidates), and how to read a row's identifiers."""
+
+    tokens: Sequence[str]
+    identifiers_of: Callable[[dict[str, Any]], frozenset[str]]
+    rows: Sequence[dict[str, Any]] = ()
+
+
 def fuse(
     query: str,
     vector_rows: Sequence[dict[str, Any]],
@@ -54,12 +68,16 @@ def fuse(
     breadcrumb_of: Callable[[dict[str, Any]], str],
     limit: int,
     weights: Weights = DEFAULT_WEIGHTS,
+    exact: Exact | None = None,
 ) -> list[tuple[dict[str, Any], float]]:
     """Rows (each chunk once) with a score in 0..1, best first. Vector rows carry `_distance` (cosine), text rows
-    `_score` (BM25); each side is divided by its best value, so a query's scale does not matter."""
-    similarity = {row["chunk_id"]: 1.0 - float(row["_distance"]) for row in vector_rows}
+    `_score` (BM25); each side is divided by its best value, so a query's scale does not matter. With `exact`
+    tokens, the score is (tokens held + fused score) / (tokens + 1): holding more of them always ranks higher."""
+    similarity = {row["chunk_id"]: 1.0 - float(row["_distance"]) for row in vector_rows if "_distance" in row}
     keyword = {row["chunk_id"]: float(row["_score"]) for row in text_rows}
-    rows = {row["chunk_id"]: row for row in (*text_rows, *vector_rows)}
+    extra = exact.rows if exact is not None else ()
+    rows = {row["chunk_id"]: row for row in (*extra, *text_rows, *vector_rows)}
+    tokens = frozenset(exact.tokens) if exact is not None else frozenset()
     best_similarity = max(similarity.values(), default=0.0)
     best_keyword = max(keyword.values(), default=0.0)
     wanted = terms(query)
@@ -72,6 +90,9 @@ def fuse(
             score += weights.text * keyword.get(chunk_id, 0.0) / best_keyword
         if wanted:
             score += weights.breadcrumb * len(wanted & terms(breadcrumb_of(row))) / len(wanted)
-        scored.append((row, score / weights.total))
+        score /= weights.total
+        if tokens and exact is not None:
+            score = (len(tokens & exact.identifiers_of(row)) + score) / (len(tokens) + 1)
+        scored.append((row, score))
     scored.sort(key=lambda pair: (-pair[1], pair[0]["chunk_id"]))
     return scored[:limit]

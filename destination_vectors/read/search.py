@@ -23,11 +23,12 @@ from lance.query import MatchQuery
 from destination_vectors.config import DestinationConfig
 from destination_vectors.embedding.embedder import Embedder, load_embedder
 from destination_vectors.read.access import READERS_COLUMN, Principal, readable_filter
-from destination_vectors.read.fusion import fuse
-from destination_vectors.read.grouping import GroupBy, PageHit, distinct_pages, group_by_page, shown
+from destination_vectors.read.fusion import Exact, fuse
+from destination_vectors.read.grouping import GroupBy, PageHit, distinct_pages, group_by_page, page_key, shown
 from destination_vectors.store.ann import VECTOR_COLUMN, VectorIndexConfig, search_settings
 from destination_vectors.store.row import HIT_COLUMNS, hit_from_row, make_hit_class
-from destination_vectors.store.table import FTS_COLUMN, ChunkStore, Snapshot, quote
+from destination_vectors.store.table import FTS_COLUMN, IDENTIFIERS_COLUMN, ChunkStore, Snapshot, quote
+from destination_vectors.text.exact import identifiers, parse_query, phrase_filter
 
 logger = logging.getLogger("airbyte")
 
@@ -96,9 +97,17 @@ def breadcrumb(title: str, heading_path: str, metadata_json: str | None, ancesto
 
 
 class Searcher:
+    """`exact=False` ranks as before exact strings counted (quotes are plain words, identifiers get no precedence):
+    the benchmark's side-by-side baseline."""
+
     def __init__(
-        self, store: ChunkStore, embedder: Embedder | None, vector_index: VectorIndexConfig | None = None
+        self,
+        store: ChunkStore,
+        embedder: Embedder | None,
+        vector_index: VectorIndexConfig | None = None,
+        exact: bool = True,
     ) -> None:
+        self.exact = exact
         self._store = store
         self._embedder = embedder
         self._vector_index = vector_index or VectorIndexConfig()
@@ -133,7 +142,8 @@ class Searcher:
 
         `scope` (keywords, see Scope) narrows the rows before ranking; visibility defaults to public. With
         `principal`, only chunks that person may read in Confluence (their account, their groups, what is open to
-        anyone); `visibility` is then not applied."""
+        anyone); `visibility` is then not applied. A "quoted phrase" keeps only chunks holding it (any mode);
+        identifier-like tokens (exact.py) rank the chunks holding them whole first (hybrid)."""
         if not query or not query.strip():
             raise SearchError("the query is empty")
         snapshot = self._live_snapshot()
@@ -145,6 +155,12 @@ class Searcher:
                 "needs a sync with a source that reads access"
             )
         where = visibility_filter(**scope)
+        tokens: tuple[str, ...] = ()
+        if self.exact:
+            parsed = parse_query(query)
+            query, tokens = parsed.words, parsed.identifiers
+            if phrases := phrase_filter(parsed.phrases, FTS_COLUMN):
+                where = f"({where}) AND {phrases}" if where else phrases
         if mode != "vector" and (FTS_COLUMN,) not in snapshot.indexed:
             if mode == "fts":
                 raise SearchError("the full-text index does not exist yet (the table is empty or never synced)")
@@ -154,19 +170,20 @@ class Searcher:
         # The memory cap: flat search in memory holds rows x dimension x 4 bytes (flat.py), so only below min_rows
         # (77 MB at the default 50,000 rows of 384 dimensions); past it Lance reads the vectors (or its index).
         in_memory = not ann and snapshot.rows < self._vector_index.min_rows
-        ask = _Ask(snapshot, query, mode, where, ann, in_memory)
+        ask = _Ask(snapshot, query, mode, where, ann, in_memory, tokens if mode == "hybrid" else ())
         if group_by == "chunk":
             return [_to_hit(rank, row, score) for rank, (row, score) in enumerate(self._ranked(ask, k), start=1)]
         # Pages: read a few chunks per wanted page; read more only when chunks of few pages fill the list.
         limit = min(MAX_CANDIDATES, max(k * 4, 20))
         while True:
             ranked = self._ranked(ask, limit)
-            pages = [(row["stream"], row["page_id"]) for row, _ in ranked]
+            pages = [page_key(row) for row, _ in ranked]  # a comment or an attachment counts as its page
             if len(ranked) < limit or limit >= MAX_CANDIDATES or distinct_pages(pages) >= k:
                 break
             limit = min(MAX_CANDIDATES, limit * 4)
         # Hits (and their breadcrumbs) only for the chunks the pages show.
-        positions = [position for group in shown(pages, k) for position in group]
+        sources = [(row["stream"], row["page_id"]) for row, _ in ranked]
+        positions = [position for group in shown(zip(pages, sources, strict=True), k) for position in group]
         return group_by_page([_to_hit(p + 1, *ranked[p]) for p in positions], k)
 
     def _live_snapshot(self) -> Snapshot:
@@ -191,10 +208,15 @@ class Searcher:
         depth = max(limit, HYBRID_CANDIDATES)
         if ask.in_memory:
             vector_rows, text_rows = self._hybrid_rows_in_memory(ask, depth)
-            return fuse(ask.query, vector_rows, text_rows, _row_breadcrumb, limit)
+            exact = Exact(ask.identifiers, _row_identifiers) if ask.identifiers else None
+            return fuse(ask.query, vector_rows, text_rows, _row_breadcrumb, limit, exact=exact)
         text_rows = self._pool.submit(_text_rows, ask, depth)
+        exact_rows = self._pool.submit(_exact_rows, ask, depth) if ask.exact_indexed else None
         vector_rows = self._vector_rows(ask, self._query_vector(ask), depth)
-        return fuse(ask.query, vector_rows, text_rows.result(), _row_breadcrumb, limit)
+        exact = None
+        if ask.identifiers:
+            exact = Exact(ask.identifiers, _row_identifiers, exact_rows.result() if exact_rows is not None else ())
+        return fuse(ask.query, vector_rows, text_rows.result(), _row_breadcrumb, limit, exact=exact)
 
     def _hybrid_rows_in_memory(self, ask: _Ask, depth: int) -> tuple[list[dict], list[dict]]:
         """Both sides' candidates with one read of their columns: the full-text query returns row ids and scores
@@ -202,9 +224,16 @@ class Searcher:
         columns in the full-text query cost about as much as the query itself)."""
         flat = ask.snapshot.flat
         text_hits = self._pool.submit(_text_hits_in_memory, ask, depth)
-        positions, distances = flat.nearest(self._query_vector(ask), depth, ask.where)
+        exact_hits = self._pool.submit(_exact_ids, ask, depth) if ask.exact_indexed else None
+        vector = self._query_vector(ask)
+        positions, distances = flat.nearest(vector, depth, ask.where)
         text_positions, scores = text_hits.result()
         vector_positions = positions.tolist()
+        if exact_hits is not None:  # chunks holding the tokens whole join the vector side with their own distance
+            seen = set(vector_positions)
+            more = [p for p in flat.positions_of(exact_hits.result()) if p not in seen]
+            vector_positions += more
+            distances = np.concatenate([distances, flat.distances(vector, more)])
         wanted = list(dict.fromkeys([*vector_positions, *text_positions]))
         read = dict(zip(wanted, flat.read(ask.columns, wanted), strict=True))
         return (
@@ -248,10 +277,17 @@ class _Ask:
     where: str | None
     ann: bool  # the table has an approximate vector index
     in_memory: bool  # flat search on the version's vectors in memory (flat.py)
+    identifiers: tuple[str, ...] = ()  # the query's identifier-like tokens, lower-cased (hybrid only)
 
     @property
     def columns(self) -> list[str]:  # a column newer than the table comes back empty (`hit_from_row`)
-        return [name for name in SELECTED if name in self.snapshot.columns]
+        wanted = (*SELECTED, IDENTIFIERS_COLUMN) if self.identifiers else SELECTED
+        return [name for name in wanted if name in self.snapshot.columns]
+
+    @property
+    def exact_indexed(self) -> bool:
+        """Whether the whole-token index can be asked for the query's identifiers (tables before it cannot)."""
+        return bool(self.identifiers) and (IDENTIFIERS_COLUMN,) in self.snapshot.indexed
 
 
 def _text_rows(ask: _Ask, limit: int) -> list[dict]:
@@ -265,6 +301,40 @@ def _text_rows(ask: _Ask, limit: int) -> list[dict]:
         limit=limit,
     )
     return found.to_pylist()
+
+
+def _exact_query(ask: _Ask) -> MatchQuery:
+    """Any of the query's identifiers, each a whole token of the whitespace-tokenized `identifiers` column."""
+    return MatchQuery(" ".join(ask.identifiers), IDENTIFIERS_COLUMN)
+
+
+def _exact_rows(ask: _Ask, limit: int) -> list[dict]:
+    found = ask.snapshot.dataset.to_table(
+        columns=[*ask.columns, "_score"],
+        full_text_query=_exact_query(ask),
+        filter=ask.where,
+        prefilter=True,
+        limit=limit,
+    )
+    return found.to_pylist()
+
+
+def _exact_ids(ask: _Ask, limit: int) -> np.ndarray:
+    found = ask.snapshot.dataset.to_table(
+        columns=["_score"],
+        with_row_id=True,
+        full_text_query=_exact_query(ask),
+        filter=ask.where,
+        prefilter=True,
+        limit=limit,
+    )
+    return found.column("_rowid").to_numpy()
+
+
+def _row_identifiers(row: dict) -> frozenset[str]:
+    """The chunk's identifiers: its column when the table has it, else read from its text (tables before it)."""
+    stored = row.get(IDENTIFIERS_COLUMN)
+    return frozenset(stored.split()) if stored is not None else identifiers(row.get("text") or "")
 
 
 def _text_ids(ask: _Ask, limit: int, where: str | None) -> tuple[np.ndarray, list[float]]:

@@ -123,6 +123,16 @@ class FlatVectors:
         top = top[np.lexsort((allowed[top], distances[top]))]
         return allowed[top], distances[top]
 
+    def distances(self, query: np.ndarray, positions: list[int]) -> np.ndarray:
+        """Cosine distances of the rows at `positions` (any order) to `query`, as `nearest` computes them."""
+        matrix = self._load()
+        if not positions:
+            return np.empty(0, dtype=np.float32)
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        dots = np.einsum("ij,j->i", np.take(matrix, positions, axis=0), query)
+        assert self._norms is not None
+        return (np.float32(1.0) - dots / (self._norms[positions] * np.linalg.norm(query))).astype(np.float32)
+
     def rows(self, columns: list[str], query: np.ndarray, k: int, where: str | None) -> list[dict[str, Any]]:
         """The k nearest allowed rows as dicts of `columns` plus `_distance`, as Lance's flat query returns them."""
         positions, distances = self.nearest(query, k, where)

@@ -75,6 +75,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("title", TEXT, hit=True),
     Column("heading_path", TEXT, hit=True),  # "Heading > Subheading"
     Column("text", TEXT, hit=True),  # what is embedded and full-text indexed (starts with the context line)
+    Column("identifiers", TEXT),  # the text's identifier-like tokens, whole (exact.py), in a full-text index of its own
     Column("space_key", TEXT, read=text, hit=True),
     Column("visibility", TEXT, hit=True),  # internal | public, fail-closed (records.py)
     Column("webui_url", TEXT, read=text, hit=True),
@@ -86,6 +87,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("labels", LIST_OF_TEXT, read=text_list, hit=True),  # label names of the page or blog post
     Column("container_title", TEXT, read=text, hit=True),  # comments and attachments: their page's title ...
     Column("container_url", TEXT, read=text, hit=True),  # ... and link (containers.py)
+    Column("container_id", TEXT, read=text, hit=True),  # ... and id: grouped by page, a child joins its page
+    Column("container_stream", TEXT, read=text, hit=True),  # pages | blog_posts: the container's stream
     Column("content_hash", TEXT),  # model + text: the key for vector reuse
     Column("row_hash", TEXT),  # every other column: the swap rewrites only rows whose hash changed
     Column("page_hash", TEXT),  # every input of the page: equal hashes mean the page's rows can be carried over

@@ -31,6 +31,16 @@ logger = logging.getLogger("airbyte")
 
 SNAPSHOT_TAG_PREFIX = "snapshot-"
 FTS_COLUMN = "text"
+IDENTIFIERS_COLUMN = "identifiers"  # whole identifier-like tokens (exact.py): whitespace-tokenized, never stemmed
+# The identifiers column's tokenizer: split on spaces only, lower-case, nothing stemmed, dropped or folded, no length cap
+IDENTIFIER_TOKENS: dict[str, Any] = {
+    "base_tokenizer": "whitespace",
+    "lower_case": True,
+    "stem": False,
+    "remove_stop_words": False,
+    "ascii_folding": False,
+    "max_token_length": None,
+}
 # Lance operations only housekeeping commits (compaction, index builds and merges): a live version made by one of
 # them had its commit tagged before (`housekeeping` tags first).
 _HOUSEKEEPING_OPERATIONS = frozenset({"Rewrite", "CreateIndex"})
@@ -196,12 +206,15 @@ class ChunkStore:
 
     @staticmethod
     def ensure_indexes(table: lancedb.table.Table) -> None:
-        """Full-text index on text and a BTREE on content_hash (reuse lookups); built once data exists."""
+        """Full-text indexes on text and on identifiers (whole tokens: `comment-3` is one token, which `comment-30`
+        is not) and a BTREE on content_hash (reuse lookups); built once data exists."""
         if table.count_rows() == 0:
             return
         existing = {tuple(index.columns) for index in table.list_indices()}
         if (FTS_COLUMN,) not in existing:
             table.create_fts_index(FTS_COLUMN, replace=True)
+        if IDENTIFIERS_COLUMN in table.schema.names and (IDENTIFIERS_COLUMN,) not in existing:
+            table.create_fts_index(IDENTIFIERS_COLUMN, replace=True, **IDENTIFIER_TOKENS)
         if ("content_hash",) not in existing:
             table.create_scalar_index("content_hash", index_type="BTREE")
 
@@ -224,7 +237,8 @@ def housekeeping_due(snapshot: Snapshot | None, vector_index: VectorIndexConfig)
     if rows == 0:
         return None
     indexes = {tuple(index.field_names): index.name for index in dataset.describe_indices()}
-    missing = [column for column in (FTS_COLUMN, "content_hash") if (column,) not in indexes]
+    wanted = (FTS_COLUMN, "content_hash", *((IDENTIFIERS_COLUMN,) if IDENTIFIERS_COLUMN in snapshot.columns else ()))
+    missing = [column for column in wanted if (column,) not in indexes]
     if missing:
         return f"no index on {', '.join(missing)}"
     if rows >= vector_index.min_rows:

@@ -45,6 +45,8 @@ def joined_child(stream: str, data: Mapping[str, Any], container: Container, tex
         record["visibility"] = "internal"  # a container without one: never public
     record["container_title"] = container.title
     record["container_url"] = container.webui_url
+    record["container_id"] = container.id
+    record["container_stream"] = container.stream
     if stream == "attachments":
         record["title"] = f"{container.title} › {data.get('title') or data.get('id')}"
         record["text"] = text or ""

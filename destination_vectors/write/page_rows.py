@@ -17,6 +17,7 @@ from destination_vectors.store.row import COLUMNS, Column
 from destination_vectors.text.chunks import Chunk, chunk_sections
 from destination_vectors.text.documents import PageContext, Section, include_targets, storage_to_sections
 from destination_vectors.text.documents.anchors import section_url
+from destination_vectors.text.exact import identifier_column
 from destination_vectors.write.includes import IncludeIndex
 from destination_vectors.write.records import SourceDocument, to_document
 from destination_vectors.write.vectors import chunk_content_hash
@@ -151,6 +152,7 @@ def build_rows(
             "heading_path": " > ".join(chunk.heading_path),
             "chunk_url": section_url(str(document.columns.get("webui_url") or ""), document.title, chunk.heading_path),
             "text": chunk.text,
+            "identifiers": identifier_column(chunk.text),
             "visibility": document.visibility,
             "content_hash": chunk_content_hash(model, chunk.text),
             "page_hash": page_hash,

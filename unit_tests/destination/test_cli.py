@@ -47,6 +47,8 @@ def test_search_json_lines_and_public_default(config, tmp_path, capsys):
         "labels",
         "container_title",
         "container_url",
+        "container_id",
+        "container_stream",
     }
 
 

@@ -1,4 +1,5 @@
-"""Answers grouped by page: each page once, in the order of its best chunk, with at most two more snippets."""
+"""Answers grouped by page: each page once, in the order of its best chunk, with at most two more snippets; comments
+and attachments under their page, each passage saying where it came from."""
 
 from __future__ import annotations
 
@@ -42,9 +43,10 @@ def test_each_page_once_in_order_of_its_best_chunk():
 
 
 def test_shown_names_exactly_the_chunks_the_pages_show():
-    keys = [("pages", p) for p in ("a", "a", "b", "a", "c", "a", "b", "d")]
+    pages = [("pages", p) for p in ("a", "a", "b", "a", "c", "a", "b", "d")]
+    keys = [(page, page) for page in pages]
     assert shown(keys, k=2) == [[0, 1, 3], [2, 6]], "best chunk then two more per page, only the first k pages"
-    hits = _hits(*(p for _, p in keys))
+    hits = _hits(*(p for _, p in pages))
     subset = [hits[position] for group in shown(keys, k=2) for position in group]
     assert group_by_page(subset, k=2) == group_by_page(hits, k=2), "grouping the shown chunks alone must agree"
 
@@ -55,7 +57,7 @@ def test_a_page_answer_has_every_field_of_a_chunk_answer_plus_snippets():
     from destination_vectors.read.grouping import PageHit
     from destination_vectors.read.search import Hit
 
-    assert [f.name for f in fields(PageHit)] == [*(f.name for f in fields(Hit)), "snippets"]
+    assert [f.name for f in fields(PageHit)] == [*(f.name for f in fields(Hit)), "snippets", "origin"]
     (grouped,) = group_by_page(_hits("a"), k=1)
     assert grouped.chunk_url == "http://x", "without a section link the page link stands in"
     assert grouped.labels == [] and grouped.container_url == "", "a column the hit lacks comes back empty"
@@ -88,3 +90,45 @@ def test_searcher_groups_a_page_with_many_matching_chunks(config):
     assert len(grouped[0].snippets) == 2 and grouped[0].webui_url.endswith("/pages/1"), grouped[0]
     hybrid = searcher.search("rollback the release", k=2, group_by="page")
     assert len({g.page_id for g in hybrid}) == len(hybrid) == 2, "hybrid grouping repeats or misses pages"
+
+
+def _child(stream: str, chunk_id: str, score: float, title: str, **extra: str) -> FakeHit:
+    hit = FakeHit(chunk_id.split(":")[1], chunk_id, score, stream=stream, title=title, webui_url=f"http://x/{chunk_id}")
+    for name, value in {
+        "container_id": "p1",
+        "container_stream": "pages",
+        "container_title": "Plan",
+        "container_url": "http://x/pages/p1",
+        **extra,
+    }.items():
+        setattr(hit, name, value)
+    return hit
+
+
+def test_a_page_whose_body_comment_and_attachment_match_is_one_answer_with_three_passages():
+    hits = [
+        _child("comments", "comments:c7:0", 0.9, "Plan › comment", author_name="Ann Lee"),
+        FakeHit("p1", "pages:p1:0", 0.8, title="Plan", webui_url="http://x/pages/p1"),
+        FakeHit("p1", "pages:p1:1", 0.75, title="Plan", webui_url="http://x/pages/p1"),
+        FakeHit("p2", "pages:p2:0", 0.7, title="Other"),
+        _child("attachments", "attachments:att9:0", 0.6, "Plan › budget.xlsx"),
+    ]
+    grouped = group_by_page(hits, k=10)
+    assert [(g.stream, g.page_id) for g in grouped] == [("pages", "p1"), ("pages", "p2")], grouped
+    plan = grouped[0]
+    assert (plan.title, plan.webui_url) == ("Plan", "http://x/pages/p1"), "the page's own title and link come first"
+    assert plan.chunk_url == "http://x/comments:c7:0", "the best passage keeps its own link (the comment)"
+    origins = [plan.origin, *(s.origin for s in plan.snippets)]
+    assert [o.kind for o in origins] == ["comment", "page", "attachment"], origins
+    assert origins[0].label == "comment by Ann Lee" and origins[0].author == "Ann Lee", origins[0]
+    assert origins[2].label == "attachment budget.xlsx" and origins[2].attachment == "budget.xlsx", origins[2]
+    assert [s.chunk_id for s in plan.snippets] == ["pages:p1:0", "attachments:att9:0"], (
+        "a passage from another source goes before more of the same page"
+    )
+    assert plan.to_dict()["origin"]["kind"] == "comment", "the origin is a field of the JSON answer too"
+
+
+def test_a_child_without_container_columns_stands_alone_as_before():
+    orphan = FakeHit("c1", "comments:c1:0", 0.9, stream="comments", title="Plan › inline comment")
+    (grouped,) = group_by_page([orphan], k=5)
+    assert (grouped.stream, grouped.page_id) == ("comments", "c1") and grouped.origin.kind == "inline_comment"
