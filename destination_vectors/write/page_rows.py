@@ -143,6 +143,8 @@ def build_rows(
     metadata = document.metadata_json()
     rows = []
     for chunk in chunks:
+        if not chunk.text.strip():  # no title, no words: never an empty chunk (the writer skips a record without rows)
+            continue
         computed = {
             "chunk_id": f"{document.stream}:{document.page_id}:{chunk.index}",
             "stream": document.stream,

@@ -11,7 +11,7 @@ import fcntl
 import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from destination_vectors.config import DestinationConfig
@@ -36,6 +36,9 @@ from destination_vectors.write.vectors import announce_switch, embed_with_reuse
 logger = logging.getLogger("airbyte")
 
 EMBED_BATCH_ROWS = 256
+# Streams a catalog may select whose records are never indexed (docs/searching.md, "What is indexed"): a space record
+# is a key, a name and a type; every page's chunk carries its space already (`space_key`, the `--space` filter).
+TEXTLESS_STREAMS = {"spaces": "a space record has no text of its own (its pages carry the space key)"}
 CARRY_BATCH_PAGES = 500
 
 
@@ -56,11 +59,16 @@ class SyncReport:
     counts: SyncCounts
     seconds: float
     table_version: int | None
+    no_text: dict[str, int] = field(default_factory=dict)  # records not indexed because they hold no text, by stream
 
     def summary(self) -> str:
         c = self.counts
+        empty = ""
+        if self.no_text:
+            by_stream = ", ".join(f"{stream} {count}" for stream, count in sorted(self.no_text.items()))
+            empty = f", {sum(self.no_text.values())} without text not indexed ({by_stream})"
         return (
-            f"sync {self.run_id} succeeded: {c.records} records, {c.bad_records} bad, {c.chunks} chunks "
+            f"sync {self.run_id} succeeded: {c.records} records, {c.bad_records} bad{empty}, {c.chunks} chunks "
             f"({c.embedded} embedded, {c.reused} reused); pages {c.pages_added} added, {c.pages_updated} updated, "
             f"{c.pages_deleted} deleted; table version {self.table_version}; {self.seconds:.1f} s"
         )
@@ -100,6 +108,7 @@ class SyncWriter:
         self._committed = False
         self._deferred: list[tuple[str, Mapping[str, Any]]] = []  # pages that include others, built at the end
         self.children = Children(config)  # comments and attachments, joined to their containers at the end
+        self.no_text: dict[str, int] = {}  # records that hold no text after conversion, by stream: never indexed
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -140,6 +149,9 @@ class SyncWriter:
         if stream in CHILD_STREAMS:  # built at the end, when every page and blog post of the sync was seen
             self.children.hold(stream, data)
             return
+        if stream in TEXTLESS_STREAMS:  # a space is a name and a key, which every page's chunk already carries
+            self._no_text(stream)
+            return
         if stream in CONTAINER_STREAMS:
             self.children.note_container(stream, data)
         try:
@@ -147,7 +159,7 @@ class SyncWriter:
         except Exception as error:  # a bad record must not take the sync down unless the user asked for that
             self._bad_record(stream, data, error)
             return
-        if not self._first_time(stream, page, plan):
+        if self._textless(stream, page) or not self._first_time(stream, page, plan):
             return
         if page.deferred:  # it includes other pages: built after the last record, when all of them were seen
             self._deferred.append((stream, data))
@@ -163,7 +175,7 @@ class SyncWriter:
             except Exception as error:
                 self._bad_record(stream, joined, error)
                 continue
-            if not self._first_time(stream, page, plan):
+            if self._textless(stream, page) or not self._first_time(stream, page, plan):
                 continue
             if page.deferred:
                 self._deferred.append((stream, joined))
@@ -179,7 +191,8 @@ class SyncWriter:
             except Exception as error:
                 self._bad_record(stream, data, error)
                 continue
-            self._add_page(stream, page)
+            if not self._textless(stream, page):
+                self._add_page(stream, page)
 
     def _add_page(self, stream: str, page: PageRows) -> None:
         if page.carried:
@@ -191,6 +204,19 @@ class SyncWriter:
         failpoint("record")
         if len(self._pending) >= EMBED_BATCH_ROWS:
             self._flush()
+
+    def _textless(self, stream: str, page: PageRows) -> bool:
+        """True (and counted) for a record with no text after conversion: it would be an empty chunk, with no title
+        or link, that vector search returns for anything."""
+        if page.deferred or page.carried or page.rows:
+            return False
+        self._no_text(stream)
+        return True
+
+    def _no_text(self, stream: str) -> None:
+        self.no_text[stream] = self.no_text.get(stream, 0) + 1
+        self.counts.records += 1
+        self.progress.show()
 
     def _first_time(self, stream: str, page: PageRows, plan: StreamPlan) -> bool:
         """Notes the page as seen; False (and a warning) when it already came in this sync."""
@@ -331,7 +357,10 @@ class SyncWriter:
         if "attachments" in replaced:
             self.children.forget_unlisted()
         self.store.drop_staging()
-        return SyncReport(self.run_id, self.counts, self.progress.seconds, self._table_version)
+        for stream, count in sorted(self.no_text.items()):  # one line per stream, not one per record
+            reason = TEXTLESS_STREAMS.get(stream, "their text is empty after conversion")
+            logger.info(f"stream {stream}: {count} records not indexed: {reason}")
+        return SyncReport(self.run_id, self.counts, self.progress.seconds, self._table_version, dict(self.no_text))
 
 
 @contextlib.contextmanager
