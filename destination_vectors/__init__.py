@@ -24,6 +24,7 @@ _PUBLIC = {
     "Visibility": "destination_vectors.read.search",
     "PageHit": "destination_vectors.read.grouping",
     "Snippet": "destination_vectors.read.grouping",
+    "Origin": "destination_vectors.read.grouping",
     "GroupBy": "destination_vectors.read.grouping",
     "Principal": "destination_vectors.read.access",
 }
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # for type checkers and editors; the same names as _PUBLIC (a
     from destination_vectors.config import DestinationConfig as DestinationConfig
     from destination_vectors.read.access import Principal as Principal
     from destination_vectors.read.grouping import GroupBy as GroupBy
+    from destination_vectors.read.grouping import Origin as Origin
     from destination_vectors.read.grouping import PageHit as PageHit
     from destination_vectors.read.grouping import Snippet as Snippet
     from destination_vectors.read.search import Hit as Hit

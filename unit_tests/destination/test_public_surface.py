@@ -20,6 +20,7 @@ SURFACE = {
     "Visibility": "destination_vectors.read.search",
     "PageHit": "destination_vectors.read.grouping",
     "Snippet": "destination_vectors.read.grouping",
+    "Origin": "destination_vectors.read.grouping",
     "GroupBy": "destination_vectors.read.grouping",
     "Principal": "destination_vectors.read.access",
 }
