@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 
 from airbyte_cdk.models import Type
-from destination_vectors.table import ChunkStore
 
 from destination_vectors.destination import DestinationVectors
+from destination_vectors.store.table import ChunkStore
 from testkit.messages import catalog, page, record, state
 
 STREAMS = ["spaces", "pages", "comments"]
