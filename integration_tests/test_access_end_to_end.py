@@ -37,6 +37,18 @@ RESTRICTED_PAGES = [
     ("Admin Account Procedures", "mango vault procedure violet break-glass", {EMEKA}),
 ]
 ROLLBACK_ID = "101004"
+GROUPS = {  # integration_tests/sample_site/access.json: the groups a front end knows each person by
+    ALICE: ("confluence-users",),
+    BOB: ("confluence-users", "eng-leads"),
+    CHEN: ("confluence-users", "eng-leads"),
+    DANA: ("confluence-users", "hr-team"),
+    EMEKA: ("confluence-users", "it-admins"),
+}
+
+
+def _person(account: str) -> Principal:
+    """A person with their groups: `readers` keep a group that may read as a whole as one `group:` token."""
+    return Principal(account_id=account, groups=GROUPS.get(account, ()))
 
 
 def _read(server: StandIn, folder: Path, deployment: str = "cloud", **config: Any) -> list[dict[str, Any]]:
@@ -73,6 +85,7 @@ def test_records_carry_restricted_readers_and_internal_visibility(
         assert users == readers, f"{title}: readers {record['readers']}"
     home = by_title["Engineering Home"]
     assert home["restricted"] is False and home["visibility"] == "public", f"Engineering Home: {home}"
+    assert home["readers"] == ["group:confluence-users"], f"the whole company costs one token: {home['readers']}"
 
 
 @pytest.mark.parametrize(("title", "phrase", "readers"), RESTRICTED_PAGES, ids=[p[0] for p in RESTRICTED_PAGES])
@@ -81,7 +94,7 @@ def test_each_person_finds_a_restricted_page_iff_confluence_lets_them_read_it(
 ) -> None:
     _, config, _ = indexed
     for name, account in PEOPLE.items():
-        found = _finds(config, Principal(account_id=account), phrase, title)
+        found = _finds(config, _person(account), phrase, title)
         assert found == (account in readers), f"{name} {'found' if found else 'did not find'} {title!r}"
     assert not _finds(config, Principal(account_id="someone-the-index-never-saw"), phrase, title)
     public = searcher(config).search(phrase, k=5, mode="fts", visibility="public")
@@ -90,7 +103,7 @@ def test_each_person_finds_a_restricted_page_iff_confluence_lets_them_read_it(
 
 def test_search_as_a_person_fills_k_from_readable_chunks(indexed: tuple[StandIn, dict[str, Any], Path]) -> None:
     _, config, _ = indexed
-    alice = Principal(account_id=ALICE)  # most incident pages are closed to her: a filter after ranking would drop them
+    alice = _person(ALICE)  # most incident pages are closed to her: a filter after ranking would drop them
     hits = searcher(config).search("incident outage post-mortem security", k=8, mode="vector", principal=alice)
     assert len(hits) == 8, f"asked for 8 readable hits, got {len(hits)}: the filter must run before ranking"
     closed = {title for title, _, readers in RESTRICTED_PAGES if ALICE not in readers}
@@ -106,17 +119,17 @@ def test_a_restriction_change_with_unchanged_text_changes_who_finds_the_page(
     phrase, title = "git revert deploy rollback", "Rollback"
     with StandIn(site) as fresh:
         write_in_process(config, _read(fresh, tmp_path / "one"))
-        assert _finds(config, Principal(account_id=BOB), phrase, title), "Bob finds Rollback before the change"
+        assert _finds(config, _person(BOB), phrase, title), "Bob finds Rollback before the change"
         secret = "pelican rotation indigo deploy keys"
-        assert not _finds(config, Principal(account_id=BOB), secret, "Security Incident 2024-07")
+        assert not _finds(config, _person(BOB), secret, "Security Incident 2024-07")
         access = site.access.with_restriction(ROLLBACK_ID, Grant(users=(CHEN,)))
         access = access.with_restriction("101011", None)  # lifted: the parent's restriction still applies
         fresh.site = site.with_access(access)
         write_in_process(config, _read(fresh, tmp_path / "two"))
-    assert not _finds(config, Principal(account_id=BOB), phrase, title), "a new restriction must hide Rollback"
-    assert _finds(config, Principal(account_id=CHEN), phrase, title), "Chen is named by the new restriction"
-    assert _finds(config, Principal(account_id=BOB), secret, "Security Incident 2024-07"), "lifted for eng-leads"
-    assert not _finds(config, Principal(account_id=ALICE), secret, "Security Incident 2024-07")
+    assert not _finds(config, _person(BOB), phrase, title), "a new restriction must hide Rollback"
+    assert _finds(config, _person(CHEN), phrase, title), "Chen is named by the new restriction"
+    assert _finds(config, _person(BOB), secret, "Security Incident 2024-07"), "lifted for eng-leads"
+    assert not _finds(config, _person(ALICE), secret, "Security Incident 2024-07")
     runs = ledger_history(config)
     assert len(runs) >= 2 and runs[0]["status"] == "succeeded", f"ledger: {runs[:2]}"
 

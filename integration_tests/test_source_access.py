@@ -27,6 +27,17 @@ EXPECTED_USERS = {
     "104001": {ALICE},
 }
 RESTRICTED = {"103006", "101009", "101010", "101011", "102006"}
+MEMBERS = {  # integration_tests/sample_site/access.json
+    "group:confluence-users": EVERYONE,
+    "group:hr-team": {DANA},
+    "group:eng-leads": {BOB, CHEN},
+    "group:it-admins": {EMEKA},
+}
+
+
+def _people(tokens: list[str]) -> set[str]:
+    """The users a record's tokens let read, its `group:` tokens resolved by the site's membership."""
+    return {t for t in tokens if t.startswith("user:")} | {u for t in tokens for u in MEMBERS.get(t, ())}
 
 
 def _getter(deployment: str) -> Callable[[str, Any], Any]:
@@ -65,14 +76,17 @@ def test_sample_site_readers_match_confluences_rule(deployment: str) -> None:
     assert not reader.warnings, f"{deployment}: unexpected warnings {reader.warnings}"
     for page_id, users in EXPECTED_USERS.items():
         restricted, tokens = access[page_id]
-        assert {t for t in tokens if t.startswith("user:")} == users, f"{deployment}: readers of {page_id}: {tokens}"
+        assert _people(tokens) == users, f"{deployment}: readers of {page_id}: {tokens}"
         assert restricted == (page_id in RESTRICTED), f"{deployment}: page {page_id} restricted={restricted}"
     assert all(not restricted for page_id, (restricted, _) in access.items() if page_id not in RESTRICTED)
+    assert access["101001"][1] == ["group:confluence-users"], "a page the whole company may read costs one token"
     ops_home = access["102001"][1]
     if deployment == "data_center":
         assert ops_home == [ANYONE], "DC reports OPS's anonymous access: its unrestricted pages are open to anyone"
+        assert access["102006"][1] == ["group:it-admins"], "anonymous space: it-admins may read as a whole"
     else:
-        assert ANYONE not in ops_home and EVERYONE <= set(ops_home), "Cloud v2 reports no anonymous access"
+        assert ops_home == ["group:confluence-users"], "Cloud v2 reports no anonymous access"
+        assert access["102006"][1] == [EMEKA], "it-admins lacks the space grant: only its members in both are listed"
     assert ANYONE not in access["102006"][1], "a restricted page in an anonymous space is not open to anyone"
 
 
@@ -99,10 +113,14 @@ def test_a_403_makes_the_affected_pages_restricted_and_warns_naming_the_cause(de
     assert reader.warnings and all("HTTP 403 on /" in w for w in reader.warnings), (
         f"{deployment}/{family}: warnings must name the 403 and its path: {reader.warnings}"
     )
-    anyone_knowable = deployment == "data_center" and family == "group_members"
-    if anyone_knowable:  # OPS is open to anonymous users, read without any group listing
-        assert access["102001"] == (False, [ANYONE]), f"OPS home is open to anyone: {access['102001']}"
-    for page_id in ("101001", "103006") if anyone_knowable else ("101001", "103006", "102001"):
+    if family == "group_members":  # a whole group's token needs no member list: it is exact without one
+        assert access["101001"] == (False, ["group:confluence-users"]), f"ENG home: {access['101001']}"
+        if deployment == "data_center":  # OPS is open to anonymous users, read without any group listing
+            assert access["102001"] == (False, [ANYONE]), f"OPS home is open to anyone: {access['102001']}"
+        restricted, tokens = access["103006"]  # needs hr-team ∩ confluence-users: unknown, so nobody is listed
+        assert restricted and tokens == [], f"{deployment}: Salary Bands without member lists: {access['103006']}"
+        return
+    for page_id in ("101001", "103006", "102001"):
         restricted, tokens = access[page_id]
         assert restricted, f"{deployment}/{family}: page {page_id} must be restricted when access cannot be read"
         assert ANYONE not in tokens, f"{deployment}/{family}: page {page_id} must not be open to anyone"
@@ -157,9 +175,62 @@ def test_blog_posts_follow_the_rule_with_their_own_restrictions(deployment: str)
     assert not output.errors, f"{deployment}: {output.errors[:1]}"
     posts = {m.record.data["id"]: m.record.data for m in output.records if m.record.stream == "blog_posts"}
     review, update = posts["105002"], posts["105001"]
-    users = {t for t in review["readers"] if t.startswith("user:")}
+    users = _people(review["readers"])
     assert review["restricted"] is True and review["visibility"] == "internal", f"{deployment}: {review}"
     assert users == {BOB, CHEN}, f"{deployment}: the restricted blog post is for eng-leads only: {review['readers']}"
     assert update["restricted"] is False and update["visibility"] == "public", f"{deployment}: {update}"
     kept = {m.record.data["id"] for m in excluded.records if m.record.stream == "blog_posts"}
     assert kept == {"105001"}, f"{deployment}: restricted_pages: exclude kept blog posts {kept}"
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "data_center"])
+def test_memberships_stream_lists_the_people_tokens_concern_from_the_listings_pages_already_made(
+    deployment: str,
+) -> None:
+    from airbyte_cdk.models import SyncMode
+    from airbyte_cdk.test.catalog_builder import CatalogBuilder
+    from airbyte_cdk.test.entrypoint_wrapper import read
+
+    from source_confluence.source import SourceConfluence
+
+    with StandIn(load_site(SAMPLE_SITE)) as server:
+        cloud = deployment == "cloud"
+        credentials = (
+            {"auth_type": "basic", "username": DEFAULT_AUTH.username, "api_token": DEFAULT_AUTH.api_token}
+            if cloud
+            else {"auth_type": "bearer", "token": DEFAULT_AUTH.bearer_token}
+        )
+        config = {
+            "base_url": server.url if cloud else server.dc_url,
+            "deployment": deployment,
+            "credentials": credentials,
+        }
+        pages_only = CatalogBuilder().with_stream("pages", SyncMode.full_refresh).build()
+        read(SourceConfluence(config=config), config, pages_only)
+        without = server.stats.api_requests
+        server.stats.reset()
+        both = (
+            CatalogBuilder()
+            .with_stream("pages", SyncMode.full_refresh)
+            .with_stream("memberships", SyncMode.full_refresh)
+        )
+        output = read(SourceConfluence(config=config), config, both.build())
+        with_memberships = server.stats.api_requests
+    assert not output.errors, f"{deployment}: {output.errors[:1]}"
+    # the spaces listed once more for the memberships' one slice, and one bulk look-up (Cloud) of people no access
+    # answer described (a personal space granted to its owner by id): never a request per page or per group member
+    assert with_memberships - without <= 2, f"{deployment}: memberships cost {with_memberships - without} more requests"
+    people = {m.record.data["user_id"]: m.record.data for m in output.records if m.record.stream == "memberships"}
+    tokens = {t for m in output.records if m.record.stream == "pages" for t in m.record.data["readers"]}
+    concerned = {t[5:] for t in tokens if t.startswith("user:")} | {u[5:] for t in tokens for u in MEMBERS.get(t, ())}
+    assert set(people) == concerned, f"{deployment}: memberships {sorted(people)} != people of the tokens"
+    for user_id, record in people.items():
+        groups = {f"group:{g}" for g in record["groups"]}
+        assert groups == {t for t in tokens if f"user:{user_id}" in MEMBERS.get(t, ())}, f"{deployment}: {record}"
+        assert record["display_name"], f"{deployment}: {user_id} has no display name"
+    alice, dana = people[ALICE[5:]], people[DANA[5:]]
+    if cloud:
+        assert alice.get("email") == "alice.martin@example.com", f"Cloud shows Alice's address: {alice}"
+        assert "email" not in dana, f"Dana's profile hides her address: none is made up: {dana}"
+    else:
+        assert alice.get("username") == "alice.martin" and "email" not in alice, f"DC: {alice}"

@@ -63,18 +63,22 @@ def test_sample_site_every_page_once(sample_server: StandIn, deployment: str) ->
 
 
 def test_sample_site_matches_expected_records(sample_server: StandIn) -> None:
-    _, pages = read_pages(config_for(sample_server, "cloud"))
-    expected = [
-        json.loads(line)["data"]
-        for line in (HERE / "expected_records.jsonl").read_text().splitlines()
-        if '"pages"' in line
-    ]
-    strip = lambda record: {k: v for k, v in record.items() if k not in VOLATILE_FIELDS}  # noqa: E731
-    got = {page["id"]: strip(page) for page in pages}
-    want = {record["id"]: strip(record) for record in expected}
-    assert got == want, (
-        f"records differ from expected_records.jsonl for ids {sorted(k for k in got if got.get(k) != want.get(k))[:5]}"
+    config = config_for(sample_server, "cloud")
+    catalog = (
+        CatalogBuilder()
+        .with_stream("pages", SyncMode.full_refresh)
+        .with_stream("memberships", SyncMode.full_refresh)
+        .build()
     )
+    output = read(SourceConfluence(config=config), config, catalog)
+    assert not output.errors, f"read failed: {output.errors[:1]}"
+    lines = [json.loads(line) for line in (HERE / "expected_records.jsonl").read_text().splitlines()]
+    strip = lambda record: {k: v for k, v in record.items() if k not in VOLATILE_FIELDS}  # noqa: E731
+    for stream, key in (("pages", "id"), ("memberships", "user_id")):
+        got = {m.record.data[key]: strip(m.record.data) for m in output.records if m.record.stream == stream}
+        want = {line["data"][key]: strip(line["data"]) for line in lines if line["stream"] == stream}
+        differing = sorted(k for k in got.keys() | want.keys() if got.get(k) != want.get(k))
+        assert got == want, f"{stream} records differ from expected_records.jsonl for {differing[:5]}"
 
 
 @pytest.mark.parametrize("deployment", ["cloud", "data_center"])

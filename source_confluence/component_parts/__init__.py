@@ -19,9 +19,15 @@ these modules at run time. In dependency order:
   `ConfluenceErrorHandler` (also retries a 2xx whose body is not a JSON object), `RetryAfterCappedBackoff`, and
   `Probe` (GETs outside the CDK's streams, with the same credentials, timeout and retries).
 - people: `PeopleDirectory` (display names, looked up in bulk) and `PageTree` (ancestors on Cloud).
-- access_rule: Confluence's read-access rule as pure functions (`ReadGrant`, `readers`, `restricted_levels`).
-- access_reader: `AccessReader` reads restrictions, space permissions and group members (and Cloud labels) in bulk; `PageAccessFields`
-  adds a page's `restricted` and `readers` (Confluence's rule, fail closed).
+- access_rule: Confluence's read-access rule as pure functions (`ReadGrant`, `readers` (the fewest tokens: whole groups
+  stay one `group:` token), `restricted_levels`).
+- access_fetch: `AccessFetcher`, the HTTP side of access reading (JSON or a recorded problem, v1 lists to their end,
+  the people met on the way).
+- access_reader: `AccessReader` reads restrictions, space permissions and group members (and Cloud labels) in bulk.
+- access_fields: `SHARED_ACCESS` (the read's one reader) and `PageAccessFields`, which adds a page's `restricted` and
+  `readers` (Confluence's rule, fail closed).
+- memberships: the `memberships` stream (`MembershipsRetriever`, `SpacesInOneSlice`): each person the tokens concern
+  with their groups.
 - records: `ConfluenceResultsExtractor`, `MaxPagesFilter` (also `restricted_pages: exclude`), `PageRecordShaper` (REST
   v2 or v1, named by the manifest).
 - content: comments, attachments and labels (`CommentRecordShaper`, `AttachmentRecordShaper`, `LabelsFromApi`,

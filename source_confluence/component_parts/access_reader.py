@@ -2,23 +2,19 @@
 the read, and the `restricted` and `readers` fields it adds to pages and blog posts (fail closed)."""
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from airbyte_cdk.sources.types import Config, StreamSlice
-
-from source_confluence.component_parts.access_rule import ANYONE, ReadGrant, path_complete, readers, restricted_levels
-from source_confluence.component_parts.common import (
-    CLOUD,
-    ConfluenceTransformation,
-    labels_wanted,
-    logger,
-    optional_text,
+from source_confluence.component_parts.access_fetch import AccessFetcher, Getter, Problems, cql_quote
+from source_confluence.component_parts.access_rule import (
+    ReadGrant,
+    groups_needing_members,
+    path_complete,
+    readers,
+    restricted_levels,
 )
-from source_confluence.component_parts.http import Probe
-from source_confluence.component_parts.stats import SYNC_STATS
 
 RESTRICTION_EXPAND = "restrictions.read.restrictions.user,restrictions.read.restrictions.group,ancestors"
 LABELS_EXPAND = "metadata.labels"
@@ -27,24 +23,19 @@ MEMBERS_PAGE_SIZE = 200  # Confluence's fixed limit for group members
 
 
 @dataclass
-class SpaceAccess:
+class SpaceAccess(Problems):
     """What was learnt about one space: its read grant, each page's parent and own read restriction, and why any
     of it could not be read (`problems`, each naming the request and the HTTP status)."""
 
     grant: ReadGrant | None = None
     parent_of: dict[str, str | None] = field(default_factory=dict)
     restriction_of: dict[str, ReadGrant] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
     labels_of: dict[str, list[str]] = field(default_factory=dict)
     listing_failures: list[str] = field(default_factory=list)  # a listing answer never came: labels unknown
     grant_read: bool = False
 
 
-Getter = Callable[[str, Mapping[str, Any] | None], Any]
-"""GET with the sync's credentials and retries: the `requests.Response`, or the exception after the last retry."""
-
-
-class AccessReader:
+class AccessReader(AccessFetcher):
     """Reads and caches access per space and group membership per group, for the page records of one sync.
 
     Cloud: restrictions from CQL `/wiki/rest/api/content/search` with the `restrictions.read.restrictions.*`
@@ -67,32 +58,46 @@ class AccessReader:
         labels: bool = False,
         access: bool = True,
     ) -> None:
-        self.get, self.cloud, self.origin, self.site_base = get, cloud, origin.rstrip("/"), site_base.rstrip("/")
+        super().__init__(get, origin=origin, site_base=site_base)
+        self.cloud = cloud
         self.blog_posts = blog_posts  # also list blog posts' restrictions (one more listing per space)
         self.labels, self.access = labels and cloud, access  # Data Center pages carry labels in their own listing
-        self.v1_root = f"{self.site_base}/rest/api"
         self._spaces: dict[tuple[str, bool], SpaceAccess] = {}  # (space key, with access) -> its listing
         self._members: dict[str, frozenset[str] | None] = {}
         self._group_ids: dict[str, str] = {}
         self._lock = threading.Lock()
         self._locks: dict[tuple[str, str], threading.Lock] = {}
-        self.warnings: list[str] = []
+        self._decided: dict[tuple[ReadGrant, tuple[ReadGrant, ...]], tuple[bool, tuple[str, ...]]] = {}
 
     # ---- per page ------------------------------------------------------------------------------------------------
     def page_access(self, page_id: str, space_key: str, space_id: str | None) -> tuple[bool, list[str]]:
         """(restricted, readers) of one page; anything that could not be read makes it restricted (fail closed)."""
         space = self.space(space_key, space_id)
-        known = space.grant is not None and not space.problems and path_complete(page_id, space.parent_of)
-        levels = restricted_levels(page_id, space.parent_of, space.restriction_of)
-        groups = set(space.grant.groups if space.grant else ()) | {g for level in levels for g in level.groups}
-        members = {group: self.members(group) for group in sorted(groups)}
-        known_members = {group: accounts for group, accounts in members.items() if accounts is not None}
-        if not known or space.grant is None:
+        if space.grant is None or space.problems or not path_complete(page_id, space.parent_of):
             return True, []
-        tokens = readers(space.grant, levels, known_members)
-        if tokens == [ANYONE]:  # open to anyone: no membership changes that
-            return False, tokens
-        return bool(levels) or len(known_members) < len(members), tokens
+        restricted, tokens = self.access_of(
+            space.grant, restricted_levels(page_id, space.parent_of, space.restriction_of)
+        )
+        return restricted, list(tokens)
+
+    def access_of(self, grant: ReadGrant, levels: list[ReadGrant]) -> tuple[bool, tuple[str, ...]]:
+        """(restricted, readers) for a space grant and the restrictions on a path, decided once per combination (the
+        pages of a subtree share one): restricted when a level restricts or when a group whose members decide who
+        may read could not be listed. A whole group needs no member list: its token is exact."""
+        key = (grant, tuple(levels))
+        decided = self._decided.get(key)
+        if decided is None:
+            groups = sorted(set(grant.groups).union(*(level.groups for level in levels)))
+            members = {group: self.members(group) for group in groups}
+            known = {group: accounts for group, accounts in members.items() if accounts is not None}
+            unknown = any(members[group] is None for group in groups_needing_members(grant, levels))
+            decided = (bool(levels) or unknown, tuple(readers(grant, levels, known)))
+            self._decided[key] = decided
+        return decided
+
+    def decided_tokens(self) -> set[str]:
+        """Every token of every combination decided so far in this sync."""
+        return {token for _, tokens in list(self._decided.values()) for token in tokens}
 
     # ---- per space -------------------------------------------------------------------------------------------------
     def space(self, space_key: str, space_id: str | None) -> SpaceAccess:
@@ -103,7 +108,7 @@ class AccessReader:
                 access.grant = self.space_grant(space_key, space_id, access)
                 access.grant_read = True
                 for problem in access.problems:
-                    self._warn(problem)
+                    self.warn(problem)
             return access
 
     def listing(self, space_key: str, with_access: bool = True) -> SpaceAccess:
@@ -139,7 +144,7 @@ class AccessReader:
         parts = ([RESTRICTION_EXPAND] if with_access and self.access else []) + ([LABELS_EXPAND] if self.labels else [])
         expand = ",".join(parts) or RESTRICTION_EXPAND
         if self.cloud:
-            cql = f'type = {content_type} and space = "{_cql_quote(space_key)}"'
+            cql = f'type = {content_type} and space = "{cql_quote(space_key)}"'
             return f"{self.v1_root}/content/search", {"cql": cql, "expand": expand, "limit": ACCESS_PAGE_SIZE}
         params = {"spaceKey": space_key, "type": content_type, "expand": expand, "limit": ACCESS_PAGE_SIZE}
         return f"{self.v1_root}/content", params
@@ -153,7 +158,7 @@ class AccessReader:
         self, space_key: str, url: str, params: Mapping[str, Any], access: SpaceAccess, with_access: bool
     ) -> None:
         failures = SpaceAccess()
-        for body in self._v1_pages(url, params, failures, f"list the content of space {space_key}"):
+        for body in self.v1_pages(url, params, failures, f"list the content of space {space_key}"):
             for content in body.get("results") or []:
                 page_id = str(content.get("id"))
                 if self.labels:
@@ -163,7 +168,7 @@ class AccessReader:
                 ancestors = content.get("ancestors") or []
                 access.parent_of[page_id] = str(ancestors[-1].get("id")) if ancestors else None
                 read = ((content.get("restrictions") or {}).get("read") or {}).get("restrictions") or {}
-                users = frozenset(_user_id(u) for u in (read.get("user") or {}).get("results") or [])
+                users = frozenset(self.note_people((read.get("user") or {}).get("results")))
                 groups = (read.get("group") or {}).get("results") or []
                 for group in groups:
                     if group.get("id"):
@@ -210,7 +215,7 @@ class AccessReader:
                 principal = assignment.get("principal") or {}
                 if operation.get("key") != "read" or operation.get("targetType") != "space":
                     continue
-                if principal.get("type") == "user":
+                if principal.get("type") == "user" and principal.get("id"):
                     users.add(str(principal.get("id")))
                 elif principal.get("type") == "group":
                     group_ids.add(str(principal.get("id")))
@@ -249,7 +254,7 @@ class AccessReader:
                 continue
             anonymous = anonymous or bool(permission.get("anonymousAccess"))
             subjects = permission.get("subjects") or {}
-            users |= {_user_id(u) for u in (subjects.get("user") or {}).get("results") or []}
+            users |= self.note_people((subjects.get("user") or {}).get("results"))
             groups |= {str(g.get("name")) for g in (subjects.get("group") or {}).get("results") or []}
         return ReadGrant(frozenset(users - {""}), frozenset(groups), anonymous)
 
@@ -272,61 +277,18 @@ class AccessReader:
         return f"{self.v1_root}/group/{quote(group, safe='')}/member", {"limit": MEMBERS_PAGE_SIZE}
 
     def _read_members(self, group: str) -> frozenset[str] | None:
-        sink = SpaceAccess()
+        sink = Problems()
         url, params = self.members_request(group)
         accounts: set[str] = set()
-        for body in self._v1_pages(url, params, sink, f"list the members of group {group}"):
-            accounts |= {_user_id(u) for u in body.get("results") or []}
+        for body in self.v1_pages(url, params, sink, f"list the members of group {group}"):
+            accounts |= self.note_people(body.get("results"))
         for problem in sink.problems:
-            self._warn(problem)
-        return None if sink.problems else frozenset(accounts - {""})
-
-    # ---- HTTP --------------------------------------------------------------------------------------------------------
-    def _v1_pages(
-        self, url: str, params: Mapping[str, Any] | None, access: SpaceAccess, what: str
-    ) -> Iterator[dict[str, Any]]:
-        """Every page of a v1 list, following `_links.next` (joined to `_links.base`); stops at the first failure."""
-        next_url: str | None = url
-        while next_url:
-            body = self.fetch_json(next_url, params, access, what)
-            if body is None:
-                return
-            yield body
-            links = body.get("_links") or {}
-            next_url = (
-                f"{str(links.get('base') or self.site_base).rstrip('/')}{links['next']}" if links.get("next") else None
+            self.warn(
+                problem,
+                f"pages open to the whole group {group} keep its `group:` token (no person is resolved to it), "
+                "pages where only some of its members may read are treated as restricted (visibility internal)",
             )
-            params = None
-
-    def fetch_json(
-        self, url: str, params: Mapping[str, Any] | None, access: SpaceAccess, what: str
-    ) -> dict[str, Any] | None:
-        outcome = self.get(url, params)
-        path = urlsplit(url).path
-        if isinstance(outcome, Exception):
-            access.problems.append(f"could not {what}: {type(outcome).__name__} on {path} after retries")
-            return None
-        if outcome.status_code != 200:
-            access.problems.append(f"could not {what}: HTTP {outcome.status_code} on {path}")
-            return None
-        try:
-            body = outcome.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            access.problems.append(f"could not {what}: {path} did not answer a JSON object")
-            return None
-        return body
-
-    def _warn(self, problem: str) -> None:
-        message = f"Access: {problem}; the pages it concerns are treated as restricted (visibility internal)."
-        self.warnings.append(message)
-        logger.warning(message)
-
-
-def _user_id(user: Mapping[str, Any]) -> str:
-    """Cloud: accountId; Data Center: userKey (stable across renames), else username."""
-    return str(user.get("accountId") or user.get("userKey") or user.get("username") or "")
+        return None if sink.problems else frozenset(accounts)
 
 
 def _more_than_listed(read: Mapping[str, Any]) -> bool:
@@ -337,62 +299,3 @@ def _more_than_listed(read: Mapping[str, Any]) -> bool:
         if limit and len(listed.get("results") or []) >= int(limit):
             return True
     return False
-
-
-def _cql_quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
-class SharedAccess:
-    """The read's one `AccessReader`, shared by the pages and blog posts streams (each builds its own transformation),
-    so each space and each group is read once per read whatever the number of streams, pages and threads."""
-
-    def __init__(self) -> None:
-        self._reader: AccessReader | None = None
-        self._lock = threading.Lock()
-
-    def reset(self) -> None:
-        with self._lock:
-            self._reader = None
-
-    def reader(self, config: Config) -> AccessReader:
-        with self._lock:
-            if self._reader is None:
-                probe = Probe(config)
-
-                def counted_get(url: str, params: Mapping[str, Any] | None) -> Any:
-                    SYNC_STATS.count(access_requests=1)
-                    return probe.get(url, params)
-
-                self._reader = AccessReader(
-                    counted_get,
-                    cloud=config.get("deployment", CLOUD) == CLOUD,
-                    origin=config["normalised_origin"],
-                    site_base=config["normalised_site_base"],
-                    blog_posts=bool(config.get("include_blog_posts")),
-                    labels=labels_wanted(config),
-                    access=bool(config.get("read_permissions", True)),
-                )
-            return self._reader
-
-
-SHARED_ACCESS = SharedAccess()
-
-
-@dataclass
-class PageAccessFields(ConfluenceTransformation):
-    """Adds `restricted` and `readers` to a shaped page or blog post record (docs/CONTRACTS.md), with access read in
-    bulk by the read's shared `AccessReader`. With `read_permissions: false` nothing is read and every record is
-    restricted with no readers (fail closed)."""
-
-    def shape(self, record: MutableMapping[str, Any], config: Config, stream_slice: StreamSlice | None) -> None:
-        if not config.get("read_permissions", True) or not record.get("space_key"):
-            record["restricted"], record["readers"] = True, []
-            SYNC_STATS.count(restricted=1)
-            return
-        restricted, tokens = SHARED_ACCESS.reader(config).page_access(
-            str(record["id"]), str(record["space_key"]), optional_text(record.get("space_id"))
-        )
-        record["restricted"], record["readers"] = restricted, tokens
-        if restricted:
-            SYNC_STATS.count(restricted=1)

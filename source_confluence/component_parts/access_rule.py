@@ -6,9 +6,10 @@ from dataclasses import dataclass
 # Confluence's read-access rule. A user may read a page iff (1) they may view the space: a space read permission given
 # to them, to one of their groups, or to anonymous users; and (2) at every restricted level on the path from the root
 # to the page (the page itself and each ancestor with a read restriction) they are named, directly or through one of
-# their groups. A record's `readers` are tokens an index filters on: `user:<account id>` (Data Center: user key),
-# `group:<name>` (every member may read), `anonymous` (anyone may). A searcher reads a record iff its `readers` share
-# a token with {user:X, group:G.., anonymous}. Unknown membership or permissions only ever remove tokens.
+# their groups. A record's `readers` are the fewest tokens an index filters on: `group:<name>` for a group every member
+# of which may read (kept whole, however large), `user:<account id>` (Data Center: user key) only for someone the rule
+# lets read whom no such group covers, `anonymous` (anyone may). A searcher reads a record iff its `readers` share a
+# token with {user:X, group:G.., anonymous}. Unknown membership or permissions only ever remove tokens.
 ANYONE = "anonymous"
 
 
@@ -65,35 +66,54 @@ def path_complete(page_id: str, parent_of: Mapping[str, str | None]) -> bool:
     return True
 
 
+def whole_groups(space: ReadGrant, levels: Sequence[ReadGrant]) -> frozenset[str]:
+    """Groups every member of which may read: they hold the space permission (or the space is open to anonymous
+    users) and are named at every restricted level. Such a group stays ONE `group:` token, whatever its size."""
+    named = set(space.groups).union(*(level.groups for level in levels))
+    return frozenset(
+        g for g in named if (space.anonymous or g in space.groups) and all(g in level.groups for level in levels)
+    )
+
+
+def groups_needing_members(space: ReadGrant, levels: Sequence[ReadGrant]) -> frozenset[str]:
+    """Groups whose members decide who else may read (an intersection): every group named by the space or a level
+    that is not whole. Without their membership the readers are incomplete (fail closed)."""
+    named = set(space.groups).union(*(level.groups for level in levels))
+    return frozenset(named - whole_groups(space, levels))
+
+
 def readers(space: ReadGrant, levels: Sequence[ReadGrant], members: Mapping[str, frozenset[str]]) -> list[str]:
-    """Sorted tokens of the principals that may read a page whose space grants `space` and whose path carries the
-    restrictions `levels`; `members` maps the group names whose membership is known to their account ids."""
+    """The fewest sorted tokens naming exactly who may read a page whose space grants `space` and whose path
+    carries the restrictions `levels`; `members` maps the group names whose membership is known to their accounts.
+
+    A whole group (see `whole_groups`) is one `group:` token and its members get no token of their own. A user is
+    listed (`user:`) only when the rule lets them read and no whole group covers them: someone named directly, or a
+    member of a group that is only partly allowed (then only the people in both). A membership that is unknown only
+    ever removes `user:` tokens (or leaves a redundant one for someone a whole group covers)."""
     if space.anonymous and not levels:
         return [ANYONE]
-    everyone_named = [space, *levels]
-    candidates: set[str] = set()
-    for grant in everyone_named:
-        candidates |= grant.users
-        for group in grant.groups:
-            candidates |= members.get(group, frozenset())
-    groups_of: dict[str, set[str]] = {user: set() for user in candidates}
-    for group, accounts in members.items():
-        for account in accounts:
-            if account in groups_of:
-                groups_of[account].add(group)
+    whole = whole_groups(space, levels)
+
+    def member(user: str, groups: frozenset[str]) -> bool:
+        return any(user in members.get(group, ()) for group in groups)
 
     def named(grant: ReadGrant, user: str) -> bool:
-        return user in grant.users or bool(groups_of[user] & grant.groups)
+        return user in grant.users or member(user, grant.groups)
 
-    tokens = [
-        user_token(user)
-        for user in candidates
-        if (space.anonymous or named(space, user)) and all(named(level, user) for level in levels)
-    ]
-    whole_groups = set(space.groups) | (set().union(*(level.groups for level in levels)) if levels else set())
-    tokens += [
-        group_token(group)
-        for group in whole_groups
-        if (space.anonymous or group in space.groups) and all(group in level.groups for level in levels)
-    ]
+    # Candidates come from the narrowest grant that every reader must pass (the space when nothing restricts).
+    grants = list(levels) if levels else [space]
+
+    def width(grant: ReadGrant) -> int:
+        return len(grant.users) + sum(len(members.get(g, ())) for g in grant.groups - whole)
+
+    narrowest = min(grants, key=width)
+    candidates = set(narrowest.users)
+    for group in narrowest.groups - whole:
+        candidates |= members.get(group, frozenset())
+    tokens = [group_token(group) for group in whole]
+    for user in candidates:
+        if member(user, whole):
+            continue  # a whole group's token already lets them read
+        if (space.anonymous or named(space, user)) and all(named(level, user) for level in levels):
+            tokens.append(user_token(user))
     return sorted(tokens)

@@ -13,7 +13,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.types import Config, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_confluence.component_parts.access_reader import SHARED_ACCESS
+from source_confluence.component_parts.access_fields import SHARED_ACCESS
 from source_confluence.component_parts.common import (
     DEFAULT_TIMEOUT_SECONDS,
     ConfluenceTransformation,

@@ -11,7 +11,7 @@ from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilte
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_confluence.component_parts.access_reader import SHARED_ACCESS
+from source_confluence.component_parts.access_fields import SHARED_ACCESS
 from source_confluence.component_parts.common import VersionedShaper, logger, optional_text
 from source_confluence.component_parts.config import raise_config_problem, register_derived_secrets
 from source_confluence.component_parts.http import PARSED_BODY_ATTRIBUTE, response_body_problem

@@ -49,7 +49,7 @@ def _user_v2(site: Site, account_id: str) -> dict[str, object]:
         "accountStatus": "inactive" if account_id in site.inactive_users else "active",
         "displayName": site.display_name(account_id),
         "publicName": site.display_name(account_id),
-        "email": "",
+        "email": site.emails.get(account_id, ""),
         "isExternalCollaborator": False,
     }
 

@@ -64,6 +64,7 @@ class Site:
     blog_posts: tuple[BlogPost, ...] = ()
     comments: tuple[Comment, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    emails: dict[str, str] = field(default_factory=dict)  # account id -> address; absent: hidden (Cloud's privacy)
     _space_by_key: dict[str, Space] = field(init=False, repr=False, compare=False)
     _space_by_id: dict[str, Space] = field(init=False, repr=False, compare=False)
     _page_by_id: dict[str, Page] = field(init=False, repr=False, compare=False)
@@ -301,6 +302,8 @@ def load_site(path: Path) -> Site:
     users: dict[str, str] = json.loads(users_file.read_text(encoding="utf-8")) if users_file.exists() else {}
     inactive_file = path / "inactive_users.json"  # deactivated accounts: {"<account id>": "<display name>"}
     inactive: dict[str, str] = json.loads(inactive_file.read_text(encoding="utf-8")) if inactive_file.exists() else {}
+    emails_file = path / "emails.json"  # {"<account id>": "<address>"}: the people whose address the site shows
+    emails: dict[str, str] = json.loads(emails_file.read_text(encoding="utf-8")) if emails_file.exists() else {}
     spaces: list[Space] = []
     pages: list[Page] = []
     posts: list[BlogPost] = []
@@ -337,6 +340,7 @@ def load_site(path: Path) -> Site:
         blog_posts=tuple(posts),
         comments=tuple(comments),
         attachments=tuple(attachments),
+        emails=emails,
     )
 
 

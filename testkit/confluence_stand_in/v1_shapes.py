@@ -49,7 +49,7 @@ def user_v1(site: Site, account_id: str, links: Links) -> dict[str, object]:
         "type": "known",
         "accountId": account_id,
         "accountType": "atlassian",
-        "email": "",
+        "email": site.emails.get(account_id, ""),  # "" where the user's profile hides it (Cloud's default)
         "publicName": display_name,
         "displayName": display_name,
         "isExternalCollaborator": False,

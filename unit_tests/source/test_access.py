@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from source_confluence.components import ANYONE, ReadGrant, path_complete, readers, restricted_levels
+from source_confluence.components import (
+    ANYONE,
+    ReadGrant,
+    groups_needing_members,
+    path_complete,
+    readers,
+    restricted_levels,
+    whole_groups,
+)
 
 ALICE, BOB, CHEN, DANA, EMEKA = "alice", "bob", "chen", "dana", "emeka"
 MEMBERS = {
@@ -25,10 +33,27 @@ def _readers(page: str, space: ReadGrant = ENG_SPACE) -> list[str]:
     return readers(space, restricted_levels(page, PARENT, RESTRICTION), MEMBERS)
 
 
-def test_unrestricted_page_is_read_by_the_space_readers_and_their_group() -> None:
-    assert _readers("home") == sorted(
-        [f"user:{u}" for u in (ALICE, BOB, CHEN, DANA, EMEKA)] + ["group:confluence-users"]
-    )
+def test_unrestricted_page_is_one_group_token_however_large_the_group() -> None:
+    assert _readers("home") == ["group:confluence-users"], "the space's group may read as a whole: one token"
+    company = {"confluence-users": frozenset(f"acct-{n}" for n in range(10_000))}
+    assert readers(ENG_SPACE, [], company) == ["group:confluence-users"], "10,000 members still cost one token"
+
+
+def test_a_user_granted_directly_gets_a_token_only_when_no_whole_group_covers_them() -> None:
+    space = ReadGrant(users=frozenset({ALICE, "outsider"}), groups=frozenset({"hr-team"}))
+    assert readers(space, [], MEMBERS) == ["group:hr-team", f"user:{ALICE}", "user:outsider"]
+    covered = ReadGrant(users=frozenset({DANA}), groups=frozenset({"hr-team"}))
+    assert readers(covered, [], MEMBERS) == ["group:hr-team"], "Dana is in hr-team: its token covers her"
+
+
+def test_a_partly_allowed_group_is_expanded_only_to_the_people_in_both() -> None:
+    space = ReadGrant(groups=frozenset({"eng-leads"}))
+    level = ReadGrant(groups=frozenset({"confluence-users"}))
+    assert whole_groups(space, [level]) == frozenset(), "neither group holds both the space grant and the level"
+    assert groups_needing_members(space, [level]) == frozenset({"eng-leads", "confluence-users"})
+    assert readers(space, [level], MEMBERS) == [f"user:{BOB}", f"user:{CHEN}"], "only eng-leads ∩ confluence-users"
+    both = ReadGrant(groups=frozenset({"confluence-users", "eng-leads"}))
+    assert readers(both, [ReadGrant(groups=frozenset({"eng-leads"}))], MEMBERS) == ["group:eng-leads"]
 
 
 def test_a_child_inherits_its_parents_restriction() -> None:
@@ -46,7 +71,7 @@ def test_every_restricted_level_must_name_the_reader() -> None:
 def test_anonymous_space_opens_unrestricted_pages_to_anyone_but_not_restricted_ones() -> None:
     assert _readers("home", OPS_SPACE) == [ANYONE]
     admin = readers(OPS_SPACE, [ReadGrant(groups=frozenset({"it-admins"}))], MEMBERS)
-    assert admin == ["group:it-admins", f"user:{EMEKA}"], "a restricted page in an open space is not for anyone"
+    assert admin == ["group:it-admins"], "a restricted page in an open space is for the named group, not anyone"
 
 
 def test_unknown_membership_only_removes_readers() -> None:
