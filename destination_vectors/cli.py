@@ -121,15 +121,21 @@ def _add_reader_arguments(parser: argparse.ArgumentParser, lifetime: str) -> Non
     parser.add_argument(
         "--as-user",
         metavar="ACCOUNT_ID",
-        help=f"only what this person may read in Confluence (Cloud account id, Data Center user key){lifetime}; "
-        "replaces --visibility",
+        help=f"only what this person may read in Confluence (Cloud account id, Data Center user key), with the "
+        f"groups the synced memberships give them{lifetime}; replaces --visibility",
+    )
+    parser.add_argument(
+        "--as-email",
+        metavar="ADDRESS",
+        help=f"like --as-user, naming the person by e-mail address (where the site shows addresses){lifetime}",
     )
     parser.add_argument(
         "--group",
         action="append",
         default=[],
         metavar="NAME",
-        help="with --as-user: a group the person belongs to (repeatable); only adds what the group may read as a whole",
+        help="with --as-user/--as-email: a group the person belongs to, beside those the synced memberships give "
+        "them (repeatable)",
     )
 
 
@@ -153,8 +159,12 @@ def _search(config: DestinationConfig, options: argparse.Namespace) -> int:
         raise _UserError("give a QUERY or --queries-file")
     if options.k < 1:
         raise _UserError("-k must be at least 1")
-    principal = _principal(options)
+    person = _person(options)
     searcher = Searcher.from_config(config)
+    try:
+        principal = searcher.principal_for(**person) if person else None
+    except SearchError as error:
+        raise _UserError(str(error)) from None
     machine = options.json or options.queries_file
     group_by = options.group_by or ("chunk" if machine else "page")
     ask = dict(
@@ -200,22 +210,24 @@ def _search(config: DestinationConfig, options: argparse.Namespace) -> int:
     return 0
 
 
-def _principal(options: argparse.Namespace) -> Any:
-    """The person to search as (`--as-user`, `--group`), or None; refuses mixing with --visibility."""
-    from pydantic import ValidationError
-
-    from destination_vectors.read.access import Principal
-
-    if options.as_user is None:
+def _person(options: argparse.Namespace) -> dict[str, Any] | None:
+    """The person to search as (`--as-user` or `--as-email`, `--group`) as `Searcher.principal_for` takes them, or
+    None; refuses mixing with --visibility."""
+    if options.as_user is None and options.as_email is None:
         if options.group:
-            raise _UserError("--group needs --as-user (the groups of which person?)")
+            raise _UserError("--group needs --as-user or --as-email (the groups of which person?)")
         return None
+    if options.as_user is not None and options.as_email is not None:
+        raise _UserError("give one of --as-user and --as-email")
     if options.visibility is not None:
-        raise _UserError("--as-user replaces --visibility: give one of them")
-    try:
-        return Principal(account_id=options.as_user, groups=tuple(options.group))
-    except ValidationError:
-        raise _UserError("--as-user needs an account id (Cloud) or user key (Data Center)") from None
+        raise _UserError(
+            f"{'--as-user' if options.as_user is not None else '--as-email'} replaces --visibility: give one of them"
+        )
+    if options.as_user is not None and not options.as_user.strip():
+        raise _UserError("--as-user needs an account id (Cloud) or user key (Data Center)")
+    if options.as_email is not None and "@" not in options.as_email:
+        raise _UserError(f"--as-email needs an e-mail address, got {options.as_email!r}")
+    return {"as_user": options.as_user, "as_email": options.as_email, "groups": tuple(options.group)}
 
 
 def format_hits(query: str, hits: Sequence[Any]) -> str:
@@ -264,8 +276,18 @@ def _mcp(config: DestinationConfig, options: argparse.Namespace) -> int:
     if options.http is not None and not 1 <= options.http <= 65535:
         raise _UserError("--http needs a port between 1 and 65535")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")  # stdout is MCP's
-    access = Access(visibility=options.visibility or "public", principal=_principal(options))
-    service = IndexService(config, access)  # loads the model once, before serving
+    from destination_vectors.read.access import Principal
+    from destination_vectors.serve.service import ServiceError
+
+    person = _person(options)
+    principal = None
+    if person is not None:
+        principal = Principal(account_id=person["as_user"], groups=person["groups"])
+    access = Access(visibility=options.visibility or "public", principal=principal, email=options.as_email)
+    try:
+        service = IndexService(config, access)  # loads the model once, before serving
+    except ServiceError as error:
+        raise _UserError(str(error)) from None
     service.warm()
     serve(service, http_port=options.http)
     return 0

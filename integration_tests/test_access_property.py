@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import lancedb
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from destination_vectors.config import DestinationConfig
 from destination_vectors.read.access import Principal, readable_filter
 from destination_vectors.store.flat import FlatVectors
 from source_confluence.components import ReadGrant, readers, restricted_levels
@@ -138,6 +140,93 @@ def test_search_as_a_person_agrees_with_the_oracle_on_every_pair() -> None:
                 assert flat_search_as(flat, widened, k) == got, "in-memory differs"
                 allowed = {p for p in world.parent if oracle_may_read(world, user, p, frozenset({extra}))}
                 assert got <= allowed, f"--group {extra} let {user} read {sorted(got - allowed)} beyond the rule"
+
+        check()
+    assert sum(pairs) >= MIN_PAIRS, f"only {sum(pairs)} (user, page) pairs were checked, fewer than {MIN_PAIRS}"
+
+
+def merged(worlds_: list[World]) -> World:
+    """Several worlds as one site (names prefixed per world): everyone of one world is a stranger to the others, so
+    one sync and one search per person check every person against every page of every world."""
+
+    def name(i: int, value: str) -> str:
+        return f"w{i}-{value}"
+
+    def names(i: int, values: frozenset[str]) -> frozenset[str]:
+        return frozenset(name(i, v) for v in values)
+
+    site = World([], {}, {}, {}, {}, {})
+    for i, world in enumerate(worlds_):
+        site.users.extend(name(i, user) for user in world.users)
+        site.groups.update({name(i, g): names(i, members) for g, members in world.groups.items()})
+        site.space_of.update({name(i, p): name(i, s) for p, s in world.space_of.items()})
+        site.parent.update({name(i, p): name(i, q) if q is not None else None for p, q in world.parent.items()})
+        site.restriction.update({name(i, p): (names(i, u), names(i, g)) for p, (u, g) in world.restriction.items()})
+        site.space_grant.update(
+            {name(i, s): (names(i, u), names(i, g), a) for s, (u, g, a) in world.space_grant.items()}
+        )
+    return site
+
+
+def page_records(world: World, prefix: str) -> list[dict]:
+    """The source's `pages` records for the world (its `readers`, ids as the deployment spells them)."""
+    from testkit.messages import page
+
+    return [
+        page(
+            row["page_id"],
+            f"Page {row['page_id']}",
+            "<p>shared words</p>",
+            space=world.space_of[row["page_id"]],
+            readers=[_spelt(token, prefix) for token in row["readers"]],
+        )
+        for row in index_rows(world).to_pylist()
+    ]
+
+
+def membership_records(world: World, prefix: str) -> list[dict]:
+    """The source's `memberships` records: every user with the groups the world puts them in."""
+    return [
+        {"user_id": prefix + user, "groups": sorted(g for g, members in world.groups.items() if user in members)}
+        for user in world.users
+    ]
+
+
+def _spelt(token: str, prefix: str) -> str:
+    return f"user:{prefix}{token.removeprefix('user:')}" if token.startswith("user:") else token
+
+
+@pytest.mark.parametrize("deployment, prefix", [("cloud", "5b10ac8d82e05b22cc7d4ef5:"), ("data_center", "ff80818")])
+def test_search_as_user_alone_through_the_destination_agrees_with_the_oracle(deployment: str, prefix: str) -> None:
+    """The whole destination: pages and memberships written by a real sync (DestinationVectors.write, LanceDB), then
+    `Searcher.search(principal=Principal(account_id=...))` with no groups given: the destination resolves them."""
+    from destination_vectors.destination import DestinationVectors
+    from destination_vectors.read.search import Searcher
+    from testkit.indexes import HASH_MODEL
+    from testkit.messages import catalog, record, state
+
+    pairs: list[int] = []
+    with tempfile.TemporaryDirectory() as folder:
+        config = {"lancedb_uri": f"{folder}/lancedb", "embedding": {"model": HASH_MODEL}}
+
+        @settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+        @given(st.lists(worlds(), min_size=4, max_size=4))
+        def check(worlds_: list[World]) -> None:
+            world = merged(worlds_)
+            messages = [record(p) for p in page_records(world, prefix)]
+            messages += [record(m, "memberships") for m in membership_records(world, prefix)]
+            messages += [state("pages"), state("memberships")]
+            list(DestinationVectors().write(config, catalog(["pages", "memberships"]), iter(messages)))
+            searcher = Searcher.from_config(DestinationConfig.model_validate(config))
+            k = len(world.parent)
+            disagreements = []
+            for user in [*world.users, "acct-never-seen"]:
+                principal = Principal(account_id=prefix + user)  # no groups: the destination resolves them
+                got = {hit.page_id for hit in searcher.search("shared words", k=k, mode="vector", principal=principal)}
+                want = {page for page in world.parent if oracle_may_read(world, user, page)}
+                disagreements += [(user, page, page in got) for page in got ^ want]
+                pairs.append(k)
+            assert not disagreements, f"{deployment}: search --as-user and the oracle disagree: {disagreements}"
 
         check()
     assert sum(pairs) >= MIN_PAIRS, f"only {sum(pairs)} (user, page) pairs were checked, fewer than {MIN_PAIRS}"

@@ -228,3 +228,69 @@ def test_as_user_server_answers_with_what_that_person_may_read(tmp_path: Path) -
             assert not failed and [s["space_key"] for s in spaces["spaces"]] == ["ENG"], spaces
 
     anyio.run(scenario)
+
+
+def _memberships_index(tmp_path: Path, members: list[dict[str, Any]]) -> Path:
+    """Three pages readable by a group, by a group or a user, and by anyone, plus who is in which group."""
+    from destination_vectors.destination import DestinationVectors
+    from testkit.indexes import HASH_MODEL
+    from testkit.messages import catalog, page, record, state
+
+    config = {"lancedb_uri": str(tmp_path / "lancedb"), "embedding": {"model": HASH_MODEL}}
+    pages = [
+        page("1", "Deploy guide", "<p>deploy checklist for the release</p>", readers=["group:eng"]),
+        page("2", "Deploy salaries", "<p>deploy team salary review</p>", space="HR", readers=["group:hr", "user:cy"]),
+        page("3", "Deploy FAQ", "<p>deploy questions everyone asks</p>", readers=["anonymous"]),
+    ]
+    messages = [record(p) for p in pages] + [record(m, "memberships") for m in members]
+    messages += [state("pages"), state("memberships")]
+    list(DestinationVectors().write(config, catalog(["pages", "memberships"]), iter(messages)))
+    path = tmp_path / "destination.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+ANN = {"user_id": "ann", "groups": ["eng", "hr"], "email": "ann@example.com", "display_name": "Ann"}
+
+
+def test_as_user_alone_gets_the_groups_the_index_holds_and_follows_a_re_pull(tmp_path: Path) -> None:
+    path = _memberships_index(tmp_path, [ANN])
+
+    async def scenario() -> None:
+        async with stdio_session(path, "--as-user", "ann") as client:
+            failed, found = await call(client, "search_confluence", {"query": "deploy", "k": 10})
+            assert not failed and {hit["page_id"] for hit in found["results"]} == {"1", "2", "3"}, found
+            failed, opened = await call(client, "get_page", {"page_id": "2"})
+            assert not failed and opened["title"] == "Deploy salaries", opened
+            _memberships_index(tmp_path, [{**ANN, "groups": ["eng"]}])  # ann leaves hr; the server keeps running
+            failed, found = await call(client, "search_confluence", {"query": "deploy", "k": 10})
+            assert not failed and {hit["page_id"] for hit in found["results"]} == {"1", "3"}, "hr's page stayed"
+            failed, answer = await call(client, "get_page", {"page_id": "2"})
+            assert failed and "no page with id '2'" in answer, answer
+
+    anyio.run(scenario)
+
+
+def test_as_email_serves_that_person_and_a_hidden_address_is_a_clear_error(tmp_path: Path) -> None:
+    path = _memberships_index(tmp_path / "shown", [ANN])
+
+    async def scenario() -> None:
+        async with stdio_session(path, "--as-email", "Ann@Example.com") as client:
+            failed, found = await call(client, "search_confluence", {"query": "deploy", "k": 10})
+            assert not failed and {hit["page_id"] for hit in found["results"]} == {"1", "2", "3"}, found
+            assert "'ann'" in found["served"] and "Ann@Example.com" in found["served"], found["served"]
+            failed, spaces = await call(client, "list_spaces", {})
+            assert not failed and [s["space_key"] for s in spaces["spaces"]] == ["ENG", "HR"], spaces
+
+    anyio.run(scenario)
+    hidden = _memberships_index(tmp_path / "hidden", [{k: v for k, v in ANN.items() if k != "email"}])
+    run = subprocess.run(
+        [sys.executable, "-m", "destination_vectors", "mcp", "--config", str(hidden), "--as-email", "ann@example.com"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **_env()},
+        cwd=str(ROOT),
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert run.returncode == 2 and "hides e-mail addresses" in run.stderr, run.stderr[-2000:]

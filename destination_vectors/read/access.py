@@ -16,21 +16,24 @@ READERS_COLUMN = "readers"
 
 
 class Principal(BaseModel):
-    """A person searching: their Confluence account id (Data Center: user key) and, optionally, group names."""
+    """A person searching: their Confluence account id (Data Center: user key) and group names. Search adds the
+    groups the index's memberships give the account (read/memberships.py) to those named here. No account: a person
+    the index does not know (e.g. an e-mail address nobody has), who reads what is open to anyone and to `groups`."""
 
-    account_id: str = Field(min_length=1)
+    account_id: str | None = Field(None, min_length=1)
     groups: tuple[str, ...] = ()
 
     @field_validator("account_id")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
             raise ValueError("account_id must not be blank")
         return value
 
     def tokens(self) -> list[str]:
         """The tokens a row's `readers` must share with this principal for the principal to read it."""
-        return [f"user:{self.account_id}", *(f"group:{group}" for group in self.groups), ANYONE]
+        account = [f"user:{self.account_id}"] if self.account_id is not None else []
+        return [*account, *(f"group:{group}" for group in self.groups), ANYONE]
 
 
 def readable_filter(principal: Principal, column: str = READERS_COLUMN) -> str:

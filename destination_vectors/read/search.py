@@ -25,7 +25,9 @@ from destination_vectors.embedding.embedder import Embedder, load_embedder
 from destination_vectors.read.access import READERS_COLUMN, Principal, readable_filter
 from destination_vectors.read.fusion import Exact, fuse
 from destination_vectors.read.grouping import GroupBy, PageHit, distinct_pages, group_by_page, page_key, shown
+from destination_vectors.read.memberships import IdentityError, MembershipResolver
 from destination_vectors.store.ann import VECTOR_COLUMN, VectorIndexConfig, search_settings
+from destination_vectors.store.memberships import MembershipTable
 from destination_vectors.store.row import HIT_COLUMNS, hit_from_row, make_hit_class
 from destination_vectors.store.table import FTS_COLUMN, IDENTIFIERS_COLUMN, ChunkStore, Snapshot, quote
 from destination_vectors.text.exact import identifiers, parse_query, phrase_filter
@@ -113,6 +115,7 @@ class Searcher:
         self._vector_index = vector_index or VectorIndexConfig()
         self._snapshot: Snapshot | None = None  # the last version read; each search checks for a newer one
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search")
+        self._members = MembershipResolver(MembershipTable(store))  # the groups of a person searching
 
     @classmethod
     def from_config(cls, config: DestinationConfig, embedder: Embedder | None = None) -> Searcher:
@@ -149,11 +152,13 @@ class Searcher:
         snapshot = self._live_snapshot()
         if scope.get("labels") and "labels" not in snapshot.columns:
             raise SearchError("this index holds no labels yet: sync again, or search without --label")
-        if scope.get("principal") is not None and READERS_COLUMN not in snapshot.columns:
-            raise SearchError(
-                "this index holds no access information (written before access was read): searching as a person "
-                "needs a sync with a source that reads access"
-            )
+        if (principal := scope.get("principal")) is not None:
+            if READERS_COLUMN not in snapshot.columns:
+                raise SearchError(
+                    "this index holds no access information (written before access was read): searching as a person "
+                    "needs a sync with a source that reads access"
+                )
+            scope = {**scope, "principal": self._members.principal(snapshot.version, principal)}
         where = visibility_filter(**scope)
         tokens: tuple[str, ...] = ()
         if self.exact:
@@ -185,6 +190,22 @@ class Searcher:
         sources = [(row["stream"], row["page_id"]) for row, _ in ranked]
         positions = [position for group in shown(zip(pages, sources, strict=True), k) for position in group]
         return group_by_page([_to_hit(p + 1, *ranked[p]) for p in positions], k)
+
+    def principal_for(
+        self, as_user: str | None = None, as_email: str | None = None, groups: Sequence[str] = ()
+    ) -> Principal:
+        """The person a front end names (`--as-user ACCOUNT_ID` or `--as-email ADDRESS`, plus any `--group`), with
+        the groups the index's memberships give them now. SearchError when that person cannot be searched as (an
+        e-mail address on a site that hides them, no memberships synced for an e-mail address)."""
+        try:
+            return self._members.resolve(self._live_snapshot().version, as_user, as_email, groups)
+        except (IdentityError, ValueError) as error:
+            raise SearchError(str(error)) from None
+
+    def resolved(self, principal: Principal) -> Principal:
+        """`principal` with the groups the memberships give its account at the live version (search does this
+        itself; for front ends that filter rows without searching, e.g. opening a page)."""
+        return self._members.principal(self._live_snapshot().version, principal)
 
     def _live_snapshot(self) -> Snapshot:
         """The newest version of the live table (one version check when nothing was committed since the last).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,10 +35,14 @@ class Access:
 
     visibility: Visibility = "public"
     principal: Principal | None = None  # set: what this person may read, instead of the visibility rule
+    email: str | None = None  # set: the person with this e-mail address (resolved to `principal` at start)
 
     def describe(self) -> str:
+        if self.principal is not None and self.principal.account_id is None:
+            return f"what a person the index does not know ({self.email or 'no account'}) may read"
         if self.principal is not None:
-            return f"what Confluence account {self.principal.account_id!r} may read"
+            email = f" ({self.email})" if self.email else ""
+            return f"what Confluence account {self.principal.account_id!r}{email} may read"
         return {
             "public": "public pages only",
             "internal": "internal pages only",
@@ -71,6 +75,14 @@ class IndexService:
             embedder = load_embedder(config.embedding, indexed=snapshot.embedding_model if snapshot else None)
         self._embedder = _SerialEmbedder(embedder)
         self._searcher = Searcher(self._store, self._embedder, config.vector_index)
+        if access.email is not None:  # the account behind the address, once; its groups are looked up per call
+            try:
+                found = self._searcher.principal_for(
+                    as_email=access.email, groups=access.principal.groups if access.principal else ()
+                )
+            except SearchError as error:
+                raise ServiceError(str(error)) from None
+            self.access = replace(access, principal=found)
 
     def warm(self) -> None:
         """Load the model now (it loads lazily), so the first tool call does not pay for it."""
@@ -114,7 +126,7 @@ class IndexService:
             raise ServiceError("page_id is empty")
         table = self._live()
         where = f"page_id = {quote(page_id)}"
-        scope = visibility_filter(visibility=self.access.visibility, principal=self.access.principal)
+        scope = visibility_filter(visibility=self.access.visibility, principal=self._principal())
         if scope:
             where = f"{where} AND {scope}"
         columns = ["stream", "page_id", "chunk_index", "title", "heading_path", "text", "space_key"]
@@ -154,7 +166,7 @@ class IndexService:
         dataset = table.to_lance()
         rows = dataset.to_table(
             columns=["space_key", "page_id", "visibility"],
-            filter=visibility_filter(visibility=self.access.visibility, principal=self.access.principal),
+            filter=visibility_filter(visibility=self.access.visibility, principal=self._principal()),
         )
         if rows.num_rows == 0:
             return []
@@ -179,6 +191,15 @@ class IndexService:
         return sorted(spaces, key=lambda space: space["space_key"])
 
     # -- helpers -------------------------------------------------------------------------------------------------
+    def _principal(self) -> Principal | None:
+        """The fixed person with the groups the memberships give them now (they change with each full re-pull)."""
+        if self.access.principal is None:
+            return None
+        try:
+            return self._searcher.resolved(self.access.principal)
+        except SearchError as error:
+            raise ServiceError(str(error)) from None
+
     def _live(self):
         table = self._store.open_live()
         if table is None:

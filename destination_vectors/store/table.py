@@ -119,14 +119,21 @@ class ChunkStore:
         return None if dataset is None else snapshot_of(dataset)
 
     def _open_dataset(self) -> lance.LanceDataset | None:
-        """The live table's newest version as a Lance dataset: a local one opened with Lance alone (LanceDB's layout,
-        `<folder>/<table>.lance`), a remote one through LanceDB, which resolves its URI and options."""
-        if self._folder is None:
-            table = self.open_live()
-            return None if table is None else table.to_lance()
-        if not self._exists(self.table_name):
+        return self.open_dataset(self.table_name)
+
+    def open_dataset(self, name: str) -> lance.LanceDataset | None:
+        """Table `name` of this database at its newest version as a Lance dataset (None: no such table): a local one
+        opened with Lance alone (LanceDB's layout, `<folder>/<name>.lance`), a remote one through LanceDB, which
+        resolves its URI and options."""
+        if not self._exists(name):
             return None
-        return lance.dataset(str(self._folder / f"{self.table_name}.lance"))
+        if self._folder is None:
+            return self._db.open_table(name).to_lance()
+        return lance.dataset(str(self._folder / f"{name}.lance"))
+
+    def overwrite_table(self, name: str, data: pa.Table) -> int:
+        """Replaces (or creates) table `name` of this database with `data` in one commit; returns its version."""
+        return self._db.create_table(name, data=data, schema=data.schema, mode="overwrite").version
 
     def _exists(self, name: str) -> bool:
         """Whether the database holds table `name`: its `<name>.lance` folder locally, else LanceDB's listing."""

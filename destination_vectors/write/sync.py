@@ -20,6 +20,7 @@ from destination_vectors.embedding.model import load_tokenizer
 from destination_vectors.failpoints import failpoint
 from destination_vectors.store.counts import SyncCounts
 from destination_vectors.store.ledger import Ledger, SeenPages, utcnow
+from destination_vectors.store.memberships import MEMBERSHIPS_STREAM, MembershipTable
 from destination_vectors.store.row import chunk_schema
 from destination_vectors.store.snapshot import Snapshot
 from destination_vectors.store.table import ChunkStore, Staging, housekeeping_due, rows_to_arrow
@@ -28,6 +29,7 @@ from destination_vectors.write.carry import CarriedPages, VectorLookup
 from destination_vectors.write.children import Children
 from destination_vectors.write.containers import CHILD_STREAMS, CONTAINER_STREAMS, FILE_STREAMS
 from destination_vectors.write.includes import IncludeIndex
+from destination_vectors.write.memberships import Memberships
 from destination_vectors.write.page_rows import PageRows, PageRowsBuilder
 from destination_vectors.write.progress import Progress
 from destination_vectors.write.records import BadRecord
@@ -109,6 +111,7 @@ class SyncWriter:
         self._deferred: list[tuple[str, Mapping[str, Any]]] = []  # pages that include others, built at the end
         self.children = Children(config)  # comments and attachments, joined to their containers at the end
         self.no_text: dict[str, int] = {}  # records that hold no text after conversion, by stream: never indexed
+        self.memberships = Memberships(MembershipTable(self.store))  # stored with the final commit, never chunked
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -118,6 +121,9 @@ class SyncWriter:
             self.ledger.start_sync(self.run_id, sorted(self.streams), self.embedder.name)
             self._snapshot = self.store.snapshot()
             live = self._snapshot.dataset if self._snapshot is not None else None
+            dropped = self.memberships.table.drop_orphans(self._snapshot.version if self._snapshot else None)
+            if dropped:
+                logger.info(f"dropped {dropped} memberships generation(s) of a sync whose commit never landed")
             announce_switch(self._snapshot.embedding_model if self._snapshot is not None else None, self.embedder.name)
             self._staging = self.store.start_staging(self.embedder.dimension)
             self._lookup = VectorLookup(live, self.embedder.name)
@@ -142,6 +148,9 @@ class SyncWriter:
         if plan is None:
             return
         self._records_since_state[stream] = self._records_since_state.get(stream, 0) + 1
+        if stream == MEMBERSHIPS_STREAM:  # who is in which group: stored beside the chunks, never indexed as text
+            self._add_member(data)
+            return
         if stream in FILE_STREAMS:  # an attachment's bytes: extracted into the text cache, never indexed as such
             self.children.take_file(data, file_reference)
             self.progress.show()
@@ -165,6 +174,15 @@ class SyncWriter:
             self._deferred.append((stream, data))
             return
         self._add_page(stream, page)
+
+    def _add_member(self, data: Mapping[str, Any]) -> None:
+        try:
+            self.memberships.add(data)
+        except Exception as error:
+            self._bad_record(MEMBERSHIPS_STREAM, data, error)
+            return
+        self.counts.records += 1
+        self.progress.show()
 
     def _build_children(self) -> None:
         """Comments and attachments joined to their page or blog post (children.py, containers.py)."""
@@ -300,7 +318,13 @@ class SyncWriter:
             self._build_deferred()
         self._flush()
         incomplete = self.incomplete_streams()
-        replace = [p.name for p in self.streams.values() if p.mode == "overwrite" and p.name in self._completed()]
+        completed = self._completed()
+        members = final and MEMBERSHIPS_STREAM in completed  # a full pass of the memberships: stored with the commit
+        replace = [
+            p.name
+            for p in self.streams.values()
+            if p.mode == "overwrite" and p.name in completed and p.name != MEMBERSHIPS_STREAM
+        ]
         if final and incomplete and any(self.streams[name].mode == "overwrite" for name in incomplete):
             raise SyncFailed(
                 f"the input ended without a final STATE for stream(s) {', '.join(incomplete)}: the source did not "
@@ -316,18 +340,33 @@ class SyncWriter:
                 logger.info(f"nothing changed: table version {self._table_version} stays live, nothing committed")
         elif self._staging.rows or carried or replace or any(dedup.values()):
             self._flush_carried()
+            pending = self.memberships.store(self._live_version(), commit=True) if members else None
             failpoint("before_commit")
             result = self.store.commit(self._staging, replace, dedup)
             self._table_version = result.version
             self._committed = True
+            self.memberships.landed(pending, result.version)
             logger.info(
                 f"committed table version {result.version}: {result.inserted} chunks inserted, "
                 f"{result.updated} updated, {result.deleted} deleted"
+            )
+        if members and not self.memberships.written:  # no chunk commit to go with: they apply from the live version
+            self.memberships.store(self._live_version())
+        if final and MEMBERSHIPS_STREAM in self.streams and MEMBERSHIPS_STREAM not in completed:
+            logger.warning(
+                f"stream {MEMBERSHIPS_STREAM} did not finish (no final STATE): the memberships of the previous full "
+                "pass are kept"
             )
         if not final:
             self._staging = self.store.start_staging(self.embedder.dimension)
             return None
         return self._finish(replace)
+
+    def _live_version(self) -> int | None:
+        """The chunk table's version now (this writer holds the table lock: no one else commits meanwhile)."""
+        if self._committed:
+            return self._table_version
+        return self._snapshot.version if self._snapshot is not None else None
 
     def _housekeeping_needed(self) -> bool:
         """After a commit, always; after a sync that committed nothing, only to finish what an earlier sync's
@@ -353,6 +392,8 @@ class SyncWriter:
         self.children.record_outcomes(self.run_id, utcnow().isoformat(), complete="attachments" in replaced)
         if self._housekeeping_needed():
             self.store.housekeeping(self._table_version, self.config.keep_snapshots, self.config.vector_index)
+        if self.memberships.written:
+            self.memberships.table.cleanup()
         failpoint("after_cleanup")
         if "attachments" in replaced:
             self.children.forget_unlisted()

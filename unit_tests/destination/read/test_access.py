@@ -40,16 +40,22 @@ def test_may_read_fails_closed_without_readers() -> None:
 def test_cli_as_user_replaces_visibility_and_groups_need_a_user() -> None:
     import argparse
 
-    from destination_vectors.cli import _principal, _UserError
+    from destination_vectors.cli import _person, _UserError
 
     def options(**values: object) -> argparse.Namespace:
-        return argparse.Namespace(**{"as_user": None, "group": [], "visibility": None, **values})
+        return argparse.Namespace(**{"as_user": None, "as_email": None, "group": [], "visibility": None, **values})
 
-    assert _principal(options()) is None
-    assert _principal(options(as_user="5d8a", group=["hr"])) == Principal(account_id="5d8a", groups=("hr",))
+    assert _person(options()) is None
+    assert _person(options(as_user="5d8a", group=["hr"])) == {"as_user": "5d8a", "as_email": None, "groups": ("hr",)}
     with pytest.raises(_UserError, match="replaces --visibility"):
-        _principal(options(as_user="5d8a", visibility="public"))
+        _person(options(as_user="5d8a", visibility="public"))
     with pytest.raises(_UserError, match="needs --as-user"):
-        _principal(options(group=["hr"]))
+        _person(options(group=["hr"]))
     with pytest.raises(_UserError, match="account id"):
-        _principal(options(as_user=" "))
+        _person(options(as_user=" "))
+
+
+def test_a_person_without_an_account_reads_what_anyone_and_their_groups_may() -> None:
+    unknown = Principal(groups=("eng",))  # e.g. an e-mail address no account in the memberships has
+    assert unknown.tokens() == ["group:eng", ANYONE], "no user: token for a person the index does not know"
+    assert may_read(unknown, ["anonymous"]) and not may_read(unknown, ["user:None", "group:hr"])
