@@ -46,6 +46,12 @@ class Memberships:
         self._members: dict[str, Member] = {}
         self.written = False  # a generation was stored by this sync (its old table versions are then cleaned)
 
+    def start(self, live_version: int | None) -> None:
+        """At the start of a sync: drops what a sync whose chunk commit never landed wrote."""
+        dropped = self.table.drop_orphans(live_version)
+        if dropped:
+            logger.info(f"dropped {dropped} memberships generation(s) written by a sync whose commit never landed")
+
     def add(self, data: Mapping[str, Any]) -> None:
         """Raises BadRecord for a record that names nobody; a person sent twice is kept once (the later record)."""
         member = member_from_record(data)
@@ -75,3 +81,19 @@ class Memberships:
                 f"the commit made table version {version}, not {generation.valid_from}: the memberships follow it"
             )
             self.table.restamp(generation, version)
+
+    def finish(self, complete: bool, synced: bool, live_version: int | None) -> None:
+        """At the final commit: a complete pass not yet stored (no chunk commit) applies from the live version; a
+        pass that did not finish keeps the previous one."""
+        if complete and not self.written:
+            self.store(live_version)
+        elif synced and not complete:
+            logger.warning(
+                f"stream {MEMBERSHIPS_STREAM} did not finish (no final STATE): the memberships of the previous full "
+                "pass are kept"
+            )
+
+    def cleanup(self) -> None:
+        """After the sync's housekeeping: the memberships table's old versions go too."""
+        if self.written:
+            self.table.cleanup()

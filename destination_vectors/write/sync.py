@@ -121,9 +121,7 @@ class SyncWriter:
             self.ledger.start_sync(self.run_id, sorted(self.streams), self.embedder.name)
             self._snapshot = self.store.snapshot()
             live = self._snapshot.dataset if self._snapshot is not None else None
-            dropped = self.memberships.table.drop_orphans(self._snapshot.version if self._snapshot else None)
-            if dropped:
-                logger.info(f"dropped {dropped} memberships generation(s) of a sync whose commit never landed")
+            self.memberships.start(self._snapshot.version if self._snapshot is not None else None)
             announce_switch(self._snapshot.embedding_model if self._snapshot is not None else None, self.embedder.name)
             self._staging = self.store.start_staging(self.embedder.dimension)
             self._lookup = VectorLookup(live, self.embedder.name)
@@ -149,7 +147,11 @@ class SyncWriter:
             return
         self._records_since_state[stream] = self._records_since_state.get(stream, 0) + 1
         if stream == MEMBERSHIPS_STREAM:  # who is in which group: stored beside the chunks, never indexed as text
-            self._add_member(data)
+            try:
+                self.memberships.add(data)
+                self.counts.records += 1
+            except Exception as error:
+                self._bad_record(stream, data, error)
             return
         if stream in FILE_STREAMS:  # an attachment's bytes: extracted into the text cache, never indexed as such
             self.children.take_file(data, file_reference)
@@ -174,15 +176,6 @@ class SyncWriter:
             self._deferred.append((stream, data))
             return
         self._add_page(stream, page)
-
-    def _add_member(self, data: Mapping[str, Any]) -> None:
-        try:
-            self.memberships.add(data)
-        except Exception as error:
-            self._bad_record(MEMBERSHIPS_STREAM, data, error)
-            return
-        self.counts.records += 1
-        self.progress.show()
 
     def _build_children(self) -> None:
         """Comments and attachments joined to their page or blog post (children.py, containers.py)."""
@@ -323,7 +316,7 @@ class SyncWriter:
         replace = [
             p.name
             for p in self.streams.values()
-            if p.mode == "overwrite" and p.name in completed and p.name != MEMBERSHIPS_STREAM
+            if p.mode == "overwrite" and p.name in completed - {MEMBERSHIPS_STREAM}
         ]
         if final and incomplete and any(self.streams[name].mode == "overwrite" for name in incomplete):
             raise SyncFailed(
@@ -350,13 +343,8 @@ class SyncWriter:
                 f"committed table version {result.version}: {result.inserted} chunks inserted, "
                 f"{result.updated} updated, {result.deleted} deleted"
             )
-        if members and not self.memberships.written:  # no chunk commit to go with: they apply from the live version
-            self.memberships.store(self._live_version())
-        if final and MEMBERSHIPS_STREAM in self.streams and MEMBERSHIPS_STREAM not in completed:
-            logger.warning(
-                f"stream {MEMBERSHIPS_STREAM} did not finish (no final STATE): the memberships of the previous full "
-                "pass are kept"
-            )
+        if final:  # with no chunk commit to go with them, they apply from the live version
+            self.memberships.finish(members, MEMBERSHIPS_STREAM in self.streams, self._live_version())
         if not final:
             self._staging = self.store.start_staging(self.embedder.dimension)
             return None
@@ -392,8 +380,7 @@ class SyncWriter:
         self.children.record_outcomes(self.run_id, utcnow().isoformat(), complete="attachments" in replaced)
         if self._housekeeping_needed():
             self.store.housekeeping(self._table_version, self.config.keep_snapshots, self.config.vector_index)
-        if self.memberships.written:
-            self.memberships.table.cleanup()
+        self.memberships.cleanup()
         failpoint("after_cleanup")
         if "attachments" in replaced:
             self.children.forget_unlisted()
