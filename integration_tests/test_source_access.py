@@ -4,6 +4,7 @@ Data Center; a request or two per space and per group (never one per page); and 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,18 @@ import pytest
 import requests
 
 from source_confluence.components import ANYONE, AccessReader, access_check_sentence
-from testkit.confluence_stand_in import DEFAULT_AUTH, Faults, Site, StandIn, load_site, synthetic_access, synthetic_site
+from testkit.confluence_stand_in import (
+    DEFAULT_AUTH,
+    Faults,
+    Grant,
+    Group,
+    Site,
+    StandIn,
+    load_site,
+    synthetic_access,
+    synthetic_site,
+)
+from testkit.confluence_stand_in.access import group_id_for
 
 SAMPLE_SITE = Path(__file__).resolve().parent / "sample_site"
 ALICE, BOB, CHEN, DANA, EMEKA = (f"user:5d8a1b2c3e4f5a6b7c8d9e0{n}" for n in range(1, 6))
@@ -234,3 +246,42 @@ def test_memberships_stream_lists_the_people_tokens_concern_from_the_listings_pa
         assert "email" not in dana, f"Dana's profile hides her address: none is made up: {dana}"
     else:
         assert alice.get("username") == "alice.martin" and "email" not in alice, f"DC: {alice}"
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "data_center"])
+def test_a_restriction_naming_250_users_and_210_groups_is_read_to_its_end(deployment: str) -> None:
+    site = load_site(SAMPLE_SITE)
+    people = [f"acct-{n:04d}" for n in range(250)]
+    teams = tuple(Group(f"team-{n:03d}", group_id_for(f"team-{n:03d}"), (people[n],)) for n in range(210))
+    access = replace(site.access, groups=(*site.access.groups, *teams))
+    access = access.with_space_grant("ENG", Grant(users=tuple(people[:240]), groups=("confluence-users",)))
+    access = access.with_restriction("101003", Grant(users=tuple(people), groups=tuple(t.name for t in teams)))
+    with StandIn(site.with_access(access)) as server:
+        reader, result = _read_all(server, deployment)
+        by_path = server.stats.by_path
+    assert not reader.warnings, f"{deployment}: {reader.warnings[:2]}"
+    for page_id in ("101003", "101004"):  # Deploys, and Rollback below it, carry the long restriction
+        restricted, tokens = result[page_id]
+        want = {f"user:{p}" for p in people[:240]}  # the last ten are named but hold no space permission
+        assert restricted and set(tokens) == want, (
+            f"{deployment}: {page_id}: {len(tokens)} tokens, {sorted(set(tokens) ^ want)[:3]}"
+        )
+    paged = [path for path in by_path if path.endswith("/content/101003/restriction/byOperation/read")]
+    assert paged and by_path[paged[0]] == 2, f"{deployment}: 250 names are 2 answers of 200: {by_path}"
+
+
+def test_a_cql_batch_refused_for_a_trashed_ancestor_falls_back_to_its_pages_one_by_one() -> None:
+    site = load_site(SAMPLE_SITE).with_page_status("101009", "trashed")  # Outage and Security sit below it
+    with StandIn(site) as server:
+        reader, result = _read_all(server, "cloud")
+        by_path = server.stats.by_path
+    refused = {"101010", "101011"}
+    assert all(result[p] == (True, []) for p in refused), f"pages below the trashed one fail closed: {result}"
+    assert all(any(p in w for w in reader.warnings) for p in refused), f"warnings name them: {reader.warnings}"
+    assert len(reader.warnings) == len(refused), f"only the refused pages are warned about: {reader.warnings}"
+    assert result["101001"] == (False, ["group:confluence-users"]), "the rest of the batch keeps its access"
+    assert result["101004"] == (False, ["group:confluence-users"]), "Rollback keeps its access"
+    assert result["103006"][1] == [ALICE, DANA], "other spaces' listings are untouched"
+    per_page = sum(n for path, n in by_path.items() if path.startswith("/wiki/rest/api/content/1010"))
+    eng_pages = len([p for p in site.pages_in("ENG") if p.status == "current"])
+    assert per_page == eng_pages, f"one read per page of the refused batch only: {per_page} for {eng_pages} pages"

@@ -23,6 +23,8 @@ these modules at run time. In dependency order:
   stay one `group:` token), `restricted_levels`).
 - access_fetch: `AccessFetcher`, the HTTP side of access reading (JSON or a recorded problem, v1 lists to their end,
   the people met on the way).
+- restriction_lists: restriction answers read to their end (past 200 names; a CQL batch refused for a trashed
+  ancestor read page by page).
 - access_reader: `AccessReader` reads restrictions, space permissions and group members (and Cloud labels) in bulk.
 - access_fields: `SHARED_ACCESS` (the read's one reader) and `PageAccessFields`, which adds a page's `restricted` and
   `readers` (Confluence's rule, fail closed).

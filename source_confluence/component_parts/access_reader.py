@@ -15,6 +15,12 @@ from source_confluence.component_parts.access_rule import (
     readers,
     restricted_levels,
 )
+from source_confluence.component_parts.restriction_lists import (
+    more_than_listed,
+    subject_lists,
+    whole_read_restriction,
+    without_ancestors,
+)
 
 RESTRICTION_EXPAND = "restrictions.read.restrictions.user,restrictions.read.restrictions.group,ancestors"
 LABELS_EXPAND = "metadata.labels"
@@ -158,30 +164,93 @@ class AccessReader(AccessFetcher):
         self, space_key: str, url: str, params: Mapping[str, Any], access: SpaceAccess, with_access: bool
     ) -> None:
         failures = SpaceAccess()
-        for body in self.v1_pages(url, params, failures, f"list the content of space {space_key}"):
+        what = f"list the content of space {space_key}"
+        next_url: str | None = url
+        next_params: Mapping[str, Any] | None = params
+        overflow: list[str] = []
+        while next_url:
+            body = self.fetch_json(next_url, next_params, failures, what)
+            if body is None and with_access and self.cloud and failures.statuses[-1:] == [404]:
+                failures.problems.pop()  # CONFCLOUD-77618: this batch again without ancestors, its pages one by one
+                failures.statuses.pop()
+                body = self._batch_page_by_page(space_key, next_url, next_params, access, failures, overflow)
+            if body is None:
+                break
             for content in body.get("results") or []:
-                page_id = str(content.get("id"))
-                if self.labels:
-                    self._note_labels(page_id, content, access)
-                if not with_access:
-                    continue
-                ancestors = content.get("ancestors") or []
-                access.parent_of[page_id] = str(ancestors[-1].get("id")) if ancestors else None
-                read = ((content.get("restrictions") or {}).get("read") or {}).get("restrictions") or {}
-                users = frozenset(self.note_people((read.get("user") or {}).get("results")))
-                groups = (read.get("group") or {}).get("results") or []
-                for group in groups:
-                    if group.get("id"):
-                        self._group_ids.setdefault(str(group.get("name")), str(group["id"]))
-                grant = ReadGrant(users - {""}, frozenset(str(g.get("name")) for g in groups if g.get("name")))
-                if grant.restricts:
-                    access.restriction_of[page_id] = grant
-                if _more_than_listed(read):
-                    access.problems.append(
-                        f"page {page_id} in space {space_key} names more users or groups than one answer lists"
-                    )
+                self._note_content(content, access, with_access, overflow)
+            links = body.get("_links") or {}
+            base = str(links.get("base") or self.site_base).rstrip("/")
+            next_url, next_params = (f"{base}{links['next']}" if links.get("next") else None), None
+        for content_id in overflow:  # named more than one answer lists: its own route, paged to the end
+            missing = Problems()
+            lists = whole_read_restriction(self, content_id, missing)
+            if lists is None:
+                access.parent_of.pop(content_id, None)  # its path is unknown: it and its subtree fail closed
+                self.warn(missing.problems[0])
+                continue
+            self._note_restriction(content_id, {"user": {"results": lists[0]}, "group": {"results": lists[1]}}, access)
         access.problems += failures.problems
         access.listing_failures += failures.problems
+
+    def _note_content(
+        self, content: Mapping[str, Any], access: SpaceAccess, with_access: bool, overflow: list[str]
+    ) -> None:
+        page_id = str(content.get("id"))
+        if self.labels:
+            self._note_labels(page_id, content, access)
+        if not with_access:
+            return
+        ancestors = content.get("ancestors") or []
+        access.parent_of[page_id] = str(ancestors[-1].get("id")) if ancestors else None
+        read = ((content.get("restrictions") or {}).get("read") or {}).get("restrictions") or {}
+        self._note_restriction(page_id, read, access)
+        if more_than_listed(read):
+            overflow.append(page_id)
+
+    def _note_restriction(self, page_id: str, read: Mapping[str, Any], access: SpaceAccess) -> None:
+        user_objects, groups = subject_lists(read)
+        users = frozenset(self.note_people(user_objects))
+        for group in groups:
+            if group.get("id"):
+                self._group_ids.setdefault(str(group.get("name")), str(group["id"]))
+        grant = ReadGrant(users - {""}, frozenset(str(g.get("name")) for g in groups if g.get("name")))
+        if grant.restricts:
+            access.restriction_of[page_id] = grant
+        else:
+            access.restriction_of.pop(page_id, None)
+
+    def _batch_page_by_page(
+        self,
+        space_key: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        access: SpaceAccess,
+        failures: SpaceAccess,
+        overflow: list[str],
+    ) -> dict[str, Any] | None:
+        """The batch Confluence refused with ancestors, listed again without them (ids, labels and the next link),
+        then each of its pages read on its own with ancestors and restrictions; a page that still fails is left out
+        of the tree (it and its subtree fail closed) with a warning naming it. Returns the batch's envelope only."""
+        bare_url, bare_params = without_ancestors(url, params)
+        body = self.fetch_json(bare_url, bare_params, failures, f"list the content of space {space_key}")
+        if body is None:
+            return None
+        for content in body.get("results") or []:
+            content_id = str(content.get("id"))
+            if self.labels:
+                self._note_labels(content_id, content, access)
+            missing = Problems()
+            one = self.fetch_json(
+                f"{self.v1_root}/content/{quote(content_id, safe='')}",
+                {"expand": RESTRICTION_EXPAND},
+                missing,
+                f"read page {content_id} ({content.get('title')!r}) of space {space_key} with its ancestors",
+            )
+            if one is None:
+                self.warn(missing.problems[0])  # left out of the tree: it and its subtree fail closed
+                continue
+            self._note_content(one, access, True, overflow)
+        return {"results": [], "_links": body.get("_links") or {}}
 
     @staticmethod
     def _note_labels(content_id: str, content: Mapping[str, Any], access: SpaceAccess) -> None:
@@ -289,13 +358,3 @@ class AccessReader(AccessFetcher):
                 "pages where only some of its members may read are treated as restricted (visibility internal)",
             )
         return None if sink.problems else frozenset(accounts)
-
-
-def _more_than_listed(read: Mapping[str, Any]) -> bool:
-    """Restriction answers page their users and groups; a full page may hide more names: not complete."""
-    for part in ("user", "group"):
-        listed = read.get(part) or {}
-        limit = listed.get("limit")
-        if limit and len(listed.get("results") or []) >= int(limit):
-            return True
-    return False

@@ -75,22 +75,37 @@ def window(items: list[dict[str, object]], start: int, limit: int) -> dict[str, 
     return {"results": chunk, "start": start, "limit": limit, "size": len(chunk)}
 
 
+RESTRICTION_SUBJECTS_MAX = 200  # each subject list of a restriction answer holds at most 200 (NOTE.md: real servers)
+
+
 def content_restriction_v1(
-    site: Site, page: Page, operation: str, expansions: set[str], links: Links, prefix: str = "restrictions."
+    site: Site,
+    page: Page,
+    operation: str,
+    expansions: set[str],
+    links: Links,
+    prefix: str = "restrictions.",
+    start: int = 0,
+    limit: int = RESTRICTION_SUBJECTS_MAX,
 ) -> dict[str, object]:
     """A ContentRestriction for `operation`; users and groups appear when `<prefix>user`/`<prefix>group` are
-    expanded (the by-operation endpoint expands both by default, a content listing only when asked)."""
+    expanded (the by-operation endpoint expands both by default, a content listing only when asked). Each list is a
+    window of at most 200 (`start`, `limit`, `size`): a listing's expansion shows the first 200, the by-operation
+    route pages both lists with its `start` and `limit`."""
+    limit = max(1, min(limit, RESTRICTION_SUBJECTS_MAX))
     grant = site.access.restriction(page.id) if operation == "read" else Grant()
     restriction: dict[str, object] = {"operation": operation}
     parts: dict[str, object] = {}
     unexpanded: dict[str, str] = {}
     self_link = f"{links.base}/rest/api/content/{page.id}/restriction/byOperation/{operation}"
     if f"{prefix}user" in expansions:
-        parts["user"] = window([user_v1(site, u, links) for u in grant.users], 0, 200)
+        parts["user"] = window([user_v1(site, u, links) for u in grant.users[start : start + limit]], 0, limit)
+        parts["user"]["start"] = start  # type: ignore[index]
     else:
         unexpanded["user"] = f"/rest/api/content/{page.id}/restriction/byOperation/{operation}/user"
     if f"{prefix}group" in expansions:
-        parts["group"] = window([group_v1(site, g, links) for g in grant.groups], 0, 200)
+        parts["group"] = window([group_v1(site, g, links) for g in grant.groups[start : start + limit]], 0, limit)
+        parts["group"]["start"] = start  # type: ignore[index]
     else:
         unexpanded["group"] = f"/rest/api/content/{page.id}/restriction/byOperation/{operation}/group"
     if unexpanded:
