@@ -252,6 +252,38 @@ def test_a_second_writer_on_this_machine_is_refused_at_once(s3: S3Server, tmp_pa
     assert not s3.keys("locked/"), "the refused writer wrote to the bucket"
 
 
+def test_memberships_live_in_the_bucket_and_search_as_user_resolves_them(s3: S3Server, tmp_path: Path) -> None:
+    """The memberships table sits beside the chunk table in the bucket: a searcher on another machine (no ledger)
+    resolves a person's groups from it, and the next full re-pull takes a group away."""
+    from destination_vectors.destination import DestinationVectors
+    from testkit.messages import catalog, page, record, state
+
+    config = _config(s3, "members", tmp_path, embedding={"model": HASH_MODEL})
+    pages = [page("1", "Budget", "<p>budget for the eng offsite</p>", readers=["group:eng"])]
+
+    def sync(groups: list[str]) -> None:
+        messages = [record(pages[0]), record({"user_id": "ann", "groups": groups}, "memberships")]
+        messages += [state("pages"), state("memberships")]
+        list(DestinationVectors().write(config, catalog(["pages", "memberships"]), iter(messages)))
+
+    def search_as_ann() -> set[str]:
+        elsewhere = {**config, "ledger_path": str(tmp_path / "no-ledger-here.duckdb")}  # another machine
+        config_file = write_json(tmp_path / "inputs" / "search-config.json", elsewhere)
+        run = destination_command(
+            ["search", "--config", str(config_file), "--json", "--as-user", "ann", "budget"], tmp_path / "out"
+        )
+        assert run.returncode == 0, run.tail()
+        return {json.loads(line)["page_id"] for line in run.stdout.splitlines() if line.startswith("{")}
+
+    sync(["eng"])
+    assert any(key.startswith("members/confluence_chunks__memberships.lance/") for key in s3.keys("members/")), (
+        "no memberships table in the bucket"
+    )
+    assert search_as_ann() == {"1"}, "ann's group eng was not resolved from the bucket"
+    sync([])
+    assert search_as_ann() == set(), "ann left eng: the re-pull must take the page away"
+
+
 # -- secrets ------------------------------------------------------------------------------------------------------
 WRONG_SECRET = "wrong-SECRET-4c2e/9f+Qz"
 
