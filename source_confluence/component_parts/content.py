@@ -128,6 +128,7 @@ class CommentRecordShaper(VersionedShaper):
                     "kind": kind,
                     "parent_comment_id": optional_text(ancestors[-1].get("id")) if ancestors else None,
                     "author_id": creator.get("accountId") or creator.get("userKey") or creator.get("username"),
+                    "author_name": creator.get("displayName"),  # v1 names the creator; v2 lists give only an id
                     "created_at": (record.get("history") or {}).get("createdDate"),
                     "resolved": ((extensions.get("resolution") or {}).get("status") == "resolved")
                     if kind == "inline"

@@ -73,7 +73,10 @@ def test_v1_comment_reads_container_ancestors_and_extensions() -> None:
             "container": {"id": "101005", "type": "page"},
             "ancestors": [{"id": "8", "type": "comment"}],
             "space": {"key": "ENG"},
-            "history": {"createdBy": {"userKey": "u-1"}, "createdDate": "2023-12-02T10:00:00.000Z"},
+            "history": {
+                "createdBy": {"userKey": "u-1", "displayName": "Ann Lee"},
+                "createdDate": "2023-12-02T10:00:00.000Z",
+            },
             "version": {"number": 1, "when": "2023-12-02T10:00:00.000Z"},
             "extensions": {
                 "location": "inline",
@@ -85,6 +88,7 @@ def test_v1_comment_reads_container_ancestors_and_extensions() -> None:
     )
     expected = {"container_id": "101005", "container_type": "page", "kind": "inline", "parent_comment_id": "8"}
     expected |= {"resolved": False, "highlighted_text": "promote the replica", "author_id": "u-1", "space_key": "ENG"}
+    expected |= {"author_name": "Ann Lee"}  # search says "comment by Ann Lee"
     assert {k: record[k] for k in expected} == expected, f"v1 comment shaped wrongly: {record}"
     assert record["body_storage"] == "", "a comment without a storage body must carry an empty body"
 
