@@ -38,9 +38,11 @@ def build_server(service: IndexService) -> MCPServer:
         group_by: Literal["page", "chunk"] = "page",
     ) -> dict[str, Any]:
         """Search the Confluence index (hybrid: meaning + keywords). Returns the best pages (group_by="page",
-        default: each page once with its best passage and up to two more snippets) or the best passages
-        (group_by="chunk"), each with title, breadcrumb, text and a link to the page. `spaces` (space keys),
-        `labels` and `streams` only narrow the search; k is 1-50."""
+        default: each page once, comments and attachments under their page, with its best passage and up to two
+        more snippets, each with an `origin`: the page, a comment by whom, which attachment) or the best passages
+        (group_by="chunk"), each with title, breadcrumb, text and a link to the page. Identifiers (E-2217, OPS-311,
+        4.0.12, request_timeout_seconds) are matched whole and rank first; "a quoted phrase" returns only passages
+        holding it. `spaces` (space keys), `labels` and `streams` only narrow the search; k is 1-50."""
         try:
             results = service.search(query, k, spaces=spaces, labels=labels, streams=streams, group_by=group_by)
         except ServiceError as error:
