@@ -79,17 +79,22 @@ def main(argv: list[str] | None = None) -> None:
             folder.mkdir(parents=True, exist_ok=True)
             config = build_index(folder, site_records(synthetic_site(options.pages, seed=7)))
         searcher = Searcher.from_config(DestinationConfig.model_validate(config))
+        plain = Searcher(searcher._store, searcher._embedder, exact=False)  # ranking before exact strings counted
         chunks = searcher._store.open_live().count_rows()
         for question in QUESTIONS:  # warm: model, table, indexes, thread pool
             searcher.search(question, k=options.k)
+            searcher.search(f"{question} OPS-1", k=options.k)
             lancedb_rrf_hybrid(searcher, question, options.k)
         embed, hybrid, pages, before = [], [], [], []  # (wall ms, process CPU ms) per call
+        unexact, identifier = [], []
         for round_number in range(options.rounds):
             question = f"{QUESTIONS[round_number % len(QUESTIONS)]} {round_number}"
             for series, call in (
                 (embed, lambda q=question: searcher._embedder.embed([q])),
                 (hybrid, lambda q=question: searcher.search(q, k=options.k)),
                 (pages, lambda q=question: searcher.search(q, k=options.k, group_by="page")),
+                (unexact, lambda q=question: plain.search(q, k=options.k)),
+                (identifier, lambda q=question, n=round_number: searcher.search(f"{q} OPS-{n}", k=options.k)),
                 (before, lambda q=question: lancedb_rrf_hybrid(searcher, q, options.k)),
             ):
                 cpu, started = time.process_time(), time.perf_counter()
@@ -108,6 +113,8 @@ def main(argv: list[str] | None = None) -> None:
         ("query embedding alone", embed),
         ("hybrid search (fusion.py), chunks", hybrid),
         ("hybrid search (fusion.py), grouped by page", pages),
+        ("hybrid search, Searcher(exact=False): ranking before exact strings", unexact),
+        ("hybrid search, a query with an identifier (+ OPS-n: whole-token index asked too)", identifier),
         ("LanceDB hybrid + RRFReranker (before fusion.py)", before),
     ):
         wall = statistics.median(w for w, _ in series)
