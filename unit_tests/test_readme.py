@@ -7,39 +7,19 @@ import importlib
 import importlib.util
 import json
 import re
-import shlex
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from destination_vectors.cli import _parser
 from destination_vectors.config import DestinationConfig
+from testkit.manual import DOCS, TEXT, blocks, commands
+from testkit.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-DOCS = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
-TEXT = {name: (ROOT / name).read_text(encoding="utf-8") for name in DOCS}
 README = TEXT["README.md"]
 README_MAX_LINES = 350  # the README is the front door; the reference lives in docs/
 TOP_LEVEL = ("source_confluence", "destination_vectors", "unit_tests", "integration_tests", "bench", "testkit")
 TOP_LEVEL += ("docker", "docs", "scripts", "examples")
-
-
-def _blocks(language: str, name: str | None = None) -> list[tuple[str, str]]:
-    """(file, block) for every fenced block of that language, in one file or all of them."""
-    names = [name] if name else DOCS
-    return [(n, block) for n in names for block in re.findall(rf"```{language}\n(.*?)```", TEXT[n], flags=re.S)]
-
-
-def _commands() -> list[tuple[str, list[str]]]:
-    commands = []
-    for name, block in _blocks("bash"):
-        for line in block.replace("\\\n", " ").splitlines():
-            line = line.split("  #", 1)[0].strip()
-            for part in re.split(r"\|(?!\|)|&&", line):
-                if part.strip():
-                    commands.append((name, shlex.split(part.replace('"$TOKEN"', "token"))))
-    return commands
 
 
 def _source_spec() -> dict:
@@ -68,7 +48,7 @@ def _anchors(text: str) -> set[str]:
     return found
 
 
-def test_readme_shows_the_two_commands():
+def test_readme_shows_the_twocommands():
     assert "make demo" in README and "make test" in README
 
 
@@ -79,7 +59,7 @@ def test_readme_is_a_front_door():
         assert f"({name})" in README or f"({name}#" in README, f"README.md does not link {name}"
 
 
-@pytest.mark.parametrize("name,command", _commands(), ids=lambda c: c if isinstance(c, str) else " ".join(c)[:60])
+@pytest.mark.parametrize("name,command", commands(), ids=lambda c: c if isinstance(c, str) else " ".join(c)[:60])
 def test_every_command_names_something_real(name: str, command: list[str]):
     program, *args = command
     if program == "make":
@@ -109,7 +89,7 @@ def test_every_command_names_something_real(name: str, command: list[str]):
         pytest.fail(f"{name} shows a command no test knows: {' '.join(command)}")
 
 
-@pytest.mark.parametrize("name,block", _blocks("json"), ids=lambda b: b[:30])
+@pytest.mark.parametrize("name,block", blocks("json"), ids=lambda b: b[:30])
 def test_every_config_example_validates(name: str, block: str):
     config = json.loads(block)
     clients = config.get("mcpServers") or config.get("servers")
@@ -125,12 +105,12 @@ def test_every_config_example_validates(name: str, block: str):
 
 
 def test_python_example_compiles_and_uses_the_public_api():
-    (example,) = [block for _, block in _blocks("python", "README.md")]
+    (example,) = [block for _, block in blocks("python", "README.md")]
     assert "Searcher.from_config" in example
     assert "from destination_vectors import" in example, "the README's example imports from the public surface"
 
 
-@pytest.mark.parametrize("name,block", _blocks("python"), ids=lambda b: b[:30])
+@pytest.mark.parametrize("name,block", blocks("python"), ids=lambda b: b[:30])
 def test_every_python_example_compiles_and_its_imports_exist(name: str, block: str):
     compile(block, name, "exec")
     for module, names in re.findall(r"^from (destination_vectors[\w.]*) import (.+)$", block, flags=re.M):
