@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from typing import Any
 from destination_vectors.config import DestinationConfig, config_problems
 
 AIRBYTE_COMMANDS = {"spec", "check", "write"}
+ALLOW_FLAG = "--allow-mass-deletion"  # write only: allow the deletion a refused run named, once
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,12 +40,21 @@ class _UserError(Exception):
 
 
 def _airbyte(args: list[str]) -> int:
+    """The CDK's commands; `write` also takes --allow-mass-deletion RUN_ID (the local pipe's allow_once)."""
+    allow_once = None
+    if ALLOW_FLAG in args:
+        at = args.index(ALLOW_FLAG)
+        value = args[at + 1] if at + 1 < len(args) else ""
+        if args[0] != "write" or not re.fullmatch(r"[0-9a-f]{12}", value):
+            print(f"error: {ALLOW_FLAG} goes with write and takes the run id a refusal names", file=sys.stderr)
+            return 2
+        allow_once, args = value, args[:at] + args[at + 2 :]
     from airbyte_cdk.logger import init_logger
 
     from destination_vectors.destination import DestinationVectors
 
     init_logger("airbyte")
-    DestinationVectors().run(args)
+    DestinationVectors(allow_once=allow_once).run(args)
     return 0
 
 
@@ -95,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--config", required=True)
     history.add_argument("--limit", type=int, default=20)
     history.add_argument("--pages", action="store_true", help="list pages (with deleted_at) instead of syncs")
+    history.add_argument(
+        "--deletions", action="store_true", help="list the refused and allowed mass deletions instead of syncs"
+    )
     history.add_argument("--json", action="store_true")
     history.set_defaults(handler=_history)
     attachments = commands.add_parser(
@@ -297,10 +311,16 @@ def _history(config: DestinationConfig, options: argparse.Namespace) -> int:
     from destination_vectors.store.ledger import Ledger
 
     ledger = Ledger(config.resolved_ledger_path)
-    rows = ledger.pages() if options.pages else ledger.history(options.limit)
+    if options.deletions:
+        rows = ledger.mass_deletions(options.limit)
+    else:
+        rows = ledger.pages() if options.pages else ledger.history(options.limit)
     if options.json:
         for row in rows:
             print(json.dumps(row, default=str, ensure_ascii=False))
+        return 0
+    if options.deletions:
+        print(format_mass_deletions(rows) if rows else f"no mass deletion refused or allowed in {ledger.path}")
         return 0
     if not rows:
         print(f"no syncs recorded in {ledger.path}")
@@ -320,7 +340,30 @@ def _history(config: DestinationConfig, options: argparse.Namespace) -> int:
             f"{row['embedded']:>9} {row['reused']:>7} {row['pages_added']:>6} {row['pages_updated']:>8} "
             f"{row['pages_deleted']:>8} {row['seconds'] or 0:>8.1f}"
         )
+    runs = {row["run_id"] for row in rows}
+    decided = [row for row in ledger.mass_deletions(limit=1000) if row["run_id"] in runs]
+    if decided:
+        print("\n" + format_mass_deletions(decided))
     return 0
+
+
+def format_mass_deletions(rows: Sequence[dict[str, Any]]) -> str:
+    """The guard's decisions, newest first: which run, refused or allowed (and by what), stream, space, counts."""
+    lines = [
+        "mass deletions (docs/sync.md):",
+        f"{'run':<13} {'decided (UTC)':<20} {'decision':<9} {'allowed by':<23} {'stream':<12} {'space':<12} "
+        "deleted/live",
+    ]
+    for row in rows:
+        note = " (space missing from the listing)" if row["vanished"] else ""
+        if row["followed_pages"]:
+            note += f" ({row['followed_pages']} with their page)"
+        lines.append(
+            f"{row['run_id']:<13} {row['decided_at']:%Y-%m-%d %H:%M:%S}  {row['decision']:<9} "
+            f"{row['allowed_by'] or '':<23} {row['stream']:<12} {row['space_key'] or '(none)':<12} "
+            f"{row['deleted_pages']}/{row['live_pages']}{note}"
+        )
+    return "\n".join(lines)
 
 
 def _attachments(config: DestinationConfig, options: argparse.Namespace) -> int:

@@ -79,6 +79,48 @@ class ChunkingConfig(SpecModel):
     )
 
 
+class MassDeletionConfig(SpecModel):
+    """The guard before an overwrite commit (docs/sync.md, "The mass-deletion guard")."""
+
+    model_config = ConfigDict(extra="forbid", title="Mass-deletion guard")
+
+    max_share: float = Field(
+        0.5,
+        ge=0,
+        lt=1,
+        title="Largest share of a space deleted at once",
+        description="An overwrite sync or a refresh that would delete more than this share of a space's pages of "
+        "one stream, and at least min_pages of them, is refused: nothing is committed and the sync fails naming the "
+        "spaces. 0.5: more than half.",
+    )
+    min_pages: int = Field(
+        20,
+        ge=1,
+        title="Fewest pages that make a mass deletion",
+        description="Deleting fewer pages of a space than this never stops a sync, whatever the share: small spaces "
+        "and ordinary clean-ups keep syncing (the next good sync restores such a loss in seconds).",
+    )
+    allow_once: str | None = Field(
+        None,
+        title="Allow the deletion refused in run",
+        description="The run id a refusal names: the next sync that commits may make the deletions that run refused, "
+        "once. Spent by that sync; void once any sync succeeded after the refusal. Can stay set afterwards.",
+        examples=["3f2a9c0d1b4e"],
+    )
+    allow_always: bool = Field(
+        False,
+        title="Allow every mass deletion",
+        description="Never refuse. Each mass deletion is still logged and recorded in the ledger.",
+    )
+
+    @field_validator("allow_once")
+    @classmethod
+    def _run_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[0-9a-f]{12}", value.strip()):
+            raise ValueError("allow_once must be the 12-character run id the refusal names, e.g. 3f2a9c0d1b4e")
+        return value.strip() if value is not None else None
+
+
 class StreamMapping(BaseModel):
     """Which field of a stream's records is the text, and in which format."""
 
@@ -190,6 +232,11 @@ class DestinationConfig(SpecModel):
     object_storage: ObjectStorageConfig = Field(
         default_factory=ObjectStorageConfig,
         description="Endpoint, region and credentials for an s3:// lancedb_uri (AWS or S3-compatible).",
+    )
+    mass_deletion: MassDeletionConfig = Field(
+        default_factory=MassDeletionConfig,
+        description="Refuses an overwrite commit that would delete most of a space (a lost permission, a partial "
+        "listing) unless allowed once or always.",
     )
 
     @field_validator("table_name")

@@ -32,6 +32,7 @@ from destination_vectors.embedding.cache import ExportFailed
 from destination_vectors.embedding.embedder import TEST_HASH_EMBEDDER, load_embedder
 from destination_vectors.embedding.model import ModelNotFoundError, resolve_model
 from destination_vectors.store.table import ChunkStore, describe_store_error
+from destination_vectors.write.deletion_guard import MassDeletionRefused
 from destination_vectors.write.sync import StreamPlan, SyncFailed, SyncWriter
 
 DOCUMENTATION_URL = "https://github.com/confluence-vectors/confluence-vectors#destination-configuration"
@@ -55,6 +56,10 @@ def parse_config(config: Mapping[str, Any]) -> DestinationConfig:
 
 
 class DestinationVectors(Destination):
+    def __init__(self, allow_once: str | None = None) -> None:
+        """`allow_once`: a refused run's id, as `write --allow-mass-deletion` gives it; overrides the config's."""
+        self.allow_once = allow_once
+
     def _parse_input_stream(self, input_stream: io.TextIOWrapper) -> Iterable[AirbyteMessage]:
         """Like the CDK's, but a line orjson refuses (lone UTF-16 surrogates: valid JSON, invalid UTF-8) is parsed by
         the stdlib instead of being dropped, and an unparsable line is reported by number, never echoed."""
@@ -109,6 +114,10 @@ class DestinationVectors(Destination):
         input_messages: Iterable[AirbyteMessage],
     ) -> Iterable[AirbyteMessage]:
         parsed = parse_config(config)
+        if self.allow_once:
+            parsed = parse_config(
+                {**dict(config), "mass_deletion": {**parsed.mass_deletion.model_dump(), "allow_once": self.allow_once}}
+            )
         plans = stream_plans(configured_catalog)
         logger = logging.getLogger("airbyte")
         try:
@@ -138,6 +147,8 @@ class DestinationVectors(Destination):
                         else:
                             held.append(message)
                 report = writer.commit(final=True)
+        except MassDeletionRefused as refusal:  # the user decides: fix the source, or allow it (config)
+            raise AirbyteTracedException(message=str(refusal), failure_type=FailureType.config_error) from None
         except SyncFailed as error:
             raise AirbyteTracedException(message=str(error), failure_type=FailureType.system_error) from None
         yield from held  # every state is released only after the commit that makes it true

@@ -6,11 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from testkit.paths import ROOT
 
 PAGES_CATALOG = ROOT / "integration_tests" / "pages_catalog.json"  # the pages stream, overwrite
+SPACES_AND_PAGES_CATALOG = ROOT / "integration_tests" / "configured_catalog.json"  # the space listing too, overwrite
 
 
 def write_json(path: Path, value: object) -> Path:
@@ -28,10 +30,16 @@ def source_config(url: str, **extra: object) -> dict:
 
 
 def sync(
-    workdir: Path, source: dict, destination: dict, env: dict | None = None, timeout: float = 600
+    workdir: Path,
+    source: dict,
+    destination: dict,
+    env: dict | None = None,
+    timeout: float = 600,
+    catalog: Path = PAGES_CATALOG,
+    write_args: Sequence[str] = (),
 ) -> tuple[subprocess.CompletedProcess, list[dict]]:
-    """Pipes a real source read into a real destination write; returns the write's result and its messages."""
-    catalog = PAGES_CATALOG
+    """Pipes a real source read into a real destination write; returns the write's result and its messages.
+    `write_args` go after the write's --config and --catalog (e.g. --allow-mass-deletion RUN_ID)."""
     source_path = write_json(workdir / "source.json", source)
     destination_path = write_json(workdir / "destination.json", destination)
     reader = subprocess.Popen(
@@ -51,6 +59,7 @@ def sync(
                 str(destination_path),
                 "--catalog",
                 str(catalog),
+                *write_args,
             ],
             cwd=ROOT,
             stdin=reader.stdout,

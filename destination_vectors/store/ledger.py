@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS syncs (
     run_id VARCHAR PRIMARY KEY,
     started_at TIMESTAMPTZ NOT NULL,
     ended_at TIMESTAMPTZ,
-    status VARCHAR NOT NULL,            -- running | succeeded | failed | interrupted
+    status VARCHAR NOT NULL,            -- running | succeeded | failed | refused | interrupted
     streams VARCHAR,
     embedding_model VARCHAR,
     records BIGINT DEFAULT 0,
@@ -49,6 +49,19 @@ CREATE TABLE IF NOT EXISTS pages (
     last_run_id VARCHAR,
     PRIMARY KEY (stream, page_id)
 );
+CREATE TABLE IF NOT EXISTS mass_deletions (
+    run_id VARCHAR NOT NULL,             -- the sync that would delete
+    decided_at TIMESTAMPTZ NOT NULL,
+    decision VARCHAR NOT NULL,           -- refused | allowed
+    allowed_by VARCHAR,                  -- allow_always | allow_once <refused run id> | space_keys; NULL if refused
+    stream VARCHAR NOT NULL,
+    space_key VARCHAR NOT NULL,          -- '' for rows without a space
+    live_pages BIGINT NOT NULL,          -- the stream's pages of the space in the table before the sync
+    deleted_pages BIGINT NOT NULL,       -- how many of them the sync would delete
+    followed_pages BIGINT NOT NULL,      -- of those, comments and attachments going with their page (not judged)
+    vanished BOOLEAN NOT NULL,           -- the space is missing from the source's listing
+    PRIMARY KEY (run_id, stream, space_key)
+);
 """
 
 SYNC_COLUMNS = (
@@ -70,6 +83,18 @@ SYNC_COLUMNS = (
     "table_version",
     "error",
 )
+MASS_DELETION_COLUMNS = (
+    "run_id",
+    "decided_at",
+    "decision",
+    "allowed_by",
+    "stream",
+    "space_key",
+    "live_pages",
+    "deleted_pages",
+    "followed_pages",
+    "vanished",
+)
 
 
 @dataclass
@@ -80,6 +105,34 @@ class SeenPages:
 
     def add(self, stream: str, page_id: str, version: int, content_hash: str, title: str) -> None:
         self.by_stream.setdefault(stream, []).append((page_id, version, content_hash, title))
+
+
+@dataclass(frozen=True)
+class MassDeletion:
+    """One stream's deletions in one space, as the mass-deletion guard measured them (write/deletion_guard.py); a row
+    of `mass_deletions` once decided."""
+
+    stream: str
+    space_key: str  # "" for rows without a space
+    live_pages: int
+    deleted_pages: int
+    followed_pages: int = 0  # comments and attachments going with their deleted page or blog post
+    vanished: bool = False  # the space is missing from the source's listing
+    deselected: bool = False  # ... because the source's space_keys no longer names it
+    decision: str | None = None  # refused | allowed
+    allowed_by: str | None = None  # allow_always | allow_once <run id> | space_keys
+
+    def decided(self, decision: str, allowed_by: str | None) -> MassDeletion:
+        return replace(self, decision=decision, allowed_by=allowed_by)
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What the ledger knows of the refused run that mass_deletion.allow_once names."""
+
+    refused: list[MassDeletion]
+    spent_by: str | None  # the sync that committed with this allowance already
+    succeeded_since: str | None  # a sync that succeeded after the refusal: the refusal no longer stands
 
 
 def utcnow() -> datetime:
@@ -122,12 +175,25 @@ class Ledger:
         counts: SyncCounts,
         seconds: float,
         table_version: int | None,
+        mass_deletions: Sequence[MassDeletion] = (),
     ) -> None:
-        """After the snapshot committed: the pages and the run's row in one transaction (and one connection)."""
+        """After the snapshot committed: the pages, the mass deletions it was allowed and the run's row in one
+        transaction (and one connection): an allow_once is spent only by a commit that landed."""
         with self._connect() as db:
             db.execute("BEGIN")
             _record_pages(db, run_id, seen, replaced_streams, counts)
+            _record_mass_deletions(db, run_id, mass_deletions)
             _finish(db, run_id, "succeeded", counts, seconds, table_version, None)
+            db.execute("COMMIT")
+
+    def refused(
+        self, run_id: str, mass_deletions: Sequence[MassDeletion], counts: SyncCounts, seconds: float, error: str
+    ) -> None:
+        """A sync the guard refused: its mass deletions and the run's row (status `refused`) in one transaction."""
+        with self._connect() as db:
+            db.execute("BEGIN")
+            _record_mass_deletions(db, run_id, mass_deletions)
+            _finish(db, run_id, "refused", counts, seconds, None, error)
             db.execute("COMMIT")
 
     def finish_sync(
@@ -150,6 +216,51 @@ class Ledger:
                 f"SELECT {', '.join(SYNC_COLUMNS)} FROM syncs ORDER BY started_at DESC LIMIT ?", [limit]
             )
             return [dict(zip(SYNC_COLUMNS, row, strict=False)) for row in cursor.fetchall()]
+
+    def mass_deletions(
+        self, limit: int = 50, run_id: str | None = None, decision: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Refused and allowed mass deletions, newest first: one dict per run, stream and space, with the keys of
+        `MASS_DELETION_COLUMNS` (docs/sync.md, "The ledger")."""
+        if not self.path.exists():
+            return []
+        where, params = ["1 = 1"], []
+        for column, value in (("run_id", run_id), ("decision", decision)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        with self._connect(read_only=True) as db:
+            if not _has_table(db, "mass_deletions"):  # a ledger from before the guard, opened read-only
+                return []
+            cursor = db.execute(
+                f"SELECT {', '.join(MASS_DELETION_COLUMNS)} FROM mass_deletions WHERE {' AND '.join(where)} "
+                "ORDER BY decided_at DESC, run_id, stream, space_key LIMIT ?",
+                [*params, limit],
+            )
+            return [dict(zip(MASS_DELETION_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+
+    def allowance(self, refused_run_id: str) -> Allowance:
+        """What mass_deletion.allow_once naming this run may allow: the deletions it refused, whether a sync spent
+        it, and whether a sync succeeded since (then the refusal no longer stands)."""
+        with self._connect() as db:
+            refused = db.execute(
+                "SELECT stream, space_key, live_pages, deleted_pages, followed_pages, vanished FROM mass_deletions "
+                "WHERE run_id = ? AND decision = 'refused' ORDER BY stream, space_key",
+                [refused_run_id],
+            ).fetchall()
+            spent = db.execute(
+                "SELECT run_id FROM mass_deletions WHERE decision = 'allowed' AND allowed_by = ? LIMIT 1",
+                [f"allow_once {refused_run_id}"],
+            ).fetchone()
+            since = db.execute(
+                "SELECT run_id FROM syncs WHERE status = 'succeeded' AND started_at > "
+                "(SELECT started_at FROM syncs WHERE run_id = ?) ORDER BY started_at LIMIT 1",
+                [refused_run_id],
+            ).fetchone()
+        deletions = [
+            MassDeletion(s, k, live, deleted, followed, vanished) for s, k, live, deleted, followed, vanished in refused
+        ]
+        return Allowance(deletions, spent[0] if spent else None, since[0] if since else None)
 
     def pages(self, stream: str | None = None, include_deleted: bool = True) -> list[dict[str, Any]]:
         if not self.path.exists():
@@ -218,6 +329,31 @@ def _record_pages(
             "deleted_at = NULL, last_run_id = excluded.last_run_id",
             [stream, now, now, run_id],
         )
+
+
+def _record_mass_deletions(db: duckdb.DuckDBPyConnection, run_id: str, deletions: Sequence[MassDeletion]) -> None:
+    now = utcnow()
+    for d in deletions:
+        db.execute(
+            f"INSERT OR REPLACE INTO mass_deletions ({', '.join(MASS_DELETION_COLUMNS)}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                now,
+                d.decision,
+                d.allowed_by,
+                d.stream,
+                d.space_key,
+                d.live_pages,
+                d.deleted_pages,
+                d.followed_pages,
+                d.vanished,
+            ],
+        )
+
+
+def _has_table(db: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(db.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0])
 
 
 def _finish(

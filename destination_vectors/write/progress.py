@@ -1,6 +1,7 @@
 """Progress of a long write: Airbyte log lines at a steady pace, and a progress bar when a person is watching.
 
-It only displays the sync's `SyncCounts`; it counts nothing itself.
+It only displays the sync's `SyncCounts`; it counts nothing itself. `SyncReport` is the one-line summary a write ends
+with.
 """
 
 from __future__ import annotations
@@ -60,3 +61,24 @@ class Progress:
         if self._tqdm is not None:
             self._tqdm.close()
             self._tqdm = None
+
+
+@dataclass
+class SyncReport:
+    run_id: str
+    counts: SyncCounts
+    seconds: float
+    table_version: int | None
+    no_text: dict[str, int] = field(default_factory=dict)  # records not indexed because they hold no text, by stream
+
+    def summary(self) -> str:
+        c = self.counts
+        empty = ""
+        if self.no_text:
+            by_stream = ", ".join(f"{stream} {count}" for stream, count in sorted(self.no_text.items()))
+            empty = f", {sum(self.no_text.values())} without text not indexed ({by_stream})"
+        return (
+            f"sync {self.run_id} succeeded: {c.records} records, {c.bad_records} bad{empty}, {c.chunks} chunks "
+            f"({c.embedded} embedded, {c.reused} reused); pages {c.pages_added} added, {c.pages_updated} updated, "
+            f"{c.pages_deleted} deleted; table version {self.table_version}; {self.seconds:.1f} s"
+        )

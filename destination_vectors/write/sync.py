@@ -11,7 +11,7 @@ import fcntl
 import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from destination_vectors.config import DestinationConfig
@@ -28,10 +28,11 @@ from destination_vectors.text.chunks import validate_chunking
 from destination_vectors.write.carry import CarriedPages, VectorLookup
 from destination_vectors.write.children import Children
 from destination_vectors.write.containers import CHILD_STREAMS, CONTAINER_STREAMS, FILE_STREAMS
+from destination_vectors.write.deletion_guard import LISTING_STREAM, DeletionGuard, MassDeletionRefused
 from destination_vectors.write.includes import IncludeIndex
 from destination_vectors.write.memberships import Memberships
 from destination_vectors.write.page_rows import PageRows, PageRowsBuilder
-from destination_vectors.write.progress import Progress
+from destination_vectors.write.progress import Progress, SyncReport
 from destination_vectors.write.records import BadRecord
 from destination_vectors.write.vectors import announce_switch, embed_with_reuse
 
@@ -53,27 +54,6 @@ class StreamPlan:
     name: str
     mode: str  # overwrite | append | append_dedup
     primary_key: list[list[str]] | None
-
-
-@dataclass
-class SyncReport:
-    run_id: str
-    counts: SyncCounts
-    seconds: float
-    table_version: int | None
-    no_text: dict[str, int] = field(default_factory=dict)  # records not indexed because they hold no text, by stream
-
-    def summary(self) -> str:
-        c = self.counts
-        empty = ""
-        if self.no_text:
-            by_stream = ", ".join(f"{stream} {count}" for stream, count in sorted(self.no_text.items()))
-            empty = f", {sum(self.no_text.values())} without text not indexed ({by_stream})"
-        return (
-            f"sync {self.run_id} succeeded: {c.records} records, {c.bad_records} bad{empty}, {c.chunks} chunks "
-            f"({c.embedded} embedded, {c.reused} reused); pages {c.pages_added} added, {c.pages_updated} updated, "
-            f"{c.pages_deleted} deleted; table version {self.table_version}; {self.seconds:.1f} s"
-        )
 
 
 class SyncWriter:
@@ -112,6 +92,7 @@ class SyncWriter:
         self.children = Children(config)  # comments and attachments, joined to their containers at the end
         self.no_text: dict[str, int] = {}  # records that hold no text after conversion, by stream: never indexed
         self.memberships = Memberships(MembershipTable(self.store))  # stored with the final commit, never chunked
+        self.guard = DeletionGuard(config.mass_deletion, self.ledger, listed=LISTING_STREAM in self.streams)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -130,6 +111,10 @@ class SyncWriter:
             self.pages.includes = IncludeIndex()
             try:
                 yield self
+            except MassDeletionRefused as refusal:  # nothing committed: the staged rows go, the ledger says why
+                self.store.drop_staging()
+                self.ledger.refused(self.run_id, refusal.deletions, self.counts, self.progress.seconds, str(refusal))
+                raise
             except BaseException as error:
                 self.ledger.finish_sync(
                     self.run_id, "failed", self.counts, self.progress.seconds, error=str(error)[:2000]
@@ -161,6 +146,7 @@ class SyncWriter:
             self.children.hold(stream, data)
             return
         if stream in TEXTLESS_STREAMS:  # a space is a name and a key, which every page's chunk already carries
+            self.guard.note_listing(stream, data)  # ... and the source's listing, for the mass-deletion guard
             self._no_text(stream)
             return
         if stream in CONTAINER_STREAMS:
@@ -240,6 +226,7 @@ class SyncWriter:
         if plan.mode == "append_dedup":
             self._dedup_since_commit.setdefault(stream, set()).add(document.page_id)
         self._seen.add(stream, document.page_id, document.version, document.content_hash, document.title)
+        self.guard.note_space(document.columns.get("space_key"))
         return True
 
     def _carry(self, stream: str, page_id: str, chunks: int) -> None:
@@ -323,6 +310,8 @@ class SyncWriter:
                 f"the input ended without a final STATE for stream(s) {', '.join(incomplete)}: the source did not "
                 "finish, so the previous snapshot is kept (nothing was deleted)"
             )
+        if final and self._snapshot is not None:  # nothing is committed past the mass-deletion guard's thresholds
+            self.guard.check(self._snapshot, replace, self._seen, self.run_id)
         assert self._staging is not None and self._carried is not None
         dedup, self._dedup_since_commit = self._dedup_since_commit, {}
         carried = any(self._carry_pending.values())
@@ -373,9 +362,8 @@ class SyncWriter:
 
     def _finish(self, replaced: list[str]) -> SyncReport:
         failpoint("after_commit")
-        self.ledger.succeeded(
-            self.run_id, self._seen, replaced, self.counts, self.progress.seconds, self._table_version
-        )
+        seconds, version = self.progress.seconds, self._table_version
+        self.ledger.succeeded(self.run_id, self._seen, replaced, self.counts, seconds, version, self.guard.allowed)
         failpoint("after_ledger")
         self.children.record_outcomes(self.run_id, utcnow().isoformat(), complete="attachments" in replaced)
         if self._housekeeping_needed():

@@ -108,6 +108,39 @@ def test_history_table_and_pages(config, tmp_path, capsys):
     assert {r["page_id"] for r in rows} == {"1", "2"}
 
 
+def test_history_shows_refused_and_allowed_mass_deletions(config, tmp_path, capsys):
+    from destination_vectors.store.counts import SyncCounts
+    from destination_vectors.store.ledger import Ledger, MassDeletion, SeenPages
+
+    path = _index(config, tmp_path)
+    ledger = Ledger(config.resolved_ledger_path)
+    eng = MassDeletion(stream="pages", space_key="ENG", live_pages=400, deleted_pages=360)
+    ledger.start_sync("aaaaaaaaaaaa", ["pages"], "model")
+    ledger.refused("aaaaaaaaaaaa", [eng.decided("refused", None)], SyncCounts(), 1.0, "mass deletion refused, ...")
+    ledger.start_sync("bbbbbbbbbbbb", ["pages"], "model")
+    allowed = eng.decided("allowed", "allow_once aaaaaaaaaaaa")
+    ledger.succeeded("bbbbbbbbbbbb", SeenPages(), [], SyncCounts(), 1.0, 3, [allowed])
+    assert main(["history", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"refused\s", out), f"the refused sync must show its status: {out}"
+    lines = [line for line in out.splitlines() if "360/400" in line]
+    assert len(lines) == 2, f"both decisions must be listed below the syncs: {out}"
+    assert "refused" in lines[1] and "allow_once aaaaaaaaaaaa" in lines[0] and "ENG" in lines[0], lines
+    assert main(["history", "--config", str(path), "--deletions", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["run_id"], r["decision"], r["deleted_pages"]) for r in rows] == [
+        ("bbbbbbbbbbbb", "allowed", 360),
+        ("aaaaaaaaaaaa", "refused", 360),
+    ], rows
+
+
+def test_the_allow_flag_goes_with_write_and_a_run_id(tmp_path, capsys):
+    assert main(["write", "--config", "c.json", "--catalog", "k.json", "--allow-mass-deletion", "yes"]) == 2
+    assert "takes the run id a refusal names" in capsys.readouterr().err
+    assert main(["check", "--config", "c.json", "--allow-mass-deletion", "aaaaaaaaaaaa"]) == 2
+    assert "goes with write" in capsys.readouterr().err
+
+
 def test_errors_are_one_line_with_exit_code_2(config, tmp_path, capsys):
     assert main(["search", "--config", str(tmp_path / "missing.json"), "q"]) == 2
     assert "does not exist" in capsys.readouterr().err

@@ -46,3 +46,30 @@ def test_append_streams_never_mark_deletions(tmp_path: Path):
 
 def test_history_of_a_missing_ledger_is_empty(tmp_path: Path):
     assert Ledger(tmp_path / "none.duckdb").history() == []
+
+
+def test_mass_deletions_of_a_ledger_from_before_the_guard_are_none(tmp_path: Path):
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as db:  # a ledger written before the mass_deletions table existed
+        db.execute("CREATE TABLE syncs (run_id VARCHAR PRIMARY KEY, started_at TIMESTAMPTZ, status VARCHAR)")
+    assert Ledger(path).mass_deletions() == [], "reading an older ledger must not fail"
+    assert Ledger(tmp_path / "missing.duckdb").mass_deletions() == []
+
+
+def test_an_allowance_is_spent_by_the_sync_that_committed_with_it(tmp_path: Path):
+    from destination_vectors.store.ledger import MassDeletion
+
+    ledger = Ledger(tmp_path / "l.duckdb")
+    eng = MassDeletion(stream="pages", space_key="ENG", live_pages=40, deleted_pages=30)
+    ledger.start_sync("refused1", ["pages"], "model")
+    ledger.refused("refused1", [eng.decided("refused", None)], SyncCounts(), 1.0, "refused")
+    fresh = ledger.allowance("refused1")
+    assert [(d.stream, d.space_key, d.deleted_pages) for d in fresh.refused] == [("pages", "ENG", 30)]
+    assert fresh.spent_by is None and fresh.succeeded_since is None
+    ledger.start_sync("allowed1", ["pages"], "model")
+    ledger.succeeded("allowed1", SeenPages(), [], SyncCounts(), 1.0, 3, [eng.decided("allowed", "allow_once refused1")])
+    spent = ledger.allowance("refused1")
+    assert spent.spent_by == "allowed1" and spent.succeeded_since == "allowed1"
+    assert ledger.allowance("unknown").refused == []
