@@ -8,6 +8,7 @@ functions included, so a new feature cannot slip a dependency in sideways.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "destination_vectors"
@@ -95,3 +96,34 @@ def test_the_check_finds_a_forbidden_import(tmp_path: Path):
         "destination_vectors/store/table.py:2 imports destination_vectors.write: store/ may not import write",
         "destination_vectors/write/sync.py:1 imports destination_vectors.read: write/ may not import read",
     ], problems
+
+
+def _map_entries() -> dict[str, str]:
+    """docs/CONTRACTS.md's destination map, one text per part: `text/`, `embedding/`, `store/`, `write/`, `read/`, and
+    the entry points and shared modules ("On top")."""
+    contracts = (PACKAGE.parent / "docs" / "CONTRACTS.md").read_text(encoding="utf-8")
+    section = contracts.split("- `destination_vectors/`:", 1)[1].split("\n- `", 1)[0]
+    entries = {}
+    for bullet in re.split(r"\n  - ", section)[1:]:
+        name = re.match(r"`(\w+)/`|On top", bullet)
+        if name:  # other bullets state rules (the import rule, the public surface)
+            entries[name.group(1) or "top"] = bullet
+    assert set(entries) == {*FLOWS, *FOUNDATIONS, "top"}, f"the destination map's bullets: {sorted(entries)}"
+    return entries
+
+
+def test_the_contracts_map_names_every_module_in_its_package():
+    """A module added to a flow is described where a reader of docs/CONTRACTS.md looks for it."""
+    entries = _map_entries()
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        part = relative.parts[0] if len(relative.parts) > 1 else "top"
+        part = "top" if part == "serve" else part
+        if part not in entries:
+            missing.append(f"{relative} (no bullet for {part}/)")
+            continue
+        named = f"`{relative.parts[1]}/`" if len(relative.parts) > 2 else f"`{path.name}`"  # a subpackage as a whole
+        if path.name != "__init__.py" and named not in entries[part]:
+            missing.append(str(relative))
+    assert not missing, f"modules docs/CONTRACTS.md's destination map does not name in their package: {missing}"
