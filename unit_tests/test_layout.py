@@ -1,7 +1,8 @@
 """The destination's tree shows its two flows, and its imports follow them (docs/CONTRACTS.md, "destination_vectors/").
 
 `write/` (a sync) and `read/` (a question) never import each other; `text/`, `embedding/` and `store/` are what both
-build on, so they import neither flow nor the entry points on top. Every import counts, the lazy ones inside
+build on, so they import neither flow nor the entry points on top; `serve/` (the front ends over the index) reads it
+and never imports the write path. Every import counts, the lazy ones inside
 functions included, so a new feature cannot slip a dependency in sideways.
 """
 
@@ -20,6 +21,7 @@ FORBIDDEN = {
     "write": {"read", *ENTRY_POINTS},
     "read": {"write", *ENTRY_POINTS},
     **{name: {*FLOWS, *ENTRY_POINTS} for name in FOUNDATIONS},
+    "serve": {"write", *(set(ENTRY_POINTS) - {"serve"})},  # front ends over the index only read it
 }
 
 

@@ -58,11 +58,3 @@ def load_embedder(config: EmbeddingConfig, indexed: str | None = None) -> Embedd
 def model_tokenizer_name(config: EmbeddingConfig) -> str:
     """The model whose tokenizer bounds the chunks (the hash embedder borrows the default's)."""
     return "default" if config.model == TEST_HASH_EMBEDDER else config.model
-
-
-def indexed_model(table) -> str | None:
-    """The `embedding_model` of a live LanceDB table's rows (one model per index), None for no table or no rows."""
-    if table is None or "embedding_model" not in table.schema.names:
-        return None
-    rows = table.search().select(["embedding_model"]).limit(1).to_list()
-    return rows[0]["embedding_model"] if rows else None

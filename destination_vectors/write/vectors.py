@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -57,14 +57,3 @@ def embed_with_reuse(
         counts.embedded += len(first_rows)
         counts.reused += sum(len(rows) - 1 for rows in todo.values())
     return vectors
-
-
-def batched(items: Iterable, size: int) -> Iterable[list]:
-    batch: list = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
