@@ -132,6 +132,7 @@ def test_a_restriction_change_with_unchanged_text_changes_who_finds_the_page(
     assert not _finds(config, _person(ALICE), secret, "Security Incident 2024-07")
     runs = ledger_history(config)
     assert len(runs) >= 2 and runs[0]["status"] == "succeeded", f"ledger: {runs[:2]}"
+    assert runs[0]["embedded"] == 0 and runs[0]["reused"] > 0, f"an access-only change embedded chunks: {runs[0]}"
 
 
 def test_exclude_leaves_restricted_pages_out(tmp_path: Path) -> None:
