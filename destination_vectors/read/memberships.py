@@ -91,6 +91,11 @@ class MembershipResolver:
         if (as_user is None) == (as_email is None):
             raise IdentityError("name the person with exactly one of --as-user and --as-email")
         account = as_user
+        if as_user is not None and self._current(chunk_version)[1] is None:
+            logger.warning(
+                "this index holds no group memberships (the memberships stream was not synced): only the groups "
+                "given with --group count for this person"
+            )
         if as_email is not None:
             account = self.account_for_email(chunk_version, as_email)
             if account is None:

@@ -126,3 +126,10 @@ def test_searcher_resolves_a_principal_with_only_an_account_id(config) -> None:
     assert {hit.page_id for hit in hits} == {"3"}, "a long-running searcher follows the next full re-pull"
     with pytest.raises(SearchError, match="exactly one"):
         searcher.principal_for()
+
+
+def test_as_user_on_an_index_without_memberships_says_groups_are_not_resolved(config, path, capsys, caplog) -> None:
+    sync(config, [], streams=("pages",), final=("pages",))
+    assert found(capsys, path, "--as-user", "ann") == {"3"}, "without memberships ann is in no group"
+    assert "holds no group memberships" in caplog.text, "the user is not told why groups do not count"
+    assert found(capsys, path, "--as-user", "ann", "--group", "eng") == {"1", "3"}, "--group still counts"
