@@ -100,3 +100,23 @@ def test_a_quoted_phrase_returns_only_chunks_holding_it(searcher, mode):
 def test_a_quoted_identifier_does_not_match_its_longer_twin(searcher):
     hits = searcher.search('"narwhal-comment-3"', k=10)
     assert [h.page_id for h in hits] == ["c3"], [h.page_id for h in hits]
+
+
+def test_the_rule_holds_when_lance_answers_the_vector_side_too(searcher):
+    """Past vector_index.min_rows the vectors are searched by Lance, not in memory (flat.py): the whole-token index's
+    rows join the candidates without a distance of their own, and still rank first."""
+    from destination_vectors.read.search import Searcher
+    from destination_vectors.store.ann import VectorIndexConfig
+
+    lance_side = Searcher(searcher._store, searcher._embedder, VectorIndexConfig(min_rows=1))
+    hits = lance_side.search("narwhal-comment-3", k=5)
+    assert hits[0].page_id == "c3", [(h.stream, h.page_id) for h in hits]
+    _, questions = exact_site()
+    wrong = [
+        q["query"]
+        for q in questions
+        if q["type"] == "exact_id"
+        and "narwhal" not in q["query"]
+        and lance_side.search(q["query"], k=1)[0].page_id not in q["relevant"]
+    ]
+    assert not wrong, f"exact token not first on the Lance path: {wrong}"
