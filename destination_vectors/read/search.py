@@ -245,14 +245,14 @@ class Searcher:
         columns in the full-text query cost about as much as the query itself)."""
         flat = ask.snapshot.flat
         text_hits = self._pool.submit(_text_hits_in_memory, ask, depth)
-        exact_hits = self._pool.submit(_exact_ids, ask, depth) if ask.exact_indexed else None
+        exact_hits = self._pool.submit(_hits_in_memory, ask, depth, _exact_query(ask)) if ask.exact_indexed else None
         vector = self._query_vector(ask)
         positions, distances = flat.nearest(vector, depth, ask.where)
         text_positions, scores = text_hits.result()
         vector_positions = positions.tolist()
         if exact_hits is not None:  # chunks holding the tokens whole join the vector side with their own distance
             seen = set(vector_positions)
-            more = [p for p in flat.positions_of(exact_hits.result()) if p not in seen]
+            more = [p for p in exact_hits.result()[0] if p not in seen]
             vector_positions += more
             distances = np.concatenate([distances, flat.distances(vector, more)])
         wanted = list(dict.fromkeys([*vector_positions, *text_positions]))
@@ -340,30 +340,20 @@ def _exact_rows(ask: _Ask, limit: int) -> list[dict]:
     return found.to_pylist()
 
 
-def _exact_ids(ask: _Ask, limit: int) -> np.ndarray:
-    found = ask.snapshot.dataset.to_table(
-        columns=["_score"],
-        with_row_id=True,
-        full_text_query=_exact_query(ask),
-        filter=ask.where,
-        prefilter=True,
-        limit=limit,
-    )
-    return found.column("_rowid").to_numpy()
-
-
 def _row_identifiers(row: dict) -> frozenset[str]:
     """The chunk's identifiers: its column when the table has it, else read from its text (tables before it)."""
     stored = row.get(IDENTIFIERS_COLUMN)
     return frozenset(stored.split()) if stored is not None else identifiers(row.get("text") or "")
 
 
-def _text_ids(ask: _Ask, limit: int, where: str | None) -> tuple[np.ndarray, list[float]]:
-    """The full-text query of `_text_rows`, returning row ids and scores only."""
+def _text_ids(
+    ask: _Ask, limit: int, where: str | None, query: MatchQuery | None = None
+) -> tuple[np.ndarray, list[float]]:
+    """The full-text query of `_text_rows` (or `query`), returning row ids and scores only."""
     found = ask.snapshot.dataset.to_table(
         columns=["_score"],
         with_row_id=True,
-        full_text_query=MatchQuery(ask.query, FTS_COLUMN),
+        full_text_query=query if query is not None else MatchQuery(ask.query, FTS_COLUMN),
         filter=where,
         prefilter=True,
         limit=limit,
@@ -372,7 +362,12 @@ def _text_ids(ask: _Ask, limit: int, where: str | None) -> tuple[np.ndarray, lis
 
 
 def _text_hits_in_memory(ask: _Ask, limit: int) -> tuple[list[int], list[float]]:
-    """Full-text candidates as (positions, BM25 scores). When most rows are allowed, a deeper query without the
+    return _hits_in_memory(ask, limit, MatchQuery(ask.query, FTS_COLUMN))
+
+
+def _hits_in_memory(ask: _Ask, limit: int, query: MatchQuery) -> tuple[list[int], list[float]]:
+    """Full-text candidates of `query` (the words, or the whole-token identifiers) as (positions, BM25 scores).
+    When most rows are allowed, a deeper query without the
     prefilter keeps the rows of the filter's allowed set (which Lance evaluated, cached in flat.py): the same rows
     and scores as the prefiltered query, only the order among equal scores may differ; on 1,500 rows Lance's
     prefilter costs more than the query itself (2.8 vs 1.1 ms). Too few kept: the prefiltered query after all."""
@@ -380,13 +375,13 @@ def _text_hits_in_memory(ask: _Ask, limit: int) -> tuple[list[int], list[float]]
     share = flat.share(ask.where)
     if ask.where is not None and share >= POSTFILTER_SHARE:
         deeper = math.ceil(limit / share) + limit
-        ids, scores = _text_ids(ask, deeper, None)
+        ids, scores = _text_ids(ask, deeper, None, query)
         positions = flat.positions_of(ids)
         keep = flat.is_allowed(positions, ask.where).tolist()
         kept = [(p, s) for p, s, k in zip(positions, scores, keep, strict=True) if k][:limit]
         if len(kept) == limit or len(ids) < deeper:  # enough, or every matching row was seen
             return [p for p, _ in kept], [s for _, s in kept]
-    ids, scores = _text_ids(ask, limit, ask.where)
+    ids, scores = _text_ids(ask, limit, ask.where, query)
     return flat.positions_of(ids), scores
 
 

@@ -123,7 +123,9 @@ def test_below_min_rows_vectors_are_searched_in_memory_with_lances_answers(tmp_p
                         assert worst < 1.5e-6, f"scores (rounded to 6 places) differ by {worst} {where}"
     queries = []
     monkeypatch.setattr(
-        search, "_text_ids", lambda ask, limit, where: queries.append(where) or text_ids(ask, limit, where)
+        search,
+        "_text_ids",
+        lambda ask, limit, where, query=None: queries.append(where) or text_ids(ask, limit, where, query),
     )
     assert len(memory.search("zeta", k=40, mode="hybrid", visibility="all", spaces=["A"])) == 40
     assert queries == [None, "space_key IN ('A')"], f"too few kept after the unfiltered query must fall back: {queries}"
