@@ -240,3 +240,42 @@ def test_attachments_errors_say_what_is_missing(config, tmp_path, capsys):
         main(["attachments", "--config", str(path), "--status", "broken"])
     assert stopped.value.code == 2, "an unknown --status was accepted"
     assert "invalid choice: 'broken'" in capsys.readouterr().err, "the refused --status was not named"
+
+
+def test_readable_page_answers_say_where_each_passage_came_from():
+    from destination_vectors.cli import format_hits
+    from destination_vectors.read.grouping import Origin, PageHit, Snippet
+    from destination_vectors.store.row import COLUMNS, empty_value
+
+    columns = {c.name: empty_value(c) for c in PageHit.columns}
+    assert set(columns) <= {c.name for c in COLUMNS}
+    comment = Origin("comment", "comment by Ann Lee", author="Ann Lee", url="http://w/pages/1?focusedCommentId=7")
+    attachment = Origin("attachment", "attachment budget.xlsx", attachment="budget.xlsx", url="http://w/att9")
+    hit = PageHit(
+        rank=1,
+        score=0.9,
+        **{
+            **columns,
+            "stream": "pages",
+            "page_id": "1",
+            "title": "Plan",
+            "webui_url": "http://w/pages/1",
+            "chunk_url": "http://w/pages/1?focusedCommentId=7",
+            "text": "Plan › comment\n\nIs the budget final?",
+            "space_key": "ENG",
+            "visibility": "public",
+        },
+        breadcrumb="Plan › comment",
+        origin=comment,
+        snippets=[
+            Snippet("pages:1:0", "Costs", "Plan > Costs\n\nThe budget, line by line.", 0.8, "http://w/pages/1#Costs",
+                    Origin("page", "page")),
+            Snippet("attachments:att9:0", "", "Plan › budget.xlsx\n\nbudget 1200", 0.7, "http://w/att9", attachment),
+        ],
+    )  # fmt: skip
+    lines = format_hits("budget", [hit]).splitlines()
+    assert lines[1].endswith("Plan  (ENG, public)") and lines[2].strip() == "http://w/pages/1", lines[:3]
+    assert "[comment by Ann Lee] Is the budget final?" in lines[3], lines
+    assert lines[4].strip() == "http://w/pages/1?focusedCommentId=7", "the comment's own link follows it"
+    assert "+ [page] Costs: The budget, line by line." in lines[5], lines
+    assert "+ [attachment budget.xlsx] budget 1200" in lines[6] and lines[7].strip() == "http://w/att9", lines
