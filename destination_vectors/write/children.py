@@ -40,6 +40,9 @@ class Children:
         self.orphans: Counter[str] = Counter()
         self.listed: set[tuple[str, int]] = set()
         self.outcomes: list[AttachmentStatus] = []  # every listed attachment's final status, recorded after commit
+        # person id -> display name, from this sync's pages and blog posts (their authors and the people they
+        # mention): names a comment whose record gives only its author's id (Cloud's v2 lists), with no request
+        self.names: dict[str, str] = {}
 
     def close(self) -> None:
         if self._extractor is not None:
@@ -51,6 +54,12 @@ class Children:
         container = container_of(stream, data)
         if container is not None:
             self.containers[container.id] = container
+        author, name = data.get("author_id"), data.get("author_name")
+        if isinstance(author, str) and isinstance(name, str) and author and name:
+            self.names[author] = name
+        mentioned = data.get("user_names")
+        if isinstance(mentioned, Mapping):
+            self.names.update((k, v) for k, v in mentioned.items() if isinstance(k, str) and isinstance(v, str) and v)
 
     def hold(self, stream: str, data: Mapping[str, Any]) -> None:
         self._spool.write(json.dumps([stream, data], ensure_ascii=False) + "\n")
@@ -95,6 +104,8 @@ class Children:
                 self.statuses[status] += 1
                 if status != "ok" or not text:
                     continue
+            if stream == "comments" and not data.get("author_name") and str(data.get("author_id")) in self.names:
+                data = {**data, "author_name": self.names[str(data["author_id"])]}
             yield stream, joined_child(stream, data, container, text)
         if self.orphans:
             logger.info(

@@ -96,3 +96,23 @@ def test_a_file_whose_size_differs_from_the_listing_is_failed_not_indexed(tmp_pa
         children.close()
     assert status.startswith("failed: 9 bytes delivered, 4000 listed"), status
     assert not (tmp_path / "gone.txt").exists(), "the mismatched staged file was not removed"
+
+
+def test_a_comment_with_only_its_authors_id_is_named_from_the_syncs_pages(tmp_path: Path) -> None:
+    """Cloud's comment lists give an account id only: the name comes from a page of the same sync that this person
+    wrote or that mentions them (no request); a name the comment carries itself is kept."""
+    children = _children(tmp_path)
+    try:
+        page = {"id": "1", "title": "Plan", "webui_url": "u1", "author_id": "acc-1", "author_name": "Ann Lee"}
+        children.note_container("pages", {**page, "user_names": {"acc-2": "Bo Chen"}})
+        children.hold("comments", {"id": "c1", "container_id": "1", "author_id": "acc-2", "body_storage": "<p>a</p>"})
+        children.hold("comments", {"id": "c2", "container_id": "1", "author_id": "acc-1", "body_storage": "<p>b</p>"})
+        children.hold("comments", {"id": "c3", "container_id": "1", "author_id": "acc-9", "body_storage": "<p>c</p>"})
+        children.hold(
+            "comments",
+            {"id": "c4", "container_id": "1", "author_id": "acc-1", "author_name": "Ann L.", "body_storage": "<p/>"},
+        )
+        joined = {record["id"]: record.get("author_name") for _, record in children.joined()}
+    finally:
+        children.close()
+    assert joined == {"c1": "Bo Chen", "c2": "Ann Lee", "c3": None, "c4": "Ann L."}, joined
