@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from source_confluence.component_parts.common import logger
+from source_confluence.component_parts.paging import next_listing_url
 from source_confluence.component_parts.people import display_name
 
 Getter = Callable[[str, Mapping[str, Any] | None], Any]
@@ -60,6 +61,7 @@ class AccessFetcher:
     def __init__(self, get: Getter, *, origin: str, site_base: str) -> None:
         self.get, self.origin, self.site_base = get, origin.rstrip("/"), site_base.rstrip("/")
         self.v1_root = f"{self.site_base}/rest/api"
+        self.bases = {"normalised_origin": self.origin, "normalised_api_site_base": self.site_base}  # next links
         self.warnings: list[str] = []
         self.people: dict[str, Person] = {}
         self._people_lock = threading.Lock()
@@ -92,17 +94,21 @@ class AccessFetcher:
     def v1_pages(
         self, url: str, params: Mapping[str, Any] | None, access: Problems, what: str
     ) -> Iterator[dict[str, Any]]:
-        """Every page of a v1 list, following `_links.next` (joined to `_links.base`); stops at the first failure."""
+        """Every page of a v1 list, following `_links.next` by the v1 rule (paging.py); stops at the first failure,
+        at an empty page, at a link back to a page already read, and warns when it fell short of its `totalSize`."""
         next_url: str | None = url
+        seen, requested = 0, set()
         while next_url:
+            if next_url in requested:  # a server linking a page already read: the listing would never end
+                logger.warning(f"The listing to {what} linked a page it had already given; it ends there.")
+                return
+            requested.add(next_url)
             body = self.fetch_json(next_url, params, access, what)
             if body is None:
                 return
             yield body
-            links = body.get("_links") or {}
-            next_url = (
-                f"{str(links.get('base') or self.site_base).rstrip('/')}{links['next']}" if links.get("next") else None
-            )
+            seen += len(body.get("results") or [])
+            next_url = next_listing_url(body, "v1", self.bases, what, seen)
             params = None
 
     def fetch_json(

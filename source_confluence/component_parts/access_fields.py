@@ -39,7 +39,7 @@ class SharedAccess:
                     counted_get,
                     cloud=config.get("deployment", CLOUD) == CLOUD,
                     origin=config["normalised_origin"],
-                    site_base=config["normalised_site_base"],
+                    site_base=config["normalised_api_site_base"],
                     blog_posts=bool(config.get("include_blog_posts")),
                     labels=labels_wanted(config),
                     access=bool(config.get("read_permissions", True)),

@@ -15,6 +15,7 @@ from source_confluence.component_parts.access_rule import (
     readers,
     restricted_levels,
 )
+from source_confluence.component_parts.paging import next_listing_url
 from source_confluence.component_parts.restriction_lists import (
     more_than_listed,
     subject_lists,
@@ -169,18 +170,19 @@ class AccessReader(AccessFetcher):
         next_params: Mapping[str, Any] | None = params
         overflow: list[str] = []
         while next_url:
-            body = self.fetch_json(next_url, next_params, failures, what)
+            body, noted = self.fetch_json(next_url, next_params, failures, what), False
             if body is None and with_access and self.cloud and failures.statuses[-1:] == [404]:
                 failures.problems.pop()  # CONFCLOUD-77618: this batch again without ancestors, its pages one by one
                 failures.statuses.pop()
-                body = self._batch_page_by_page(space_key, next_url, next_params, access, failures, overflow)
+                body, noted = (
+                    self._batch_page_by_page(space_key, next_url, next_params, access, failures, overflow),
+                    True,
+                )
             if body is None:
                 break
-            for content in body.get("results") or []:
+            for content in [] if noted else body.get("results") or []:
                 self._note_content(content, access, with_access, overflow)
-            links = body.get("_links") or {}
-            base = str(links.get("base") or self.site_base).rstrip("/")
-            next_url, next_params = (f"{base}{links['next']}" if links.get("next") else None), None
+            next_url, next_params = next_listing_url(body, "v1", self.bases, what), None
         for content_id in overflow:  # named more than one answer lists: its own route, paged to the end
             missing = Problems()
             lists = whole_read_restriction(self, content_id, missing)
@@ -230,7 +232,8 @@ class AccessReader(AccessFetcher):
     ) -> dict[str, Any] | None:
         """The batch Confluence refused with ancestors, listed again without them (ids, labels and the next link),
         then each of its pages read on its own with ancestors and restrictions; a page that still fails is left out
-        of the tree (it and its subtree fail closed) with a warning naming it. Returns the batch's envelope only."""
+        of the tree (it and its subtree fail closed) with a warning naming it. Returns the bare batch (already noted),
+        whose results and next link say where the listing goes on."""
         bare_url, bare_params = without_ancestors(url, params)
         body = self.fetch_json(bare_url, bare_params, failures, f"list the content of space {space_key}")
         if body is None:
@@ -250,7 +253,7 @@ class AccessReader(AccessFetcher):
                 self.warn(missing.problems[0])  # left out of the tree: it and its subtree fail closed
                 continue
             self._note_content(one, access, True, overflow)
-        return {"results": [], "_links": body.get("_links") or {}}
+        return body
 
     @staticmethod
     def _note_labels(content_id: str, content: Mapping[str, Any], access: SpaceAccess) -> None:
@@ -288,8 +291,7 @@ class AccessReader(AccessFetcher):
                     users.add(str(principal.get("id")))
                 elif principal.get("type") == "group":
                     group_ids.add(str(principal.get("id")))
-            next_link = (body.get("_links") or {}).get("next")
-            url, params = (f"{self.origin}{next_link}", None) if next_link else (None, None)
+            url, params = next_listing_url(body, "v2", self.bases, f"permissions of space {space_key}"), None
         names = {self._group_name(group_id, access) for group_id in sorted(group_ids)}
         if None in names:
             return None

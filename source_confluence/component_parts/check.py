@@ -4,7 +4,7 @@ deployment type, unknown space), and warn when these credentials cannot read who
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 import requests
 from airbyte_cdk.sources.declarative.partition_routers import SinglePartitionRouter
@@ -14,6 +14,7 @@ from source_confluence.component_parts.access_reader import AccessReader, SpaceA
 from source_confluence.component_parts.common import CLOUD, config_error, logger, optional_text
 from source_confluence.component_parts.config import CONFIG_PROBLEM_KEY, register_derived_secrets
 from source_confluence.component_parts.http import Probe, describe_outcome, is_json, request_path, truncated_json
+from source_confluence.component_parts.paging import next_listing_url
 
 
 def access_check_sentence(reader: AccessReader, space_key: str, space_id: str | None) -> str | None:
@@ -54,7 +55,7 @@ def access_check_warning(config: Mapping[str, Any]) -> str | None:
     if not spaces:
         return None
     reader = AccessReader(
-        probe.get, cloud=cloud, origin=config["normalised_origin"], site_base=config["normalised_site_base"]
+        probe.get, cloud=cloud, origin=config["normalised_origin"], site_base=config["normalised_api_site_base"]
     )
     return access_check_sentence(reader, str(spaces[0].get("key")), optional_text(spaces[0].get("id")))
 
@@ -134,8 +135,7 @@ def _unreadable_space_keys(probe: Probe, config: Mapping[str, Any], cloud: bool)
             break
         body = answer.json()  # type: ignore[union-attr]
         found.update(str(space.get("key")) for space in body.get("results") or [])
-        next_link = (body.get("_links") or {}).get("next")
-        url, params = (urljoin(config["normalised_origin"] + "/", next_link), None) if next_link else (None, None)
+        url, params = next_listing_url(body, "v2", config, "spaces named in space_keys"), None
     return [key for key in wanted if key not in found]
 
 

@@ -20,8 +20,10 @@ CONFIG_PROBLEM_KEY = "normalised_config_problem"
 
 
 def normalise_site_urls(base_url: str, deployment: str) -> dict[str, str]:
-    """`origin`, `site_base`, `api_root` and `v1_api_root` for whatever a user typed as `base_url` (a bare host,
-    `/wiki`, an API URL, a Data Center context path); ValueError says why a URL cannot name a Confluence site."""
+    """`origin` (where API paths are joined: v2 `next` links are rooted there), `site_base` (the site's wiki root,
+    for browser links), `api_site_base` (the wiki root requests go to: v1 `next` links are relative to it),
+    `api_root` and `v1_api_root`, for whatever a user typed as `base_url` (a bare host, `/wiki`, an API URL, a
+    Data Center context path); ValueError says why a URL cannot name a Confluence site."""
     if deployment not in (CLOUD, DATA_CENTER):
         raise ValueError(f"deployment must be one of {CLOUD}, {DATA_CENTER}, not {deployment!r}.")
     text = (base_url or "").strip()
@@ -45,10 +47,17 @@ def normalise_site_urls(base_url: str, deployment: str) -> dict[str, str]:
         return {
             "origin": origin,
             "site_base": origin + "/wiki",
+            "api_site_base": origin + "/wiki",
             "api_root": origin + "/wiki/api/v2",
             "v1_api_root": given + "/rest/api",
         }
-    return {"origin": origin, "site_base": given, "api_root": given + "/rest/api", "v1_api_root": given + "/rest/api"}
+    return {
+        "origin": origin,
+        "site_base": given,
+        "api_site_base": given,
+        "api_root": given + "/rest/api",
+        "v1_api_root": given + "/rest/api",
+    }
 
 
 @dataclass

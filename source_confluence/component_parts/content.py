@@ -22,6 +22,7 @@ from source_confluence.component_parts.common import (
     optional_text,
 )
 from source_confluence.component_parts.http import RETRYABLE_STATUSES, RetryAfterCappedBackoff, response_body_problem
+from source_confluence.component_parts.paging import next_listing_url
 from source_confluence.component_parts.records import MaxPagesFilter, absolute_url, link_base
 from source_confluence.component_parts.stats import SYNC_STATS
 
@@ -225,8 +226,7 @@ class LabelsFromApi(ConfluenceTransformation):
         while url:
             body = self._get(url, config)
             names += [str(label.get("name")) for label in body.get("results") or [] if label.get("name")]
-            next_link = (body.get("_links") or {}).get("next")
-            url = (config["normalised_origin"] + next_link) if next_link else ""
+            url = next_listing_url(body, "v2", config, f"labels of {self.content_path} {record['id']}") or ""
         record["labels"] = names
 
     def _get(self, url: str, config: Mapping[str, Any]) -> Mapping[str, Any]:

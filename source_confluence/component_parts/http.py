@@ -106,7 +106,12 @@ class ConfluenceRequester(HttpRequester):
 @dataclass
 class ConfluenceErrorHandler(DefaultErrorHandler):
     """`DefaultErrorHandler` (filters, backoff and `max_retries` from the manifest) that also retries a 2xx whose
-    body is not a JSON object; after the last retry the sync fails naming the path and what came instead."""
+    body is not a JSON object; after the last retry the sync fails naming the path and what came instead. On a
+    listing (`page_size_reduction_statuses` set, with the retriever's `page_size_reduction`) those statuses ask the
+    CDK for the same page at half the size: a page of bodies too big to render in time is what makes Confluence
+    answer 500, 502 or 504 (Onyx #10147), and a smaller page gets through where a retry of the same would not."""
+
+    page_size_reduction_statuses: list[int] | None = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
@@ -123,6 +128,16 @@ class ConfluenceErrorHandler(DefaultErrorHandler):
             problem = response_body_problem(response_or_exception)
             if problem is not None:
                 return ErrorResolution(ResponseAction.RETRY, problem[1], problem[0])
+        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code in (
+            self.page_size_reduction_statuses or ()
+        ):
+            SYNC_STATS.count(retries=1)
+            return ErrorResolution(
+                ResponseAction.REDUCE_PAGE_SIZE,
+                FailureType.transient_error,
+                f"Confluence answered {request_path(response_or_exception)} with HTTP "
+                f"{response_or_exception.status_code}; the page is asked for again at half the size.",
+            )
         return super().interpret_response(response_or_exception)
 
 

@@ -11,6 +11,7 @@ import requests
 
 from source_confluence.component_parts.common import CLOUD, logger, optional_text
 from source_confluence.component_parts.http import Probe, describe_outcome, is_json
+from source_confluence.component_parts.paging import next_listing_url
 from source_confluence.component_parts.stats import SYNC_STATS
 
 _MENTION = re.compile(r"<ri:user\b[^<>]*?\bri:(account-id|userkey|username)\s*=\s*\"([^\"<>]*)\"")
@@ -131,8 +132,7 @@ class PageTree:
             SYNC_STATS.count(requests=1)
             for page in body.get("results") or []:
                 self._pages[str(page["id"])] = (str(page.get("title") or ""), optional_text(page.get("parentId")))
-            following = (body.get("_links") or {}).get("next")
-            url, params = (str(config.get("normalised_origin") or "") + following, None) if following else (None, None)
+            url, params = next_listing_url(body, "v2", config, f"pages of space {space_id} (for ancestors)"), None
 
 
 PEOPLE = PeopleDirectory()

@@ -51,8 +51,10 @@ class ConfluenceResultsExtractor(RecordExtractor):
             raise AirbyteTracedException(message=problem[0], internal_message=problem[0], failure_type=problem[1])
         body = getattr(response, PARSED_BODY_ATTRIBUTE)
         links = body.get("_links") or {}
-        SYNC_STATS.count(requests=1, spaces_done=int(self.counts_space_completion and not links.get("next")))
-        for record in body.get("results") or []:
+        results = body.get("results") or []
+        last = not links.get("next") or not results  # an empty page ends a listing whatever `next` says
+        SYNC_STATS.count(requests=1, spaces_done=int(self.counts_space_completion and last))
+        for record in results:
             record[LINK_BASE_KEY] = links.get("base")
             yield record
 

@@ -27,6 +27,7 @@ from .api_v2 import handle_v2
 from .api_v2_content import handle_v2_content
 from .common import ApiResult, Query, page_id_from_tiny_code, v1_error, v2_error
 from .faults import DEFAULT_AUTH, Auth, Fault, Faults, Stats
+from .quirks import Quirks
 from .site import Page, Site
 from .v1_shapes import Links
 
@@ -41,6 +42,7 @@ class StandIn:
         site: Site,
         *,
         faults: Faults | None = None,
+        quirks: Quirks | None = None,
         auth: Auth = DEFAULT_AUTH,
         context_path: str = "/confluence",
         tls: tuple[str, str] | None = None,
@@ -51,6 +53,7 @@ class StandIn:
             raise ValueError("context_path must look like '/confluence' (leading slash, no trailing slash, not /wiki)")
         self.site: Site = site  # replaced whole, never mutated, so requests see one consistent snapshot
         self.faults = faults or Faults()
+        self.quirks = quirks or Quirks()  # the "real server" mode: list answers shaped as real servers send them
         self.auth = auth
         self.context_path = context_path
         self.stats = Stats()
@@ -150,7 +153,20 @@ class StandIn:
         if api.startswith("download"):
             self._serve_download(handler, api, path, query, fault)
             return
+        quirks, asked_limit = self.quirks, None
+        if quirks.active:
+            refused = quirks.refuse(api, path, query)
+            if refused is not None:
+                self.stats.add(f"quirk_{refused.status}_sent")
+                _send_json(handler, refused)
+                return
+            query, asked_limit = quirks.rewrite_query(api, query)
         result = self._route_api(api, path, query, handler.command, body)
+        if quirks.active:
+            if quirks.search_stops_after and api == "v1-dc" and path.endswith("/content/search"):
+                if isinstance(result.body, dict) and result.status == 200:
+                    result.body["totalSize"] = self._search_total(api, path, query)
+            quirks.rewrite_answer(api, path, query, result, asked_limit)
         if fault is Fault.SLOW:
             self.stats.add("slow_sent")
             time.sleep(self.faults.slow_seconds)
@@ -160,6 +176,17 @@ class StandIn:
             _send_bytes(handler, 200, encoded[: max(1, len(encoded) // 2)], JSON_TYPE, result.headers)
             return
         _send_json(handler, result)
+
+    def _search_total(self, api: str, path: str, query: Query) -> int:
+        """How many items a Data Center CQL search matches in all (its `totalSize`, which real servers send beside
+        the documented fields: the qdrant-loader and Onyx connectors read it)."""
+        total = 0
+        while True:
+            window = self._route_api(api, path, {**query, "start": [str(total)], "limit": ["100"]})
+            held = len(window.body.get("results") or []) if isinstance(window.body, dict) else 0
+            total += held
+            if not held:
+                return total
 
     def _api_for(self, path: str) -> str | None:
         if path.startswith("/wiki/api/v2/"):
