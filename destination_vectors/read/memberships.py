@@ -65,8 +65,9 @@ class MembershipResolver:
         )
         if not has_emails:
             raise IdentityError(
-                "the Confluence site hides e-mail addresses (none of the "
-                f"{generation.people} people in the memberships synced has one), so --as-email cannot be resolved: "
+                f"the Confluence site hides e-mail addresses (none of the {generation.people} "
+                f"{'person' if generation.people == 1 else 'people'} in the memberships synced has one), so "
+                "--as-email cannot be resolved: "
                 "search with --as-user ACCOUNT_ID, or let the site show e-mail addresses to the token's user "
                 "(Cloud: the profile visibility settings) and sync again"
             )
