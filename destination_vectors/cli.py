@@ -126,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_reader_arguments(parser: argparse.ArgumentParser, lifetime: str) -> None:
-    """--visibility, --as-user, --group: whom the answers are for, read by `_principal` for search and mcp alike."""
+    """--visibility, --as-user, --group: whom the answers are for, read by `_person` for search and mcp alike."""
     parser.add_argument(
         "--visibility",
         choices=["public", "internal", "all"],
@@ -180,6 +180,9 @@ def _search(config: DestinationConfig, options: argparse.Namespace) -> int:
     except SearchError as error:
         raise _UserError(str(error)) from None
     machine = options.json or options.queries_file
+    if principal is not None and principal.account_id is not None:  # stderr: who the answers are for, and why
+        groups = ", ".join(principal.groups) or "none"
+        print(f"searching as {principal.account_id} (groups: {groups}; and what anyone may read)", file=sys.stderr)
     group_by = options.group_by or ("chunk" if machine else "page")
     ask = dict(
         k=options.k,

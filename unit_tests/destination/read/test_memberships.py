@@ -133,3 +133,9 @@ def test_as_user_on_an_index_without_memberships_says_groups_are_not_resolved(co
     assert found(capsys, path, "--as-user", "ann") == {"3"}, "without memberships ann is in no group"
     assert "holds no group memberships" in caplog.text, "the user is not told why groups do not count"
     assert found(capsys, path, "--as-user", "ann", "--group", "eng") == {"1", "3"}, "--group still counts"
+
+
+def test_the_command_says_whom_it_searches_as(config, path, capsys) -> None:
+    sync(config, [ANN, BO])
+    assert main(["search", "--config", str(path), "--as-email", "bo@example.com", "rollback"]) == 0
+    assert "searching as bo (groups: eng; and what anyone may read)" in capsys.readouterr().err
