@@ -120,11 +120,9 @@ def live_pages(dataset: Any, streams: Collection[str]) -> pa.Table:
     for name in _LIVE_COLUMNS:
         if name not in present:
             rows = rows.append_column(name, pa.nulls(rows.num_rows, pa.string()))
-    return (
-        rows.group_by(["stream", "page_id"])
-        .aggregate([("space_key", "max"), ("webui_url", "max"), ("container_url", "max")])
-        .rename_columns(list(_LIVE_COLUMNS))
-    )
+    keys, values = list(_LIVE_COLUMNS[:2]), _LIVE_COLUMNS[2:]  # a page's rows share its space and links
+    grouped = rows.group_by(keys).aggregate([(name, "max") for name in values])
+    return pa.table({**{k: grouped.column(k) for k in keys}, **{v: grouped.column(f"{v}_max") for v in values}})
 
 
 def planned_deletions(
@@ -244,6 +242,8 @@ def _describe(deletions: Sequence[MassDeletion]) -> str:
         phrase = f"{count} {d.stream} of {space}"
         if d.vanished:
             phrase += " (the space is missing from the source's listing)"
+        if d.followed_pages:
+            phrase += f" ({d.followed_pages} of them with their page or blog post)"
         phrases.append(phrase)
     return ", ".join(phrases[:-1]) + (" and " if len(phrases) > 1 else "") + phrases[-1]
 
