@@ -9,6 +9,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from destination_vectors.config import DestinationConfig
 from destination_vectors.store.ledger import Ledger
 from destination_vectors.store.table import ChunkStore
@@ -81,6 +83,7 @@ def _trace_error(messages: list[dict]) -> str:
     return errors[0]["message"]
 
 
+@pytest.mark.slow  # seven pipe syncs (about a minute of CPU): started early by conftest.py's file order
 def test_a_listing_that_lost_most_of_a_space_is_refused_until_allowed_once_and_a_vanished_space_too(tmp_path: Path):
     site = _site()
     destination = {"lancedb_uri": str(tmp_path / "index"), "embedding": {"model": HASH_MODEL}}
