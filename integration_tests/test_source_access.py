@@ -68,6 +68,16 @@ def _getter(deployment: str) -> Callable[[str, Any], Any]:
     return get
 
 
+def _requester() -> Callable[..., Any]:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {DEFAULT_AUTH.bearer_token}"
+
+    def request(method: str, url: str, final: frozenset[int] = frozenset(), **options: Any) -> Any:
+        return session.request(method, url, timeout=10, **options)
+
+    return request
+
+
 def _read_all(server: StandIn, deployment: str) -> tuple[AccessReader, dict[str, tuple[bool, list[str]]]]:
     cloud = deployment == "cloud"
     base = server.url + ("/wiki" if cloud else server.context_path)
@@ -122,9 +132,9 @@ def test_requests_grow_with_spaces_groups_and_pages_per_hundred_not_per_page(dep
 def test_a_403_makes_the_affected_pages_restricted_and_warns_naming_the_cause(deployment: str, family: str) -> None:
     with StandIn(load_site(SAMPLE_SITE), faults=Faults(forbidden=frozenset({family}))) as server:
         reader, access = _read_all(server, deployment)
-    assert reader.warnings and all("HTTP 403 on /" in w for w in reader.warnings), (
-        f"{deployment}/{family}: warnings must name the 403 and its path: {reader.warnings}"
-    )
+    assert reader.warnings and all(
+        "HTTP 403" in w and ("/rest/api/" in w or "/api/v2/" in w) for w in reader.warnings
+    ), f"{deployment}/{family}: warnings must name the 403 and its path: {reader.warnings}"
     if family == "group_members":  # a whole group's token needs no member list: it is exact without one
         assert access["101001"] == (False, ["group:confluence-users"]), f"ENG home: {access['101001']}"
         if deployment == "data_center":  # OPS is open to anonymous users, read without any group listing
@@ -285,3 +295,91 @@ def test_a_cql_batch_refused_for_a_trashed_ancestor_falls_back_to_its_pages_one_
     per_page = sum(n for path, n in by_path.items() if path.startswith("/wiki/rest/api/content/1010"))
     eng_pages = len([p for p in site.pages_in("ENG") if p.status == "current"])
     assert per_page == eng_pages, f"one read per page of the refused batch only: {per_page} for {eng_pages} pages"
+
+
+DC_ROUTES = {  # how each Data Center route looks when it does not answer (a non-admin, or a version without it)
+    "expand": ("expand", 500),  # CONFSERVER-99908
+    "rest": ("rest", 404),  # before 9.1
+    "json_rpc": ("json_rpc", 403),  # the remote API turned off
+}
+
+
+def _dc_read(faults: Faults, **options: Any) -> tuple[Any, dict[str, int], list[dict[str, Any]]]:
+    from airbyte_cdk.models import SyncMode
+    from airbyte_cdk.test.catalog_builder import CatalogBuilder
+    from airbyte_cdk.test.entrypoint_wrapper import read
+
+    from source_confluence.source import SourceConfluence
+
+    with StandIn(load_site(SAMPLE_SITE), faults=faults) as server:
+        config = {
+            "base_url": server.dc_url,
+            "deployment": "data_center",
+            "credentials": {"auth_type": "bearer", "token": DEFAULT_AUTH.bearer_token},
+            "max_retries": 3,
+            "min_retry_seconds": 0.01,
+            "max_retry_seconds": 0.02,
+            **options,
+        }
+        output = read(
+            SourceConfluence(config=config),
+            config,
+            CatalogBuilder().with_stream("pages", SyncMode.full_refresh).build(),
+        )
+        by_path = server.stats.by_path
+    return output, by_path, [m.record.data for m in output.records]
+
+
+SPACE_KEYS = ("ENG", "OPS", "HR", "~alice")
+
+
+def _permission_requests(by_path: dict[str, int]) -> int:
+    """Requests to the permission routes of every space (JSON-RPC's one path serves them all)."""
+    rpc = "/confluence/rpc/json-rpc/confluenceservice-v2/getSpacePermissionSets"
+    spaces = [f"/confluence/rest/api/space/{key}{tail}" for key in SPACE_KEYS for tail in ("", "/permissions")]
+    return sum(by_path.get(path, 0) for path in spaces) + by_path.get(rpc, 0)
+
+
+@pytest.mark.parametrize("working", ["expand", "rest", "json_rpc"])
+def test_data_center_space_permissions_through_whichever_route_answers(working: str) -> None:
+    refused = tuple(refusal for route, refusal in DC_ROUTES.items() if route != working)
+    output, by_path, pages = _dc_read(Faults(dc_space_permissions=refused))
+    assert not output.errors, f"{working}: {output.errors[:1]}"
+    home = next(p for p in pages if p["id"] == "101001")
+    assert home["restricted"] is False and home["readers"] == ["group:confluence-users"], f"{working}: {home}"
+    salary = next(p for p in pages if p["id"] == "103006")
+    assert salary["restricted"] and _people(salary["readers"]) == {ALICE, DANA}, f"{working}: {salary}"
+    asked = _permission_requests(by_path)
+    assert asked <= 3 * len(SPACE_KEYS), f"{working}: {asked} permission requests for 4 spaces: {by_path}"
+
+
+def test_data_center_with_no_permission_route_fails_closed_in_three_requests_a_space_and_check_says_why() -> None:
+    every_route = Faults(dc_space_permissions=tuple(DC_ROUTES.values()))
+    output, by_path, pages = _dc_read(every_route)
+    assert not output.errors, output.errors[:1]
+    assert pages and all(p["restricted"] and p["visibility"] == "internal" for p in pages), "nothing may be public"
+    asked = _permission_requests(by_path)
+    assert asked <= 3 * len(SPACE_KEYS), f"{asked} permission requests for 4 spaces (a 500 retried?): {by_path}"
+    with StandIn(load_site(SAMPLE_SITE), faults=every_route) as server:
+        reader = AccessReader(
+            _getter("data_center"), cloud=False, origin=server.url, site_base=server.dc_url, request=_requester()
+        )
+        sentence = access_check_sentence(reader, "ENG", None)
+    assert sentence is not None and sentence.count(". ") == 0, f"not one sentence: {sentence}"
+    for part in ("?expand=permissions: HTTP 500", "CONFSERVER-99908", "9.1", "JSON-RPC", "admin permission on ENG"):
+        assert part in sentence, f"check does not say {part!r}: {sentence}"
+    assert "restricted" in sentence and "declared_space_readers" in sentence, f"what is assumed, what to do: {sentence}"
+
+
+def test_declared_space_readers_stand_in_only_for_what_could_not_be_read() -> None:
+    every_route = Faults(dc_space_permissions=tuple(DC_ROUTES.values()))
+    output, _, pages = _dc_read(every_route, declared_space_readers={"ENG": ["confluence-users"], "HR": ["hr-team"]})
+    assert not output.errors, output.errors[:1]
+    by_id = {p["id"]: p for p in pages}
+    assert by_id["101001"]["readers"] == ["group:confluence-users"] and not by_id["101001"]["restricted"]
+    assert by_id["101011"]["restricted"] and by_id["101011"]["readers"] == [CHEN], "restrictions still apply"
+    assert by_id["103006"]["readers"] == ["group:hr-team"], "HR declared for hr-team: Alice, named, lacks the space"
+    assert by_id["102001"]["restricted"] and by_id["102001"]["readers"] == [], "OPS was not declared: fail closed"
+    readable, _, declared_over = _dc_read(Faults(), declared_space_readers={"ENG": ["hr-team"]})
+    home = next(p for p in declared_over if p["id"] == "101001")
+    assert home["readers"] == ["group:confluence-users"], f"a permission that was read is never overridden: {home}"

@@ -35,6 +35,10 @@ class SharedAccess:
                     SYNC_STATS.count(access_requests=1)
                     return probe.get(url, params)
 
+                def counted_request(method: str, url: str, **options: Any) -> Any:
+                    SYNC_STATS.count(access_requests=1)
+                    return probe.request(method, url, **options)
+
                 self._reader = AccessReader(
                     counted_get,
                     cloud=config.get("deployment", CLOUD) == CLOUD,
@@ -43,6 +47,8 @@ class SharedAccess:
                     blog_posts=bool(config.get("include_blog_posts")),
                     labels=labels_wanted(config),
                     access=bool(config.get("read_permissions", True)),
+                    request=counted_request,
+                    declared_readers=config.get("declared_space_readers") or {},
                 )
             return self._reader
 

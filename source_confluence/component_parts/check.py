@@ -31,10 +31,16 @@ def access_check_sentence(reader: AccessReader, space_key: str, space_id: str | 
     if not probe.problems:
         return None
     more = f" and {len(probe.problems) - 1} more" if len(probe.problems) > 1 else ""
+    if grant is None and space_key in reader.declared:
+        return (
+            f"These credentials cannot read who may see every page ({probe.problems[0]}{more}): for space "
+            f"{space_key} the readers declared in declared_space_readers are used instead, and pages whose access "
+            "cannot be read otherwise are treated as restricted (internal), never public."
+        )
     return (
         f"These credentials cannot read who may see every page ({probe.problems[0]}{more}): such pages will be "
         "treated as restricted, with visibility internal and readable only by people whose access could be "
-        "confirmed, never public."
+        "confirmed, never public; an admin may declare a space's readers in declared_space_readers."
     )
 
 
@@ -55,7 +61,12 @@ def access_check_warning(config: Mapping[str, Any]) -> str | None:
     if not spaces:
         return None
     reader = AccessReader(
-        probe.get, cloud=cloud, origin=config["normalised_origin"], site_base=config["normalised_api_site_base"]
+        probe.get,
+        cloud=cloud,
+        origin=config["normalised_origin"],
+        site_base=config["normalised_api_site_base"],
+        request=probe.request,
+        declared_readers=config.get("declared_space_readers") or {},
     )
     return access_check_sentence(reader, str(spaces[0].get("key")), optional_text(spaces[0].get("id")))
 

@@ -200,7 +200,11 @@ class Probe:
     def post(self, url: str, body: Any) -> requests.Response | requests.RequestException:
         return self.request("POST", url, json=body)
 
-    def request(self, method: str, url: str, **options: Any) -> requests.Response | requests.RequestException:
+    def request(
+        self, method: str, url: str, final: frozenset[int] = frozenset(), **options: Any
+    ) -> requests.Response | requests.RequestException:
+        """`final`: statuses this request takes as its answer instead of retrying (a permission route's 500 that
+        means "not an admin", CONFSERVER-99908)."""
         retries = int(self.config.get("max_retries", 5))
         for attempt in range(1, retries + 2):
             try:
@@ -208,7 +212,8 @@ class Probe:
             except requests.RequestException as error:
                 outcome = error
             else:
-                if outcome.status_code not in RETRYABLE_STATUSES and not truncated_json(outcome):
+                settled = outcome.status_code not in RETRYABLE_STATUSES or outcome.status_code in final
+                if settled and not truncated_json(outcome):
                     return outcome
             if attempt <= retries:
                 time.sleep(self.backoff.announced_delay(outcome, attempt))

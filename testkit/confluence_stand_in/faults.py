@@ -34,6 +34,10 @@ class Faults:
     # endpoint families answered with 403 on every request, as for credentials without the right:
     # "space_permissions", "group_members", "restrictions" (see api_access.py)
     forbidden: frozenset[str] = frozenset()
+    # Data Center space permission routes answering this HTTP status instead of the permissions, as for a non-admin or
+    # a version without the route: "expand" (500, CONFSERVER-99908), "rest" (the 9.1+ route; 404 before 9.1),
+    # "json_rpc" (404, 403, or 200 with a JSON-RPC error) (see api_dc_permissions.py)
+    dc_space_permissions: tuple[tuple[str, int], ...] = ()
     seed: int = 0
 
     def latency_seconds(self, request_number: int) -> float:

@@ -20,8 +20,9 @@ from types import TracebackType
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .api_access import handle_v1_access, handle_v2_access
+from .api_dc_permissions import JSON_RPC_PREFIX, handle_json_rpc, handle_rest_permissions, refused
 from .api_users import handle_v1_users, handle_v2_users
-from .api_v1 import handle_v1
+from .api_v1 import expansions_of, handle_v1
 from .api_v1_content import handle_v1_content
 from .api_v2 import handle_v2
 from .api_v2_content import handle_v2_content
@@ -195,6 +196,8 @@ class StandIn:
             return "v1-cloud"
         if path.startswith(f"{self.context_path}/rest/api/"):
             return "v1-dc"
+        if path.startswith(f"{self.context_path}{JSON_RPC_PREFIX}"):
+            return "rpc-dc"
         if path.startswith("/wiki/download/attachments/") or path.startswith(
             f"{self.context_path}/download/attachments/"
         ):
@@ -206,6 +209,9 @@ class StandIn:
     ) -> ApiResult:
         site = self.site  # one snapshot for the whole request
         forbidden = frozenset(self.faults.forbidden)
+        refusals = dict(self.faults.dc_space_permissions)
+        if api == "rpc-dc":
+            return handle_json_rpc(site, path.removeprefix(self.context_path), method, body, refusals, forbidden)
         if api == "v2":
             subpath = path.removeprefix("/wiki/api/v2")
             users = handle_v2_users(site, subpath, method, body)
@@ -232,6 +238,14 @@ class StandIn:
         content = handle_v1_content(site, subpath, query, links)
         if content is not None:
             return content
+        if flavor == "dc":
+            permissions = handle_rest_permissions(site, subpath, refusals, forbidden)
+            if permissions is not None:
+                return permissions
+            if subpath.startswith("/space/") and "permissions" in expansions_of(query):
+                answer = refused("expand", refusals, forbidden)
+                if answer is not None:
+                    return answer
         access = handle_v1_access(site, subpath, query, links, forbidden)
         return access if access is not None else handle_v1(site, subpath, query, base, context, flavor)
 
