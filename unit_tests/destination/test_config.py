@@ -139,3 +139,18 @@ def test_lock_sits_in_the_table_folder_or_beside_a_remote_tables_ledger(tmp_path
     assert local.lock_path == tmp_path / "idx" / "confluence_chunks.lock"
     remote = DestinationConfig(lancedb_uri="s3://bucket/x", ledger_path=str(tmp_path / "state" / "l.duckdb"))
     assert remote.lock_path == tmp_path / "state" / "confluence_chunks.lock", "a remote table's lock must be local"
+
+
+def test_the_mass_deletion_guard_is_on_by_default_and_allow_once_takes_a_run_id():
+    from destination_vectors.config import config_problems
+
+    guard = DestinationConfig().mass_deletion
+    assert (guard.max_share, guard.min_pages, guard.allow_once, guard.allow_always) == (0.5, 20, None, False)
+    assert DestinationConfig(mass_deletion={"allow_once": " 3f2a9c0d1b4e "}).mass_deletion.allow_once == "3f2a9c0d1b4e"
+    for bad in ({"allow_once": "yes"}, {"max_share": 1}, {"min_pages": 0}):
+        with pytest.raises(ValidationError) as error:
+            DestinationConfig(mass_deletion=bad)
+        assert "mass_deletion." in config_problems(error.value), f"{bad}: {config_problems(error.value)}"
+    assert "12-character run id" in str(
+        pytest.raises(ValidationError, DestinationConfig, mass_deletion={"allow_once": "x"}).value
+    )
