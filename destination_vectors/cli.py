@@ -1,5 +1,5 @@
 """`destination-vectors`: the Airbyte commands (spec, check, write) plus `search`, `history` and `attachments` for
-people."""
+people, and the servers over the index: `mcp` (assistants) and `web` (a read-only page for people)."""
 
 from __future__ import annotations
 
@@ -102,6 +102,16 @@ def _parser() -> argparse.ArgumentParser:
         help="serve streamable HTTP on 127.0.0.1:PORT/mcp instead of stdio",
     )
     mcp.set_defaults(handler=_mcp)
+    web = commands.add_parser("web", help="a read-only web page: search, what was synced, sync health")
+    web.add_argument("--config", required=True, help="the destination config JSON used for write")
+    _add_reader_arguments(web, ", fixed for the server's lifetime")
+    web.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080; 0 picks a free one)")
+    web.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only); any other address serves without a login",
+    )
+    web.set_defaults(handler=_web)
     history = commands.add_parser("history", help="the ledger: one row per sync")
     history.add_argument("--config", required=True)
     history.add_argument("--limit", type=int, default=20)
@@ -284,17 +294,11 @@ def _passage(origin: Any, where: str, text: str, url: str, width: int, bullet: s
     return textwrap.indent(line, "     ") + link
 
 
-def _mcp(config: DestinationConfig, options: argparse.Namespace) -> int:
-    import logging
-
-    from destination_vectors.serve.mcp import serve
-    from destination_vectors.serve.service import Access, IndexService
-
-    if options.http is not None and not 1 <= options.http <= 65535:
-        raise _UserError("--http needs a port between 1 and 65535")
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")  # stdout is MCP's
+def _index_service(config: DestinationConfig, options: argparse.Namespace) -> Any:
+    """The index service with the access the command line fixes (--visibility, --as-user / --as-email, --group), as
+    the servers (mcp, web) share it; loads the model once, before serving."""
     from destination_vectors.read.access import Principal
-    from destination_vectors.serve.service import ServiceError
+    from destination_vectors.serve.service import Access, IndexService, ServiceError
 
     person = _person(options)
     principal = None
@@ -302,11 +306,44 @@ def _mcp(config: DestinationConfig, options: argparse.Namespace) -> int:
         principal = Principal(account_id=person["as_user"], groups=person["groups"])
     access = Access(visibility=options.visibility or "public", principal=principal, email=options.as_email)
     try:
-        service = IndexService(config, access)  # loads the model once, before serving
+        return IndexService(config, access)
     except ServiceError as error:
         raise _UserError(str(error)) from None
+
+
+def _mcp(config: DestinationConfig, options: argparse.Namespace) -> int:
+    import logging
+
+    from destination_vectors.serve.mcp import serve
+
+    if options.http is not None and not 1 <= options.http <= 65535:
+        raise _UserError("--http needs a port between 1 and 65535")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")  # stdout is MCP's
+    service = _index_service(config, options)
     service.warm()
     serve(service, http_port=options.http)
+    return 0
+
+
+def _web(config: DestinationConfig, options: argparse.Namespace) -> int:
+    import logging
+
+    from destination_vectors.serve.web import open_site
+    from destination_vectors.serve.web.app import build_app
+    from destination_vectors.serve.web.server import BindError, serve
+
+    if not 0 <= options.port <= 65535:
+        raise _UserError("--port needs a port between 0 and 65535")
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(message)s")
+    service = _index_service(config, options)
+    service.warm()
+    site = open_site(config, service)
+    try:
+        serve(lambda hosts: build_app(site, hosts), options.host, options.port, service.access.describe())
+    except BindError as error:
+        raise _UserError(str(error)) from None
+    except KeyboardInterrupt:
+        pass
     return 0
 
 

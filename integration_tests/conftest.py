@@ -25,3 +25,15 @@ def specs() -> dict[str, OpenAPI]:
 def sample() -> Iterator[StandIn]:
     with StandIn(load_site(SAMPLE_SITE)) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def demo_index(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The demo's index, as two runs of `make demo` leave it (testkit/web_index.py): the sample site read for real by
+    the source, written twice with the test embedder. Read it; do not write to it."""
+    from testkit.web_index import read_site, write_twice
+
+    folder = tmp_path_factory.mktemp("demo-index")
+    with StandIn(load_site(SAMPLE_SITE)) as server:
+        messages = read_site(server.url, folder)
+    return write_twice(messages, folder)

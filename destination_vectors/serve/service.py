@@ -20,7 +20,7 @@ from destination_vectors.embedding.embedder import Embedder, load_embedder
 from destination_vectors.read.access import Principal
 from destination_vectors.read.grouping import GroupBy
 from destination_vectors.read.search import Mode, Searcher, SearchError, Visibility, breadcrumb, visibility_filter
-from destination_vectors.store.table import ChunkStore, quote
+from destination_vectors.store.table import ChunkStore, Snapshot, quote
 
 MAX_K = 50  # answers per call: an assistant's context window, not a bulk export
 
@@ -71,7 +71,10 @@ class IndexService:
         self._store = ChunkStore.from_config(config)
         # backend auto follows the index, so queries are embedded like its chunks were
         if embedder is None:
-            snapshot = self._store.snapshot()
+            try:
+                snapshot = self._store.snapshot()
+            except Exception:  # a damaged index: the server starts and each answer explains (the web page's 503)
+                snapshot = None
             embedder = load_embedder(config.embedding, indexed=snapshot.embedding_model if snapshot else None)
         self._embedder = _SerialEmbedder(embedder)
         self._searcher = Searcher(self._store, self._embedder, config.vector_index)
@@ -83,6 +86,7 @@ class IndexService:
             except SearchError as error:
                 raise ServiceError(str(error)) from None
             self.access = replace(access, principal=found)
+        self._snapshot: Snapshot | None = None
 
     def warm(self) -> None:
         """Load the model now (it loads lazily), so the first tool call does not pay for it."""
@@ -98,6 +102,7 @@ class IndexService:
         streams: Sequence[str] | None = None,
         group_by: GroupBy = "page",
         mode: Mode = "hybrid",
+        under: str | None = None,
     ) -> list[dict[str, Any]]:
         if not query or not query.strip():
             raise ServiceError("the query is empty: ask a question or give a few keywords")
@@ -113,6 +118,7 @@ class IndexService:
                 spaces=list(spaces) if spaces else None,
                 streams=list(streams) if streams else None,
                 labels=list(labels) if labels else None,
+                under=under or None,
                 group_by=group_by,
             )
         except SearchError as error:
@@ -141,7 +147,7 @@ class IndexService:
             {
                 "heading_path": row["heading_path"],
                 "chunk_url": row.get("chunk_url") or row["webui_url"],
-                "text": _without_prefix(row["text"], row["title"], row["heading_path"]),
+                "text": without_prefix(row["text"], row["title"], row["heading_path"]),
             }
             for row in rows
             if row["stream"] == first["stream"]
@@ -190,6 +196,18 @@ class IndexService:
             )
         return sorted(spaces, key=lambda space: space["space_key"])
 
+    # -- for front ends that list what is indexed (the web page) ------------------------------------------------
+    def scope_filter(self) -> str | None:
+        """The SQL filter of this server's fixed access: every listing of rows applies it, as search does."""
+        return visibility_filter(visibility=self.access.visibility, principal=self._principal())
+
+    def snapshot(self) -> Snapshot:
+        """The live table's newest version (one version check when nothing was committed since the last call)."""
+        snapshot = self._snapshot = self._store.snapshot(self._snapshot)
+        if snapshot is None:
+            raise ServiceError(f"the index is empty: table {self._store.table_name!r} has no sync yet")
+        return snapshot
+
     # -- helpers -------------------------------------------------------------------------------------------------
     def _principal(self) -> Principal | None:
         """The fixed person with the groups the memberships give them now (they change with each full re-pull)."""
@@ -217,7 +235,7 @@ def _space_name(dataset, space_key: str) -> str:
         return ""
 
 
-def _without_prefix(text: str, title: str, heading_path: str) -> str:
+def without_prefix(text: str, title: str, heading_path: str) -> str:
     """A chunk's own words: its context line (`ancestors > title > headings`, added for ranking) is dropped."""
     context = " > ".join(part for part in (title.strip(), heading_path) if part)
     first, _, rest = text.partition("\n\n")

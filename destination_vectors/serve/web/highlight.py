@@ -1,0 +1,60 @@
+"""A snippet with the query's words marked, safe to put in a page.
+
+The text is split on the matches first and every piece is escaped on its own, then only our own `<mark>` tags are
+added: nothing from the index or the query ever reaches the page unescaped, whatever it holds (`<script>`, `&amp;`,
+quotes). Matching is case-insensitive on whole-word prefixes ("deploy" marks "Deploys").
+"""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+MIN_WORD = 2  # single letters would mark half the text
+WINDOW = 320  # characters of a snippet shown: about three lines
+STOPWORDS = frozenset(
+    "a an and are as at be by do does for from how i in is it of on or the to what when where which who why with".split()
+)
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a query worth marking, longest first (so "deploys" wins over "deploy" in one alternation)."""
+    words = {w.casefold() for w in re.findall(r"\w+", query or "") if len(w) >= MIN_WORD}
+    return sorted(words - STOPWORDS, key=lambda w: (-len(w), w))
+
+
+def _pattern(words: list[str]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\w*", re.IGNORECASE)
+
+
+def excerpt(text: str, query: str, width: int = WINDOW) -> str:
+    """About `width` characters of `text` around its first query word (the start when none is in it)."""
+    text = " ".join((text or "").split())
+    if len(text) <= width:
+        return text
+    pattern = _pattern(query_words(query))
+    found = pattern.search(text) if pattern else None
+    start = 0
+    if found and found.start() > width // 3:
+        start = text.rfind(" ", 0, found.start() - width // 3) + 1
+    end = text.rfind(" ", start, start + width)
+    end = end if end > start else start + width
+    return ("… " if start else "") + text[start:end] + (" …" if end < len(text) else "")
+
+
+def highlight(text: str, query: str) -> Markup:
+    """`text` escaped, with each query word wrapped in <mark>."""
+    pattern = _pattern(query_words(query))
+    if pattern is None:
+        return escape(text)
+    pieces: list[str] = []
+    position = 0
+    for match in pattern.finditer(text):
+        pieces.append(str(escape(text[position : match.start()])))
+        pieces.append(f"<mark>{escape(match.group(0))}</mark>")
+        position = match.end()
+    pieces.append(str(escape(text[position:])))
+    return Markup("".join(pieces))
