@@ -104,6 +104,7 @@ class Inventory:
         from destination_vectors.attachment_report import human_size
         from destination_vectors.store.attachment_statuses import StatusesUnavailable, read_statuses
         from destination_vectors.store.text_cache import text_cache_path
+        from destination_vectors.text.extract.formats import resolve_format
 
         path = text_cache_path(self._config)
         if not path.exists():
@@ -129,6 +130,7 @@ class Inventory:
                     "page_url": page.url if page else "",
                     "space_key": page.space_key if page else "",
                     "media_type": row.media_type,
+                    "kind": resolve_format(row.media_type, row.title) or row.media_type,
                     "size": human_size(row.file_size),
                     "status": kind.strip(),
                     "reason": reason.strip() or (row.detail if kind != "ok" else row.note),

@@ -41,12 +41,12 @@ def sync_chart(runs: Sequence[Mapping[str, Any]]) -> Markup:
     """`runs` oldest first. An empty list draws nothing (the page says there are no syncs)."""
     if not runs:
         return Markup("")
-    height = 2 * PANEL + GAP + BOTTOM + 20
+    height = 2 * PANEL + GAP + BOTTOM + 30
     slot = (WIDTH - LEFT - 10) / len(runs)
     bar = max(2.0, min(36.0, slot * 0.6))
     seconds_max = _nice_max(max(float(run.get("seconds") or 0) for run in runs))
     pages_max = _nice_max(max(sum(int(run.get(key) or 0) for key, _, _ in PAGE_PARTS) for run in runs))
-    top1, top2 = 16, 16 + PANEL + GAP
+    top1, top2 = 26, 26 + PANEL + GAP
     parts = [
         f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
         'xmlns="http://www.w3.org/2000/svg" aria-labelledby="chart-title">',
@@ -96,7 +96,7 @@ def sync_chart(runs: Sequence[Mapping[str, Any]]) -> Markup:
 def _axis(top: int, maximum: float, name: str) -> str:
     value = f"{maximum:g}"
     return (
-        f'<text class="axis" x="4" y="{top - 4}">{escape(name)}</text>'
+        f'<text class="axis" x="4" y="{top - 10}">{escape(name)}</text>'
         f'<line class="grid" x1="{LEFT}" y1="{top}" x2="{WIDTH - 10}" y2="{top}"></line>'
         f'<line class="grid" x1="{LEFT}" y1="{top + PANEL}" x2="{WIDTH - 10}" y2="{top + PANEL}"></line>'
         f'<text class="tick" x="{LEFT - 4}" y="{top + 4}" text-anchor="end">{value}</text>'
