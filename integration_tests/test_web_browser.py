@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
@@ -52,6 +53,16 @@ def _navigate(browser: Any, action: Any) -> None:
     WebDriverWait(browser, 60).until(expected_conditions.staleness_of(page))
 
 
+def _focused(browser: Any, element_id: str) -> bool:
+    """Whether `element_id` gets the focus; Chromium applies autofocus at a rendering update after the load event,
+    so this waits for it (up to 30 s) instead of reading the focus once."""
+    try:
+        WebDriverWait(browser, 30).until(lambda b: b.switch_to.active_element.get_attribute("id") == element_id)
+    except TimeoutException:
+        return False
+    return True
+
+
 def _results(browser: Any) -> list[dict[str, str]]:
     return [
         {
@@ -67,8 +78,8 @@ def _results(browser: Any) -> list[dict[str, str]]:
 
 def test_a_search_typed_into_the_box_shows_the_right_page_first(browser: Any, public_url: str) -> None:
     browser.get(public_url + "/")
+    assert _focused(browser, "q"), "the search box does not have the focus when the page opens"
     box = browser.switch_to.active_element
-    assert box.get_attribute("id") == "q", "the search box does not have the focus when the page opens"
     _navigate(browser, lambda: box.send_keys("How do I roll back a bad deploy?", Keys.ENTER))
     results = _results(browser)
     assert results and results[0]["title"] == "Rollback", f"first result: {results[:1]}"
@@ -93,11 +104,13 @@ def test_slash_focuses_the_box_and_keyboard_reaches_the_results(browser: Any, pu
     browser.get(public_url + "/synced")
     _navigate(browser, lambda: browser.find_element(By.TAG_NAME, "body").send_keys("/"))
     assert urlparse(browser.current_url).path == "/", f"'/' on a view without the box: {browser.current_url}"
-    assert browser.switch_to.active_element.get_attribute("id") == "q", "the search page opened without focus"
+    assert _focused(browser, "q"), "the search page opened without the focus in the box"
     browser.get(public_url + "/?q=vpn")
-    browser.find_element(By.TAG_NAME, "body").click()
+    assert _focused(browser, "q"), "the results page opened without the focus in the box"
+    browser.execute_script("document.activeElement.blur()")
+    assert browser.switch_to.active_element.tag_name == "body", "the box kept the focus"
     browser.find_element(By.TAG_NAME, "body").send_keys("/")
-    assert browser.switch_to.active_element.get_attribute("id") == "q", "'/' does not focus the search box"
+    assert _focused(browser, "q"), "'/' does not focus the search box"
     labels = {label.text.split("\n")[0] for label in browser.find_elements(By.CSS_SELECTOR, "fieldset.filters label")}
     assert {"Space", "Label", "Stream", "Mode"} <= {label.split(" ")[0] for label in labels}, labels
 
@@ -142,12 +155,15 @@ def test_the_synced_view_lists_every_page_with_its_link(browser: Any, demo_index
         ]
         assert len(keys) == len(site.spaces), f"spaces listed: {spaces}"
         listed: dict[str, str] = {}
+        views: dict[str, str] = {}
         for key in keys:
             browser.get(f"{url}/synced/{key}")
-            for link in browser.find_elements(By.CSS_SELECTOR, "#tree a[data-page-id]"):
+            links = browser.find_elements(By.CSS_SELECTOR, "#tree a[data-page-id]")
+            views[key] = f"{len(links)} links: " + browser.find_element(By.TAG_NAME, "main").text[:300]
+            for link in links:
                 listed[link.get_attribute("data-page-id")] = link.get_attribute("href")
         missing = [p.title for p in site.pages if p.id not in listed]
-        assert not missing, f"pages of the sample site not listed: {missing}"
+        assert not missing, f"pages of the sample site not listed: {missing}; the space views: {views}"
         for page in site.pages:
             assert f"/pages/{page.id}/" in listed[page.id] and listed[page.id].startswith("http"), listed[page.id]
     with serving(demo_index["config_path"]) as url:

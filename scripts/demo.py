@@ -61,6 +61,9 @@ def main() -> int:
             f"         .venv/bin/destination-vectors search --config {destination_config.relative_to(ROOT)} "
             '"who is on call this week?"'
         )
+        print("\n==> the web page over this index (search, what was synced, sync health), read-only on this machine:")
+        print(f"    .venv/bin/destination-vectors web --config {destination_config.relative_to(ROOT)}")
+        print("    then open http://127.0.0.1:8080/ (Ctrl+C stops it; --port picks another port)")
         return 0
     except KeyboardInterrupt:
         print("\ninterrupted; the previous index (if any) is intact", file=sys.stderr)

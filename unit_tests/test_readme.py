@@ -80,6 +80,11 @@ def test_every_command_names_something_real(name: str, command: list[str]):
             assert "airbyte==0.71.3" in (ROOT / "testkit" / "pyairbyte_venv.py").read_text(), (
                 f"{name}'s PyAirbyte pin must match the tested one"
             )
+    elif program == "apt-get":  # the browser tests' system packages: the ones CI installs
+        ci = (ROOT / ".ci" / "run").read_text()
+        assert args[:2] == ["install", "-y"] and all(f" {package}" in ci for package in args[2:]), (
+            f"{name} installs {args[2:]}, which .ci/run does not"
+        )
     elif program == "destination-vectors":
         if args[0] == "write":
             assert args[1:] == ["--config", args[2], "--catalog", args[4]], "write takes --config and --catalog"

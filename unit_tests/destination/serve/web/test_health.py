@@ -6,9 +6,9 @@ from pathlib import Path
 
 import duckdb
 
-from destination_vectors.counts import SyncCounts
-from destination_vectors.ledger import Ledger
 from destination_vectors.serve.web.health import LedgerView
+from destination_vectors.store.counts import SyncCounts
+from destination_vectors.store.ledger import Ledger
 
 
 def _run(ledger: Ledger, run_id: str, status: str, error: str | None = None) -> None:
