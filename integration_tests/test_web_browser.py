@@ -46,11 +46,29 @@ def _screenshot(browser: Any, name: str) -> None:
         browser.set_window_size(1200, 900)
 
 
+def _loaded(browser: Any) -> bool:
+    """The page is parsed to its end (its footer is there) and loaded: under load chromedriver can hand back a
+    document still being parsed."""
+    return bool(browser.find_elements(By.TAG_NAME, "footer")) and (
+        browser.execute_script("return document.readyState") == "complete"
+    )
+
+
+def _open(browser: Any, url: str) -> None:
+    """Load `url` and wait until the server's page is complete (a browser shows its own error page silently)."""
+    browser.get(url)
+    try:
+        WebDriverWait(browser, 60).until(_loaded)
+    except TimeoutException:
+        raise AssertionError(f"{url} did not show the web page: {browser.page_source[:1500]}") from None
+
+
 def _navigate(browser: Any, action: Any) -> None:
-    """Do `action` (a click, a key) and wait until the browser has left the page it was on."""
+    """Do `action` (a click, a key) and wait until the browser has left the page it was on for a complete one."""
     page = browser.find_element(By.TAG_NAME, "html")
     action()
     WebDriverWait(browser, 60).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, 60).until(_loaded)
 
 
 def _focused(browser: Any, element_id: str) -> bool:
@@ -69,7 +87,7 @@ def _results(browser: Any) -> list[dict[str, str]]:
             "page_id": item.get_attribute("data-page-id"),
             "title": item.find_element(By.CSS_SELECTOR, "a.title").text,
             "crumb": item.find_element(By.CSS_SELECTOR, ".crumb").text,
-            "origin": item.find_element(By.CSS_SELECTOR, ".meta .origin").text,
+            "origin": item.find_element(By.CSS_SELECTOR, ".meta .origin").get_attribute("data-kind"),
             "space": item.get_attribute("data-space"),
         }
         for item in browser.find_elements(By.CSS_SELECTOR, "#results .result")
@@ -77,7 +95,7 @@ def _results(browser: Any) -> list[dict[str, str]]:
 
 
 def test_a_search_typed_into_the_box_shows_the_right_page_first(browser: Any, public_url: str) -> None:
-    browser.get(public_url + "/")
+    _open(browser, public_url + "/")
     assert _focused(browser, "q"), "the search box does not have the focus when the page opens"
     box = browser.switch_to.active_element
     _navigate(browser, lambda: box.send_keys("How do I roll back a bad deploy?", Keys.ENTER))
@@ -96,16 +114,16 @@ def test_a_search_typed_into_the_box_shows_the_right_page_first(browser: Any, pu
     assert query["q"] == ["How do I roll back a bad deploy?"], f"the URL does not carry the query: {query}"
     assert "space" not in query and "label" not in query, f"filters left at 'any' are in the URL: {query}"
     _screenshot(browser, "search")
-    browser.get(browser.current_url)  # the address alone reproduces the search (bookmark, share)
+    _open(browser, browser.current_url)  # the address alone reproduces the search (bookmark, share)
     assert _results(browser)[0]["title"] == "Rollback", "the bookmarked search does not show the same first page"
 
 
 def test_slash_focuses_the_box_and_keyboard_reaches_the_results(browser: Any, public_url: str) -> None:
-    browser.get(public_url + "/synced")
+    _open(browser, public_url + "/synced")
     _navigate(browser, lambda: browser.find_element(By.TAG_NAME, "body").send_keys("/"))
     assert urlparse(browser.current_url).path == "/", f"'/' on a view without the box: {browser.current_url}"
     assert _focused(browser, "q"), "the search page opened without the focus in the box"
-    browser.get(public_url + "/?q=vpn")
+    _open(browser, public_url + "/?q=vpn")
     assert _focused(browser, "q"), "the results page opened without the focus in the box"
     browser.execute_script("document.activeElement.blur()")
     assert browser.switch_to.active_element.tag_name == "body", "the box kept the focus"
@@ -116,7 +134,7 @@ def test_slash_focuses_the_box_and_keyboard_reaches_the_results(browser: Any, pu
 
 
 def test_the_filters_narrow_the_results(browser: Any, public_url: str) -> None:
-    browser.get(public_url + "/?q=policy+days+leave+setup&k=20")
+    _open(browser, public_url + "/?q=policy+days+leave+setup&k=20")
     everything = _results(browser)
     assert len({r["space"] for r in everything}) > 1, f"results from one space only, nothing to narrow: {everything}"
     Select(browser.find_element(By.ID, "space")).select_by_value("HR")
@@ -126,13 +144,13 @@ def test_the_filters_narrow_the_results(browser: Any, public_url: str) -> None:
     assert {r["space"] for r in narrowed} == {"HR"}, [r["space"] for r in narrowed]
     assert parse_qs(urlparse(browser.current_url).query)["space"] == ["HR"], browser.current_url
 
-    browser.get(public_url + "/?q=rollback+assets+cache&k=20")
+    _open(browser, public_url + "/?q=rollback+assets+cache&k=20")
     Select(browser.find_element(By.ID, "stream")).select_by_value("comments")
     _navigate(browser, browser.find_element(By.CSS_SELECTOR, "form.search button").click)
     comments = _results(browser)
-    assert comments and all(r["origin"] == "comment" for r in comments), comments
+    assert comments and all(r["origin"] in ("comment", "inline_comment") for r in comments), comments
 
-    browser.get(public_url + "/?q=deploy&k=20")
+    _open(browser, public_url + "/?q=deploy&k=20")
     all_pages = _results(browser)
     below = browser.find_element(By.CSS_SELECTOR, '.result[data-page-id="101003"] a.below')
     _navigate(browser, below.click)
@@ -147,7 +165,7 @@ def test_the_synced_view_lists_every_page_with_its_link(browser: Any, demo_index
     server lists exactly the public spaces' pages."""
     site = load_site(SAMPLE_SITE)
     with serving(demo_index["config_path"], visibility="all") as url:
-        browser.get(url + "/synced")
+        _open(browser, url + "/synced")
         spaces = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#spaces tbody th a")]
         keys = [
             a.get_attribute("href").rsplit("/", 1)[1]
@@ -157,7 +175,7 @@ def test_the_synced_view_lists_every_page_with_its_link(browser: Any, demo_index
         listed: dict[str, str] = {}
         views: dict[str, str] = {}
         for key in keys:
-            browser.get(f"{url}/synced/{key}")
+            _open(browser, f"{url}/synced/{key}")
             links = browser.find_elements(By.CSS_SELECTOR, "#tree a[data-page-id]")
             views[key] = f"{len(links)} links: " + browser.find_element(By.TAG_NAME, "main").text[:300]
             for link in links:
@@ -167,17 +185,17 @@ def test_the_synced_view_lists_every_page_with_its_link(browser: Any, demo_index
         for page in site.pages:
             assert f"/pages/{page.id}/" in listed[page.id] and listed[page.id].startswith("http"), listed[page.id]
     with serving(demo_index["config_path"]) as url:
-        browser.get(url + "/synced/ENG")
+        _open(browser, url + "/synced/ENG")
         nested = browser.find_elements(By.CSS_SELECTOR, '#tree ul a[data-page-id="101004"]')
         assert nested, "Rollback is not nested under its parent in the tree"
         _screenshot(browser, "synced")
-        browser.get(url + "/attachments")
+        _open(browser, url + "/attachments")
         statuses = {cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#attachments .status")}
         assert {"ok", "too_large", "unsupported_type", "failed"} <= statuses, f"attachment statuses: {statuses}"
 
 
 def test_the_health_view_shows_the_two_syncs_with_the_chart(browser: Any, public_url: str) -> None:
-    browser.get(public_url + "/health")
+    _open(browser, public_url + "/health")
     runs = browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr")
     assert len(runs) == 2, f"syncs listed: {[r.text for r in runs]}"
     newest, first = (row.find_elements(By.TAG_NAME, "td") for row in runs)
@@ -192,9 +210,9 @@ def test_the_health_view_shows_the_two_syncs_with_the_chart(browser: Any, public
 
 
 def test_a_restricted_page_never_appears_in_the_browser(browser: Any, public_url: str) -> None:
-    browser.get(public_url + "/?q=lighthouse+budget+marmalade+migration&visibility=all&k=50")
+    _open(browser, public_url + "/?q=lighthouse+budget+marmalade+migration&visibility=all&k=50")
     assert "~alice" not in browser.page_source and "Alice's Notes" not in browser.page_source
-    browser.get(public_url + "/synced/~alice?visibility=all")
+    _open(browser, public_url + "/synced/~alice?visibility=all")
     assert browser.find_element(By.CSS_SELECTOR, "#error h1").text == "Not found"
 
 
@@ -202,7 +220,7 @@ def test_a_broken_index_shows_an_explanation(browser: Any, tmp_path: Path) -> No
     config = tmp_path / "destination.json"
     config.write_text('{"lancedb_uri": "%s", "embedding": {"model": "test-hash-embedder"}}' % (tmp_path / "none"))
     with serving(config) as url:
-        browser.get(url + "/?q=deploy")
+        _open(browser, url + "/?q=deploy")
         error = browser.find_element(By.ID, "error")
         assert "The index cannot be read" in error.text and "Run a sync into it" in error.text, error.text
         assert "Traceback" not in browser.page_source

@@ -36,14 +36,14 @@ def serving(config_path: str | Path, visibility: str = "public", principal: Any 
     from destination_vectors.serve.service import Access, IndexService
     from destination_vectors.serve.web import open_site
     from destination_vectors.serve.web.app import build_app
-    from destination_vectors.serve.web.server import allowed_hosts, bind
+    from destination_vectors.serve.web.server import UVICORN_SETTINGS, allowed_hosts, bind
 
     config = DestinationConfig.model_validate(json.loads(Path(config_path).read_text()))
     service = IndexService(config, Access(visibility=visibility, principal=principal))  # type: ignore[arg-type]
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
     app = build_app(open_site(config, service), allowed_hosts("127.0.0.1", port))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, **UVICORN_SETTINGS))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

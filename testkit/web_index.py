@@ -47,7 +47,7 @@ def read_site(url: str, folder: Path, timeout: float = 240) -> list[dict[str, An
         timeout=timeout,
         env={**os.environ, "AIRBYTE_STAGING_DIRECTORY": str(staging)},
     )
-    assert done.returncode == 0, f"the source read of the sample site failed: {done.stderr[-2000:]}"
+    assert done.returncode == 0, f"the source read of the sample site failed: {(done.stderr or done.stdout)[-2000:]}"
     messages = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert any(m["type"] == "RECORD" for m in messages), "the source read emitted no record"
     return messages

@@ -101,7 +101,6 @@ class Inventory:
 
     def attachments(self, status: str | None = None) -> list[dict[str, Any]]:
         """Recorded extraction statuses of the attachments within the scope, newest sync first."""
-        from destination_vectors.attachment_report import human_size
         from destination_vectors.store.attachment_statuses import StatusesUnavailable, read_statuses
         from destination_vectors.store.text_cache import text_cache_path
         from destination_vectors.text.extract.formats import resolve_format
@@ -181,6 +180,19 @@ def _count_children(entries: Sequence[PageEntry]) -> None:
             page.comments += 1
         elif entry.stream == "attachments":
             page.attachments += 1
+
+
+def human_size(size: int | None) -> str:
+    """Bytes as `destination-vectors attachments` prints them (attachment_report.py, an entry point serve/ may not
+    import; unit_tests/destination/serve/test_inventory.py holds the two equal)."""
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
 
 
 def _space_name(metadata_json: str | None) -> str:

@@ -14,6 +14,15 @@ from collections.abc import Callable
 
 LOOPBACK = "127.0.0.1"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+# Idle connections are kept 75 s (Uvicorn's default is 5 s): a browser reusing a connection the server is closing
+# at that moment can show an empty-response error page instead of the page asked for.
+UVICORN_SETTINGS = {
+    "log_level": "warning",
+    "access_log": False,
+    "server_header": False,
+    "lifespan": "off",
+    "timeout_keep_alive": 75,
+}
 
 
 class BindError(OSError):
@@ -81,5 +90,5 @@ def serve(build: Callable[[list[str]], object], host: str, port: int, served: st
             file=sys.stderr,
             flush=True,
         )
-    config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False, lifespan="off")
+    config = uvicorn.Config(app, **UVICORN_SETTINGS)
     uvicorn.Server(config).run(sockets=[sock])

@@ -26,7 +26,50 @@ def test_bad_values_are_refused_with_a_sentence(query: str, sentence: str) -> No
         SearchAsk.parse(QueryParams(query))
 
 
-def test_a_result_takes_its_origin_from_grouping_when_given_else_from_its_stream() -> None:
+def test_a_result_shows_the_origins_grouping_gives() -> None:
+    comment = {
+        "kind": "comment",
+        "label": "comment by Ann Lee",
+        "author": "Ann Lee",
+        "attachment": "",
+        "url": "https://wiki/c7",
+    }
+    hit = {
+        "rank": 1,
+        "score": 0.5,
+        "page_id": "9",
+        "title": "Rollback",
+        "breadcrumb": "Deploys > Rollback",
+        "heading_path": "",
+        "text": "Rollback › comment by Ann Lee\n\nclear the CDN words",
+        "webui_url": "https://wiki/9",
+        "chunk_url": "",
+        "space_key": "ENG",
+        "stream": "pages",
+        "container_title": "Rollback",
+        "container_url": "https://wiki/9",
+        "origin": comment,
+        "snippets": [
+            {
+                "heading_path": "Steps",
+                "text": "Deploys > Rollback > Steps\n\nmore words",
+                "chunk_url": "https://wiki/9#Steps",
+                "origin": {"kind": "page", "label": "page", "author": "", "attachment": "", "url": ""},
+            }
+        ],
+    }
+    shown = _result(hit, "words")
+    assert shown["origin"] == {"kind": "comment", "label": "comment by Ann Lee", "url": "https://wiki/c7"}, shown
+    assert shown["section_url"] == "https://wiki/c7" and shown["page_url"] == "https://wiki/9", shown
+    assert shown["on_url"] == "", "a grouped answer names its page twice"
+    assert str(shown["snippet"]) == "clear the CDN <mark>words</mark>", shown["snippet"]
+    assert (
+        shown["snippets"][0]["origin"]["kind"] == "page"
+        and str(shown["snippets"][0]["text"]) == "more <mark>words</mark>"
+    )
+
+
+def test_a_result_without_origins_takes_its_streams_name() -> None:
     hit = {
         "rank": 1,
         "score": 0.5,
@@ -41,9 +84,7 @@ def test_a_result_takes_its_origin_from_grouping_when_given_else_from_its_stream
         "stream": "comments",
         "container_title": "Page",
         "container_url": "https://wiki/1",
-        "snippets": [{"heading_path": "", "text": "more words", "chunk_url": "", "origin": "attachment"}],
+        "snippets": [],
     }
     shown = _result(hit, "words")
-    assert shown["origin"] == "comment" and shown["snippets"][0]["origin"] == "attachment", shown
-    assert shown["section_url"] == "https://wiki/9" and shown["on_url"] == "https://wiki/1"
-    assert str(shown["snippet"]) == "<mark>words</mark>", shown["snippet"]
+    assert shown["origin"]["label"] == "comment" and shown["on_url"] == "https://wiki/1", shown
