@@ -148,7 +148,8 @@ def test_search_as_a_person_agrees_with_the_oracle_on_every_pair() -> None:
 
 def merged(worlds_: list[World]) -> World:
     """Several worlds as one site (names prefixed per world): everyone of one world is a stranger to the others, so
-    one sync and one search per person check every person against every page of every world."""
+    one sync and one search per person check every person against every page of every world. A field added to World
+    (folders, ...) is renamed here like the others."""
 
     def name(i: int, value: str) -> str:
         return f"w{i}-{value}"
