@@ -104,6 +104,23 @@ class IndexService:
         mode: Mode = "hybrid",
         under: str | None = None,
     ) -> list[dict[str, Any]]:
+        """The answers as plain dicts (JSON for MCP)."""
+        hits = self.search_hits(query, k, spaces, labels, streams, group_by, mode, under)
+        return [hit.to_dict() for hit in hits]
+
+    def search_hits(
+        self,
+        query: str,
+        k: int = 5,
+        spaces: Sequence[str] | None = None,
+        labels: Sequence[str] | None = None,
+        streams: Sequence[str] | None = None,
+        group_by: GroupBy = "page",
+        mode: Mode = "hybrid",
+        under: str | None = None,
+    ) -> list[Any]:
+        """The answers as `PageHit` (or `Hit`) objects, for a front end that reads their fields (the web page):
+        `to_dict` copies every nested field, about a tenth of a warm search."""
         if not query or not query.strip():
             raise ServiceError("the query is empty: ask a question or give a few keywords")
         if not 1 <= k <= MAX_K:
@@ -123,7 +140,7 @@ class IndexService:
             )
         except SearchError as error:
             raise ServiceError(str(error)) from None
-        return [hit.to_dict() for hit in hits]
+        return hits
 
     def get_page(self, page_id: str) -> dict[str, Any]:
         """The page's indexed chunks in order. Pages outside the access scope are "not found", like missing ones."""

@@ -1,15 +1,17 @@
 """A snippet with the query's words marked, safe to put in a page.
 
-The text is split on the matches first and every piece is escaped on its own, then only our own `<mark>` tags are
-added: nothing from the index or the query ever reaches the page unescaped, whatever it holds (`<script>`, `&amp;`,
+The whole text is escaped first, then only our own `<mark>` tags are added around whole words (never inside an
+entity): nothing from the index or the query ever reaches the page unescaped, whatever it holds (`<script>`, `&amp;`,
 quotes). Matching is case-insensitive on whole-word prefixes ("deploy" marks "Deploys").
 """
 
 from __future__ import annotations
 
+import functools
+import html
 import re
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 MIN_WORD = 2  # single letters would mark half the text
 WINDOW = 320  # characters of a snippet shown: about three lines
@@ -24,10 +26,23 @@ def query_words(query: str) -> list[str]:
     return sorted(words - STOPWORDS, key=lambda w: (-len(w), w))
 
 
-def _pattern(words: list[str]) -> re.Pattern[str] | None:
+@functools.lru_cache(maxsize=256)
+def _pattern(query: str) -> re.Pattern[str] | None:
+    """The query's words as one pattern, built once per query (a page of results highlights some thirty passages)."""
+    words = query_words(query)
     if not words:
         return None
     return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\w*", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def _escaped_pattern(query: str) -> re.Pattern[str] | None:
+    """The same words found in escaped text: never right after `&` or `&#`, so an entity (`&amp;`, `&#39;`) is never
+    cut; the words are letters and digits, which escaping leaves as they are."""
+    words = [html.escape(word) for word in query_words(query)]
+    if not words:
+        return None
+    return re.compile(r"(?<!&)(?<!&#)\b(?:" + "|".join(re.escape(w) for w in words) + r")\w*", re.IGNORECASE)
 
 
 def excerpt(text: str, query: str, width: int = WINDOW) -> str:
@@ -35,7 +50,7 @@ def excerpt(text: str, query: str, width: int = WINDOW) -> str:
     text = " ".join((text or "").split())
     if len(text) <= width:
         return text
-    pattern = _pattern(query_words(query))
+    pattern = _pattern(query or "")
     found = pattern.search(text) if pattern else None
     start = 0
     if found and found.start() > width // 3:
@@ -46,15 +61,10 @@ def excerpt(text: str, query: str, width: int = WINDOW) -> str:
 
 
 def highlight(text: str, query: str) -> Markup:
-    """`text` escaped, with each query word wrapped in <mark>."""
-    pattern = _pattern(query_words(query))
+    """`text` escaped, with each query word wrapped in <mark>: the text is escaped whole, then the words are marked
+    in it (one pass each, a page of results calls this some thirty times)."""
+    escaped = html.escape(text)
+    pattern = _escaped_pattern(query or "")
     if pattern is None:
-        return escape(text)
-    pieces: list[str] = []
-    position = 0
-    for match in pattern.finditer(text):
-        pieces.append(str(escape(text[position : match.start()])))
-        pieces.append(f"<mark>{escape(match.group(0))}</mark>")
-        position = match.end()
-    pieces.append(str(escape(text[position:])))
-    return Markup("".join(pieces))
+        return Markup(escaped)
+    return Markup(pattern.sub(lambda match: f"<mark>{match.group(0)}</mark>", escaped))

@@ -84,7 +84,7 @@ def search_view(service: Any, inventory: Any, params: QueryParams) -> dict[str, 
     context: dict[str, Any] = {"ask": ask, "facets": facets, "under_page": under_page, "results": None}
     if not ask.query:
         return context
-    hits = service.search(
+    hits = service.search_hits(
         ask.query,
         ask.k,
         spaces=ask.spaces,
@@ -94,8 +94,13 @@ def search_view(service: Any, inventory: Any, params: QueryParams) -> dict[str, 
         mode=ask.mode,
         group_by="page",
     )
-    context["results"] = [_result(hit, ask.query) for hit in hits]
+    context["results"] = [_result(_fields(hit), ask.query) for hit in hits]
     return context
+
+
+def _fields(item: Any) -> Mapping[str, Any]:
+    """A hit, snippet or origin as a mapping of its fields, without copying them (dicts pass as they are)."""
+    return item if isinstance(item, Mapping) else vars(item)
 
 
 def _result(hit: Mapping[str, Any], query: str) -> dict[str, Any]:
@@ -103,7 +108,7 @@ def _result(hit: Mapping[str, Any], query: str) -> dict[str, Any]:
     the page's own title and link lead even when a comment or an attachment matched best; each passage says where it
     came from (its `origin`), linked to the comment or the file when it has a link of its own."""
     snippets = []
-    for snippet in hit.get("snippets") or []:
+    for snippet in map(_fields, hit.get("snippets") or []):
         own = _own_words(snippet["text"], hit["title"], snippet["heading_path"])
         origin = _origin(snippet, "")
         snippets.append(
@@ -115,7 +120,7 @@ def _result(hit: Mapping[str, Any], query: str) -> dict[str, Any]:
             }
         )
     origin = _origin(hit, hit["stream"])
-    grouped = isinstance(hit.get("origin"), Mapping)  # the page leads; no "on <page>" needed
+    grouped = hit.get("origin") is not None and not isinstance(hit.get("origin"), str)  # the page leads
     return {
         "rank": hit["rank"],
         "score": hit["score"],
@@ -151,7 +156,8 @@ def _origin(item: Mapping[str, Any], stream: str) -> dict[str, str]:
     """Where a passage came from: the `origin` grouping sets (label "comment by Ann Lee", "attachment plan.pdf"),
     else its stream's name."""
     origin = item.get("origin")
-    if isinstance(origin, Mapping):
+    if origin is not None and not isinstance(origin, str):
+        origin = _fields(origin)
         kind = str(origin.get("kind") or "page")
         return {"kind": kind, "label": str(origin.get("label") or kind), "url": str(origin.get("url") or "")}
     if origin:

@@ -13,7 +13,7 @@ def test_words_are_marked_case_insensitively_on_word_prefixes() -> None:
 def test_markup_in_the_text_and_the_query_is_escaped() -> None:
     marked = str(highlight('<script>alert("x")</script> & script', "<script> alert"))
     assert "<script>" not in marked and "&lt;<mark>script</mark>&gt;" in marked, marked
-    assert "&amp; <mark>script</mark>" in marked and "<mark>alert</mark>(&#34;x&#34;)" in marked, marked
+    assert "&amp; <mark>script</mark>" in marked and "<mark>alert</mark>(&quot;x&quot;)" in marked, marked
 
 
 def test_a_query_of_stopwords_or_symbols_marks_nothing_and_still_escapes() -> None:
@@ -31,3 +31,11 @@ def test_excerpt_centres_on_the_first_match_of_a_long_text() -> None:
     assert "failover" in short and short.startswith("… ") and short.endswith(" …"), short
     assert len(short) <= 124, len(short)
     assert excerpt("short text", "x") == "short text"
+
+
+def test_words_that_spell_an_entity_never_cut_one() -> None:
+    marked = str(highlight("Tom & Jerry's 39 quotes: 'amp' <lt> #x27", "amp quot 39 lt x27"))
+    assert marked == (
+        "Tom &amp; Jerry&#x27;s <mark>39</mark> <mark>quotes</mark>: &#x27;<mark>amp</mark>&#x27; "
+        "&lt;<mark>lt</mark>&gt; #<mark>x27</mark>"
+    ), marked
