@@ -4,7 +4,8 @@ blog posts, comments, attachments with their files, memberships), written by the
 and the attachment file), with the deterministic test embedder.
 
 unit_tests/test_readme.py checks that each command parses; this checks that each one answers. `write` is run by the
-pipeline tests and the demo, `mcp` by integration_tests/test_mcp_server.py.
+pipeline tests and the demo, `mcp` by integration_tests/test_mcp_server.py, `web` by integration_tests/test_web_access.py
+and test_web_browser.py.
 """
 
 from __future__ import annotations

@@ -140,6 +140,58 @@ def test_an_all_server_shows_what_the_public_one_hides(demo_index: dict[str, Any
         assert space.status_code == 200, f"the personal space's listing: {space.status_code}"
 
 
+ALICE = "5d8a1b2c3e4f5a6b7c8d9e01"  # the owner of the personal space ~alice (integration_tests/sample_site)
+BOB = "5d8a1b2c3e4f5a6b7c8d9e02"
+
+
+@pytest.mark.parametrize(
+    ("person", "sees_alices_page"),
+    [({"principal": ALICE}, True), ({"email": "alice.martin@example.com"}, True), ({"principal": BOB}, False)],
+    ids=["as-user alice", "as-email alice", "as-user bob"],
+)
+def test_a_server_started_as_a_person_shows_what_that_person_may_read(
+    demo_index: dict[str, Any], hidden: dict, person: dict[str, str], sees_alices_page: bool
+) -> None:
+    from destination_vectors.read.access import Principal
+
+    principal = Principal(account_id=person["principal"]) if "principal" in person else None
+    with serving(demo_index["config_path"], principal=principal, email=person.get("email")) as url:
+        found = requests.get(f"{url}/?q={quote(ALICE_PHRASE)}&k=50", timeout=60)
+        space = requests.get(f"{url}/synced/{quote('~alice', safe='')}", timeout=60)
+        assert found.status_code == 200, found.text[:300]
+        alices = "~alice" in found.text and 'data-space="~alice"' in found.text
+        assert alices is sees_alices_page, f"{person}: Alice's personal page in the answers: {alices}"
+        assert space.status_code == (200 if sees_alices_page else 404), f"{person}: ~alice listing {space.status_code}"
+        assert "Confluence account" in found.text, "the page does not say whom it answers as"
+
+
+def test_a_refused_mass_deletion_is_shown_naming_only_spaces_in_scope(
+    demo_index: dict[str, Any], tmp_path: Path
+) -> None:
+    from destination_vectors.config import DestinationConfig
+    from destination_vectors.store.counts import SyncCounts
+    from destination_vectors.store.ledger import Ledger, MassDeletion
+
+    config = copy_index({k: v for k, v in demo_index.items() if k != "config_path"}, tmp_path)
+    path = tmp_path / "destination.json"
+    path.write_text(json.dumps(config))
+    ledger = Ledger(DestinationConfig.model_validate(config).resolved_ledger_path)
+    ledger.start_sync("refused-run", ["pages"], "test-hash-embedder")
+    decisions = [
+        MassDeletion("pages", "ENG", live_pages=10, deleted_pages=9, decision="refused"),
+        MassDeletion("pages", "~alice", live_pages=3, deleted_pages=3, vanished=True, decision="refused"),
+    ]
+    ledger.refused("refused-run", decisions, SyncCounts(), 2.0, error="mass deletion refused")
+    with serving(path) as url:
+        health = requests.get(url + "/health", timeout=60).text
+        assert "The last sync was refused by the mass-deletion guard" in requests.get(url + "/", timeout=60).text
+        assert "refused: 9 of 10 pages in ENG" in health, health[health.find("<table") :][:1500]
+        assert "refused: 3 of 3 pages in a space this page does not show" in health, "the other space is not counted"
+        assert "~alice" not in health, "a public server named a personal space in the guard's decisions"
+    with serving(path, visibility="all") as url:
+        assert "refused: 3 of 3 pages in ~alice (space missing from the listing)" in requests.get(url + "/health").text
+
+
 @pytest.mark.parametrize(
     ("headers", "status"),
     [

@@ -26,8 +26,11 @@ INSTALL_HINT = (
 
 
 @contextmanager
-def serving(config_path: str | Path, visibility: str = "public", principal: Any = None) -> Iterator[str]:
-    """The web page over the index `config_path` names, as `destination-vectors web` serves it; yields its base URL."""
+def serving(
+    config_path: str | Path, visibility: str = "public", principal: Any = None, email: str | None = None
+) -> Iterator[str]:
+    """The web page over the index `config_path` names, as `destination-vectors web` serves it (`principal` and
+    `email` as --as-user and --as-email give them); yields its base URL."""
     import json
 
     import uvicorn
@@ -39,7 +42,7 @@ def serving(config_path: str | Path, visibility: str = "public", principal: Any 
     from destination_vectors.serve.web.server import UVICORN_SETTINGS, allowed_hosts, bind
 
     config = DestinationConfig.model_validate(json.loads(Path(config_path).read_text()))
-    service = IndexService(config, Access(visibility=visibility, principal=principal))  # type: ignore[arg-type]
+    service = IndexService(config, Access(visibility=visibility, principal=principal, email=email))  # type: ignore[arg-type]
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
     app = build_app(open_site(config, service), allowed_hosts("127.0.0.1", port))

@@ -20,9 +20,19 @@ from typing import Any
 from testkit.indexes import HASH_MODEL
 from testkit.paths import ROOT
 
-CATALOG = ROOT / "integration_tests" / "all_streams_catalog.json"
+ALL_STREAMS = ROOT / "integration_tests" / "all_streams_catalog.json"
 EDITED_TITLE = "Rollback"  # the page the second sync changes
 EDIT = "<p>Added for the second sync: the rollback dashboard lists every release.</p>"
+
+
+def catalog() -> dict[str, Any]:
+    """The demo's streams (integration_tests/all_streams_catalog.json) and memberships, so a person can be named by
+    e-mail address (`--as-email`)."""
+    streams = json.loads(ALL_STREAMS.read_text())["streams"]
+    pages = next(stream for stream in streams if stream["stream"]["name"] == "pages")
+    memberships = json.loads(json.dumps(pages))
+    memberships["stream"]["name"] = "memberships"
+    return {"streams": [*streams, memberships]}
 
 
 def read_site(url: str, folder: Path, timeout: float = 240) -> list[dict[str, Any]]:
@@ -37,10 +47,19 @@ def read_site(url: str, folder: Path, timeout: float = 240) -> list[dict[str, An
         "read_labels": True,
     }
     (folder / "source.json").write_text(json.dumps(config))
+    (folder / "catalog.json").write_text(json.dumps(catalog()))
     staging = folder / "staging"
     staging.mkdir(exist_ok=True)
     done = subprocess.run(
-        [sys.executable, "main.py", "read", "--config", str(folder / "source.json"), "--catalog", str(CATALOG)],
+        [
+            sys.executable,
+            "main.py",
+            "read",
+            "--config",
+            str(folder / "source.json"),
+            "--catalog",
+            str(folder / "catalog.json"),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -90,7 +109,7 @@ def _write(config: dict[str, Any], messages: list[dict[str, Any]]) -> None:
 
     from destination_vectors.destination import DestinationVectors
 
-    catalog = ConfiguredAirbyteCatalogSerializer.load(json.loads(CATALOG.read_text()))
+    configured = ConfiguredAirbyteCatalogSerializer.load(catalog())
     parsed = [AirbyteMessageSerializer.load(m) for m in messages if m["type"] in ("RECORD", "STATE")]
-    out = list(DestinationVectors().write(dict(config), catalog, parsed))
+    out = list(DestinationVectors().write(dict(config), configured, parsed))
     assert any(m.type.name == "STATE" for m in out), "an in-process sync of the sample site committed nothing"
