@@ -29,7 +29,8 @@ USERNAME = "svc-reader@example.com"
 API_TOKEN = "tok-SECRET-5f1c9a"
 WRONG_PASSWORD = "pw-SECRET-77aa"
 BEARER = "pat-SECRET-31d0"
-AUTH = Auth(username=USERNAME, api_token=API_TOKEN, bearer_token=BEARER)
+SCOPED_TOKEN = "scoped-SECRET-9e2b"
+AUTH = Auth(username=USERNAME, api_token=API_TOKEN, bearer_token=BEARER, scoped_api_token=SCOPED_TOKEN)
 BASIC = {"auth_type": "basic", "username": USERNAME, "api_token": API_TOKEN}
 BASIC_WRONG = {"auth_type": "basic", "username": USERNAME, "api_token": WRONG_PASSWORD}
 BEARER_CREDENTIALS = {"auth_type": "bearer", "token": BEARER}
@@ -38,11 +39,11 @@ BEARER_CREDENTIALS = {"auth_type": "bearer", "token": BEARER}
 def _forbidden() -> dict[str, bytes]:
     """Every form a secret could leak in, by a name for the failure message."""
     forms: dict[str, bytes] = {}
-    for secret in (API_TOKEN, WRONG_PASSWORD, BEARER):
+    for secret in (API_TOKEN, WRONG_PASSWORD, BEARER, SCOPED_TOKEN):
         forms[secret] = secret.encode()
         forms[f"url-encoded {secret}"] = urllib.parse.quote(secret, safe="").encode()
         forms[f"base64 of {secret}"] = base64.b64encode(secret.encode()).rstrip(b"=")
-    for secret in (API_TOKEN, WRONG_PASSWORD):
+    for secret in (API_TOKEN, WRONG_PASSWORD, SCOPED_TOKEN):
         pair = base64.b64encode(f"{USERNAME}:{secret}".encode())
         forms[f"base64 of user:{secret}"] = pair.rstrip(b"=")
         forms[f"Authorization: Basic (user:{secret})"] = b"Basic " + pair
@@ -114,6 +115,24 @@ def test_read_of_every_stream_with_debug_logging_does_not_leak(tmp_path: Path) -
     assert run.returncode == 0 and downloads > 0, f"read of every stream failed or downloaded nothing\n{run.tail()}"
     assert {"blog_posts", "comments", "attachments", "attachment_files"} <= streams, f"streams read: {streams}"
     _assert_clean(run, "source read --debug, every stream")
+
+
+def test_scoped_token_through_the_gateway_and_its_scope_mismatch_do_not_leak(tmp_path: Path) -> None:
+    """A scoped token: a read through the stand-in's gateway with `--debug`, and the check that tells it was sent to
+    the site itself (401 "scope does not match")."""
+    scoped = {"auth_type": "scoped_token", "username": USERNAME, "api_token": SCOPED_TOKEN}
+    with StandIn(sample_site(), auth=AUTH) as server:
+        config = source_config(server.url, credentials=scoped, api_gateway_url=server.url)
+        run = source_command(
+            "read", tmp_path / "runs", config, inputs=tmp_path / "in", cwd=tmp_path / "runs", extra=["--debug"]
+        )
+        on_site = source_config(server.url, credentials={**scoped, "auth_type": "basic"}, max_retries=0)
+        check = source_command("check", tmp_path / "runs", on_site, inputs=tmp_path / "in2", cwd=tmp_path / "runs")
+    assert run.returncode == 0 and run.records(), f"read through the gateway failed\n{run.tail()}"
+    assert "scope does not match" in check.stdout, f"check did not tell the scope mismatch\n{check.tail()}"
+    _assert_clean(run, "source read --debug (scoped token, gateway)")
+    _assert_clean(check, "source check (scoped token on the site)")
+    _assert_tree_clean(tmp_path / "runs")
 
 
 def _run_every_command(tmp_path: Path, *, only_data_path: bool = False) -> None:

@@ -13,6 +13,7 @@ from airbyte_cdk.sources.types import Config, StreamSlice
 from source_confluence.component_parts.access_reader import AccessReader, SpaceAccess
 from source_confluence.component_parts.common import CLOUD, config_error, logger, optional_text
 from source_confluence.component_parts.config import CONFIG_PROBLEM_KEY, register_derived_secrets
+from source_confluence.component_parts.gateway import is_scope_mismatch, scopes_sentence
 from source_confluence.component_parts.http import Probe, describe_outcome, is_json, request_path, truncated_json
 from source_confluence.component_parts.paging import next_listing_url
 
@@ -76,13 +77,18 @@ def diagnose_connection(config: Mapping[str, Any]) -> tuple[bool, str]:
     if config.get(CONFIG_PROBLEM_KEY):
         return False, str(config[CONFIG_PROBLEM_KEY])
     probe, cloud = Probe(config), config.get("deployment", CLOUD) == CLOUD
-    site, kind = config["normalised_site_base"], "Confluence Cloud" if cloud else "Confluence Data Center"
+    site = config["normalised_site_base"] or config["normalised_origin"]
+    kind = "Confluence Cloud" if cloud else "Confluence Data Center"
+    if config.get("normalised_gateway"):
+        kind += " (through Atlassian's API gateway)"
     answer = probe.get(config["normalised_api_root"] + ("/spaces" if cloud else "/space"), {"limit": 1})
     if isinstance(answer, requests.RequestException):
         return False, (
             f"Could not reach {config['normalised_origin']} ({describe_outcome(answer)} after retries): "
             "check base_url and that the host is reachable."
         )
+    if is_scope_mismatch(answer):
+        return False, _scope_sentence(config, site)
     if answer.status_code == 401:
         return False, (
             f"{kind} at {site} rejected the credentials (HTTP 401): check the username/e-mail and API "
@@ -109,6 +115,21 @@ def diagnose_connection(config: Mapping[str, Any]) -> tuple[bool, str]:
     keys = config.get("space_keys")
     spaces = f"spaces {', '.join(keys)} are readable" if keys else "every readable space will be read"
     return True, f"Connected to {kind} at {site}; {spaces}."
+
+
+def _scope_sentence(config: Mapping[str, Any], site: str) -> str:
+    """A 401 "scope does not match": a scoped token sent to the site itself, or one lacking a scope."""
+    if not config.get("normalised_gateway"):
+        return (
+            f'{site} answered HTTP 401 "scope does not match": this is a scoped API token, which Atlassian accepts '
+            "only through its API gateway. Set credentials.auth_type to scoped_token (the source then finds the "
+            "cloud id and goes through the gateway), or paste https://api.atlassian.com/ex/confluence/<cloudId> as "
+            "base_url. The e-mail and token are not wrong."
+        )
+    return (
+        f'Atlassian\'s API gateway answered HTTP 401 "scope does not match" for {site}: the token lacks a scope '
+        f"this source needs. Create a token with these scopes: {scopes_sentence()}."
+    )
 
 
 def _not_confluence(probe: Probe, config: Mapping[str, Any], cloud: bool, answer: requests.Response) -> str:

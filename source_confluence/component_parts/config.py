@@ -15,6 +15,13 @@ from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 
 from source_confluence.component_parts.common import CLOUD, DATA_CENTER, config_error
+from source_confluence.component_parts.gateway import (
+    GATEWAY_AUTH_TYPES,
+    cloud_id_of,
+    gateway_url,
+    gateway_urls,
+    pasted_gateway,
+)
 
 CONFIG_PROBLEM_KEY = "normalised_config_problem"
 
@@ -73,13 +80,37 @@ class NormaliseConfluenceConfig(ConfigTransformation):
         if not config.get("base_url"):
             return  # spec validation reports the missing field in its own words
         try:
-            urls = normalise_site_urls(str(config["base_url"]), str(config.get("deployment") or CLOUD))
             config["normalised_custom_headers"] = validated_custom_headers(config.get("custom_headers"))
+            urls = api_urls(config)
         except ValueError as error:
             # Raised here, the error would stop the CDK before `check` could answer with a FAILED status.
             config[CONFIG_PROBLEM_KEY] = str(error)
             return
         config.update({f"normalised_{name}": url for name, url in urls.items()})
+
+
+def api_urls(config: Mapping[str, Any]) -> dict[str, str]:
+    """Where requests go and links point: the site itself, or Atlassian's gateway for a pasted gateway URL and for
+    credentials that work only there (scoped tokens, OAuth), whose cloudId `tenant_info` gives."""
+    base_url, deployment = str(config["base_url"]), str(config.get("deployment") or CLOUD)
+    auth_type = (config.get("credentials") or {}).get("auth_type")
+    pasted = pasted_gateway(base_url)
+    if pasted is not None:
+        if deployment != CLOUD:
+            raise ValueError(
+                "base_url is an Atlassian API gateway URL, which serves Confluence Cloud: set deployment to cloud."
+            )
+        return gateway_urls(pasted[0], None)
+    urls = normalise_site_urls(base_url, deployment)
+    if auth_type not in GATEWAY_AUTH_TYPES:
+        return urls
+    if deployment != CLOUD:
+        raise ValueError(
+            f"credentials.auth_type {auth_type} works only with Confluence Cloud (through Atlassian's API gateway); "
+            "for Data Center use a personal access token (auth_type bearer)."
+        )
+    cloud_id = cloud_id_of(urls["origin"], config)
+    return gateway_urls(f"{gateway_url(config)}/ex/confluence/{cloud_id}", urls["origin"])
 
 
 def register_derived_secrets(config: Mapping[str, Any]) -> None:

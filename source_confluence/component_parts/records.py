@@ -23,8 +23,13 @@ LINK_BASE_KEY = "__confluence_links_base"
 
 
 def link_base(record: MutableMapping[str, Any], config: Mapping[str, Any]) -> str:
-    """The base URL of the record's web links (taken off the record): its response's `_links.base`, else the site."""
-    return str(record.pop(LINK_BASE_KEY, None) or config.get("normalised_site_base") or "")
+    """The base URL of the record's web links (taken off the record): its response's `_links.base`, else the site;
+    never Atlassian's API gateway, which a browser cannot open (the gateway answers with the site's own base)."""
+    given = str(record.pop(LINK_BASE_KEY, None) or "")
+    gateway = str(config.get("normalised_gateway") or "")
+    if given and not (gateway and given.startswith(gateway)):
+        return given
+    return str(config.get("normalised_site_base") or "")
 
 
 def absolute_url(base: str, path: Any) -> str | None:

@@ -86,9 +86,31 @@ class Auth:
     username: str = "demo@example.com"
     api_token: str = "demo-api-token"
     bearer_token: str = "demo-pat"
+    scoped_api_token: str = "demo-scoped-token"  # accepted only through the gateway (/ex/confluence/{cloudId})
+    scoped_token_has_scopes: bool = True  # False: the gateway refuses it too, 401 "scope does not match"
 
     def __repr__(self) -> str:  # never show secrets in logs or test output
-        return f"Auth(username={self.username!r}, api_token='***', bearer_token='***')"
+        return f"Auth(username={self.username!r}, api_token='***', bearer_token='***', scoped_api_token='***')"
+
+    def verdict(self, authorization_header: str | None, via_gateway: bool, oauth_tokens: frozenset[str]) -> str:
+        """`ok`, `scope` (401 "scope does not match") or `wrong` (401) for one request."""
+        scheme, _, credentials = (authorization_header or "").strip().partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip() in oauth_tokens:
+            return "ok" if via_gateway else "scope"
+        if self.scoped_api_token and self._basic(authorization_header) == (self.username, self.scoped_api_token):
+            return "ok" if via_gateway and self.scoped_token_has_scopes else "scope"
+        return "ok" if self.accepts(authorization_header) else "wrong"
+
+    @staticmethod
+    def _basic(authorization_header: str | None) -> tuple[str, str] | None:
+        scheme, _, credentials = (authorization_header or "").strip().partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            username, _, token = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return username, token
 
     def accepts(self, authorization_header: str | None) -> bool:
         if not authorization_header:

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from . import gateway
 from .api_access import handle_v1_access, handle_v2_access
 from .api_dc_permissions import JSON_RPC_PREFIX, handle_json_rpc, handle_rest_permissions, refused
 from .api_users import handle_v1_users, handle_v2_users
@@ -54,6 +55,7 @@ class StandIn:
             raise ValueError("context_path must look like '/confluence' (leading slash, no trailing slash, not /wiki)")
         self.site: Site = site  # replaced whole, never mutated, so requests see one consistent snapshot
         self.faults = faults or Faults()
+        self.cloud_id = gateway.CLOUD_ID
         self.quirks = quirks or Quirks()  # the "real server" mode: list answers shaped as real servers send them
         self.auth = auth
         self.context_path = context_path
@@ -109,6 +111,15 @@ class StandIn:
         return f"{scheme}://127.0.0.1:{self.port}"
 
     @property
+    def gateway_url(self) -> str:
+        """This site through the stand-in's API gateway (the same server): `<url>/ex/confluence/<cloud id>`."""
+        return f"{self.url}{gateway.PREFIX}{self.cloud_id}"
+
+    def oauth_tokens(self) -> frozenset[str]:
+        """Access tokens the OAuth endpoint issued that are still valid (none without an OAuth endpoint)."""
+        return frozenset()
+
+    @property
     def dc_url(self) -> str:
         """Data Center base URL: v1 at `<dc_url>/rest/api`."""
         return self.url + self.context_path
@@ -117,14 +128,20 @@ class StandIn:
     def handle(self, handler: _Handler) -> None:
         body = _request_body(handler)  # read first, whatever the answer: keep-alive connections stay in step
         parts = urlsplit(handler.path)
-        path = parts.path
+        path = full_path = parts.path
         query: Query = parse_qs(parts.query, keep_blank_values=True)
+        site_path = gateway.through_gateway(path, self.cloud_id)  # Atlassian's gateway: the same site behind it
+        if path == "/_edge/tenant_info" or site_path == "":
+            self.stats.count_other_request(path)
+            _send_json(handler, gateway.tenant_info(self.cloud_id) if site_path is None else gateway.unknown_cloud())
+            return
+        path = site_path or path
         api = self._api_for(path)
         if api is None:
-            self.stats.count_other_request(path)
+            self.stats.count_other_request(full_path)
             self._serve_web_ui(handler, path, query)
             return
-        number = self.stats.next_api_request_number(path)
+        number = self.stats.next_api_request_number(full_path)
         delay = self.faults.latency_seconds(number)
         if delay > 0:
             time.sleep(delay)
@@ -144,7 +161,12 @@ class StandIn:
             self.stats.add("status_429_sent")
             _send_json(handler, self._rate_limited(api))
             return
-        if not self.auth.accepts(handler.headers.get("Authorization")):
+        verdict = self.auth.verdict(handler.headers.get("Authorization"), site_path is not None, self.oauth_tokens())
+        if verdict == "scope":
+            self.stats.add("status_401_sent")
+            _send_json(handler, gateway.scope_mismatch())
+            return
+        if verdict != "ok":
             self.stats.add("status_401_sent")
             message = "Current user not permitted to use Confluence" if api != "v2" else "Unauthorized"
             result = _api_error(api, 401, "UNAUTHORIZED", message)
