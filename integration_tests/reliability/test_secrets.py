@@ -23,7 +23,7 @@ from integration_tests.reliability.helpers import (
     source_config,
     write_json,
 )
-from testkit.confluence_stand_in import Auth, StandIn
+from testkit.confluence_stand_in import Auth, OAuthServer, StandIn
 
 USERNAME = "svc-reader@example.com"
 API_TOKEN = "tok-SECRET-5f1c9a"
@@ -133,6 +133,30 @@ def test_scoped_token_through_the_gateway_and_its_scope_mismatch_do_not_leak(tmp
     _assert_clean(run, "source read --debug (scoped token, gateway)")
     _assert_clean(check, "source check (scoped token on the site)")
     _assert_tree_clean(tmp_path / "runs")
+
+
+def test_oauth_refresh_with_debug_logging_does_not_leak_secrets_outside_the_control_message(tmp_path: Path) -> None:
+    """OAuth (3LO) with `--debug` through a sync that outlives its access tokens: the client secret and every refresh
+    and access token appear nowhere but in the CONTROL messages that hand the rotated config to the platform."""
+    tokens = OAuthServer(client_secret="client-SECRET-4b7e", refresh_token="refresh-SECRET-0", requests_per_token=6)
+    credentials = {
+        "auth_type": "oauth2_refresh_token",
+        "client_id": "demo-client",
+        "client_secret": tokens.client_secret,
+        "refresh_token": tokens.refresh_token,
+    }
+    with StandIn(sample_site(), auth=AUTH, oauth=tokens) as server:
+        credentials["token_url"] = server.url + "/oauth/token"
+        config = source_config(server.url, credentials=credentials, api_gateway_url=server.url)
+        run = source_command(
+            "read", tmp_path / "runs", config, inputs=tmp_path / "in", cwd=tmp_path / "runs", extra=["--debug"]
+        )
+        issued = [*tokens.issued, *tokens._uses]
+    assert run.returncode == 0 and run.records() and len(tokens.issued) >= 2, f"OAuth read failed\n{run.tail()}"
+    secrets = ["client-SECRET-4b7e", "refresh-SECRET-0", *issued]
+    outside = [line for line in (run.stdout + run.stderr).splitlines() if not line.startswith('{"type":"CONTROL"')]
+    leaked = sorted({secret for secret in secrets for line in outside if secret in line})
+    assert not leaked, f"OAuth secrets outside CONTROL messages: {leaked}"
 
 
 def _run_every_command(tmp_path: Path, *, only_data_path: bool = False) -> None:

@@ -117,6 +117,9 @@ def register_derived_secrets(config: Mapping[str, Any]) -> None:
     """Masks what the CDK's log filter cannot know is secret: the Basic header value (base64 of user:token) that
     debug logs of requests print, and a legacy top-level `api_token` that the spec does not mark."""
     credentials = config.get("credentials") or {}
+    for oauth_secret in ("client_secret", "refresh_token", "access_token"):
+        if credentials.get(oauth_secret):
+            add_to_secrets(str(credentials[oauth_secret]))
     token = credentials.get("api_token") or credentials.get("token") or config.get("api_token")
     if not token:
         return

@@ -21,7 +21,12 @@ from source_confluence.component_parts.common import (
     labels_wanted,
     optional_text,
 )
-from source_confluence.component_parts.http import RETRYABLE_STATUSES, RetryAfterCappedBackoff, response_body_problem
+from source_confluence.component_parts.http import (
+    RETRYABLE_STATUSES,
+    RetryAfterCappedBackoff,
+    authorize,
+    response_body_problem,
+)
 from source_confluence.component_parts.paging import next_listing_url
 from source_confluence.component_parts.records import MaxPagesFilter, absolute_url, link_base
 from source_confluence.component_parts.stats import SYNC_STATS
@@ -234,11 +239,7 @@ class LabelsFromApi(ConfluenceTransformation):
         if session is None:
             session = self._local.session = requests.Session()
             session.headers.update(dict(config.get("normalised_custom_headers") or {}))
-            credentials = config.get("credentials") or {}
-            if credentials.get("auth_type") == "bearer":
-                session.headers["Authorization"] = f"Bearer {credentials.get('token')}"
-            else:
-                session.auth = (credentials.get("username"), credentials.get("api_token"))
+            authorize(session, config)
         timeout = float(config.get("request_timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
         backoff = RetryAfterCappedBackoff(config=config)
         attempts = int(config.get("max_retries", 5)) + 1

@@ -20,6 +20,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 from airbyte_cdk.sources.types import Config
 
 from source_confluence.component_parts.common import DEFAULT_TIMEOUT_SECONDS, logger
+from source_confluence.component_parts.oauth import is_oauth, refresh_after_401, shared_oauth
 from source_confluence.component_parts.stats import SYNC_STATS
 
 # The CDK sleeps `backoff + 1` s for a user-defined backoff and reads a backoff of exactly 0 as "none".
@@ -128,6 +129,8 @@ class ConfluenceErrorHandler(DefaultErrorHandler):
             problem = response_body_problem(response_or_exception)
             if problem is not None:
                 return ErrorResolution(ResponseAction.RETRY, problem[1], problem[0])
+        if oauth_expired(response_or_exception, self.config):
+            return REFRESH_THEN_RETRY
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code in (
             self.page_size_reduction_statuses or ()
         ):
@@ -139,6 +142,40 @@ class ConfluenceErrorHandler(DefaultErrorHandler):
                 f"{response_or_exception.status_code}; the page is asked for again at half the size.",
             )
         return super().interpret_response(response_or_exception)
+
+
+REFRESH_THEN_RETRY = ErrorResolution(
+    ResponseAction.REFRESH_TOKEN_THEN_RETRY,
+    FailureType.transient_error,
+    "The OAuth access token was refused (HTTP 401); it is refreshed and the request sent again.",
+)
+
+
+def oauth_expired(outcome: Any, config: Mapping[str, Any]) -> bool:
+    """A 401 to OAuth credentials: the access token expired or was revoked early (the CDK refreshes it, once)."""
+    return isinstance(outcome, requests.Response) and outcome.status_code == 401 and is_oauth(config)
+
+
+@dataclass
+class DownloadErrorHandler(DefaultErrorHandler):
+    """The downloads' `DefaultErrorHandler`, with an OAuth access token refreshed after a 401 like the streams'."""
+
+    def interpret_response(self, response_or_exception: Any) -> ErrorResolution:
+        if oauth_expired(response_or_exception, self.config):
+            return REFRESH_THEN_RETRY
+        return super().interpret_response(response_or_exception)
+
+
+def authorize(session: requests.Session, config: Mapping[str, Any]) -> None:
+    """The sync's credentials on a session of requests made outside the streams: Basic (classic and scoped tokens),
+    Bearer (Data Center personal access tokens) or the run's shared OAuth authenticator."""
+    credentials = config.get("credentials") or {}
+    if is_oauth(config):
+        session.auth = shared_oauth(config)
+    elif credentials.get("auth_type") == "bearer":
+        session.headers["Authorization"] = f"Bearer {credentials.get('token', '')}"
+    else:
+        session.auth = (credentials.get("username", ""), credentials.get("api_token", ""))
 
 
 @dataclass
@@ -183,11 +220,7 @@ class Probe:
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
         self.session = requests.Session()
-        credentials = config.get("credentials") or {}
-        if credentials.get("auth_type") == "bearer":
-            self.session.headers["Authorization"] = f"Bearer {credentials.get('token', '')}"
-        else:
-            self.session.auth = (credentials.get("username", ""), credentials.get("api_token", ""))
+        authorize(self.session, config)
         self.session.headers["Accept"] = "application/json"
         self.session.headers.update(config.get("normalised_custom_headers") or {})
         seconds = float(config.get("request_timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
@@ -205,13 +238,17 @@ class Probe:
     ) -> requests.Response | requests.RequestException:
         """`final`: statuses this request takes as its answer instead of retrying (a permission route's 500 that
         means "not an admin", CONFSERVER-99908)."""
-        retries = int(self.config.get("max_retries", 5))
+        retries, refreshed = int(self.config.get("max_retries", 5)), False
         for attempt in range(1, retries + 2):
             try:
                 outcome: Any = self.session.request(method, url, timeout=self.timeout, **options)
             except requests.RequestException as error:
                 outcome = error
             else:
+                if oauth_expired(outcome, self.config) and not refreshed:
+                    refreshed = refresh_after_401(self.config)  # once: a second 401 is the answer
+                    if refreshed:
+                        continue
                 settled = outcome.status_code not in RETRYABLE_STATUSES or outcome.status_code in final
                 if settled and not truncated_json(outcome):
                     return outcome

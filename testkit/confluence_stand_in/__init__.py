@@ -5,6 +5,7 @@ See docs/CONTRACTS.md ("Stand-in") for how the connector tests and benchmarks us
 
 from .access import Grant, Group, SiteAccess, load_access, synthetic_access
 from .faults import DEFAULT_AUTH, Auth, Faults, Stats
+from .oauth import OAuthServer
 from .quirks import Quirks
 from .server import StandIn
 from .site import Page, Site, Space, load_site
@@ -17,6 +18,7 @@ __all__ = [
     "Faults",
     "Grant",
     "Group",
+    "OAuthServer",
     "Page",
     "Quirks",
     "Site",

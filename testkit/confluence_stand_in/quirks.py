@@ -9,6 +9,7 @@ where a listing ends) changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -73,11 +74,22 @@ class Quirks:
             return query, None
         return {**query, "limit": [str(self.dc_page_cap)]}, asked
 
-    def rewrite_answer(self, api: str, path: str, query: Query, result: ApiResult, asked_limit: int | None) -> None:
-        """Reshape a list answer in place (`results` + `_links`), as the quirks say."""
+    def rewrite_answer(
+        self,
+        api: str,
+        path: str,
+        query: Query,
+        result: ApiResult,
+        asked_limit: int | None,
+        route: Callable[[Query], ApiResult],
+    ) -> None:
+        """Reshape a list answer in place (`results` + `_links`), as the quirks say; `route` answers the same
+        request with another query (to count a search's total)."""
         body = result.body
         if result.status != 200 or not isinstance(body, dict) or not isinstance(body.get("results"), list):
             return
+        if self.search_stops_after and api == "v1-dc" and path.endswith("/content/search"):
+            body["totalSize"] = _search_total(route, query)
         links = body.setdefault("_links", {})
         if not isinstance(links, dict):
             return
@@ -105,6 +117,18 @@ class Quirks:
                 params = [(k, v) for k, values in query.items() if k not in ("start", "limit") for v in values]
                 params += [("limit", str(limit)), ("start", str(int(start) + max(len(body["results"]), limit)))]
                 links["next"] = f"{relative}?{urlencode(params)}"
+
+
+def _search_total(route: Callable[[Query], ApiResult], query: Query) -> int:
+    """How many items a Data Center CQL search matches in all (its `totalSize`, which real servers send beside the
+    documented fields: the qdrant-loader and Onyx connectors read it)."""
+    total = 0
+    while True:
+        window = route({**query, "start": [str(total)], "limit": ["100"]})
+        held = len(window.body.get("results") or []) if isinstance(window.body, dict) else 0
+        total += held
+        if not held:
+            return total
 
 
 def _with_cursor(path: str, query: Query) -> str:

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import gateway
+from . import gateway, oauth
 from .api_access import handle_v1_access, handle_v2_access
 from .api_dc_permissions import JSON_RPC_PREFIX, handle_json_rpc, handle_rest_permissions, refused
 from .api_users import handle_v1_users, handle_v2_users
@@ -29,6 +29,7 @@ from .api_v2 import handle_v2
 from .api_v2_content import handle_v2_content
 from .common import ApiResult, Query, page_id_from_tiny_code, v1_error, v2_error
 from .faults import DEFAULT_AUTH, Auth, Fault, Faults, Stats
+from .oauth import OAuthServer
 from .quirks import Quirks
 from .site import Page, Site
 from .v1_shapes import Links
@@ -45,6 +46,7 @@ class StandIn:
         *,
         faults: Faults | None = None,
         quirks: Quirks | None = None,
+        oauth: OAuthServer | None = None,
         auth: Auth = DEFAULT_AUTH,
         context_path: str = "/confluence",
         tls: tuple[str, str] | None = None,
@@ -56,6 +58,7 @@ class StandIn:
         self.site: Site = site  # replaced whole, never mutated, so requests see one consistent snapshot
         self.faults = faults or Faults()
         self.cloud_id = gateway.CLOUD_ID
+        self.oauth = oauth  # an OAuth token endpoint at /oauth/token (tokens accepted through the gateway only)
         self.quirks = quirks or Quirks()  # the "real server" mode: list answers shaped as real servers send them
         self.auth = auth
         self.context_path = context_path
@@ -117,7 +120,7 @@ class StandIn:
 
     def oauth_tokens(self) -> frozenset[str]:
         """Access tokens the OAuth endpoint issued that are still valid (none without an OAuth endpoint)."""
-        return frozenset()
+        return self.oauth.live() if self.oauth is not None else frozenset()
 
     @property
     def dc_url(self) -> str:
@@ -131,6 +134,10 @@ class StandIn:
         path = full_path = parts.path
         query: Query = parse_qs(parts.query, keep_blank_values=True)
         site_path = gateway.through_gateway(path, self.cloud_id)  # Atlassian's gateway: the same site behind it
+        if path == oauth.PATH and handler.command == "POST" and self.oauth is not None:
+            self.stats.count_other_request(path)
+            _send_json(handler, self.oauth.token(body, handler.headers.get("Content-Type") or ""))
+            return
         if path == "/_edge/tenant_info" or site_path == "":
             self.stats.count_other_request(path)
             _send_json(handler, gateway.tenant_info(self.cloud_id) if site_path is None else gateway.unknown_cloud())
@@ -166,6 +173,8 @@ class StandIn:
             self.stats.add("status_401_sent")
             _send_json(handler, gateway.scope_mismatch())
             return
+        if verdict == "ok" and self.oauth is not None:
+            self.oauth.spend(handler.headers.get("Authorization"))
         if verdict != "ok":
             self.stats.add("status_401_sent")
             message = "Current user not permitted to use Confluence" if api != "v2" else "Unauthorized"
@@ -186,10 +195,7 @@ class StandIn:
             query, asked_limit = quirks.rewrite_query(api, query)
         result = self._route_api(api, path, query, handler.command, body)
         if quirks.active:
-            if quirks.search_stops_after and api == "v1-dc" and path.endswith("/content/search"):
-                if isinstance(result.body, dict) and result.status == 200:
-                    result.body["totalSize"] = self._search_total(api, path, query)
-            quirks.rewrite_answer(api, path, query, result, asked_limit)
+            quirks.rewrite_answer(api, path, query, result, asked_limit, lambda q: self._route_api(api, path, q))
         if fault is Fault.SLOW:
             self.stats.add("slow_sent")
             time.sleep(self.faults.slow_seconds)
@@ -199,17 +205,6 @@ class StandIn:
             _send_bytes(handler, 200, encoded[: max(1, len(encoded) // 2)], JSON_TYPE, result.headers)
             return
         _send_json(handler, result)
-
-    def _search_total(self, api: str, path: str, query: Query) -> int:
-        """How many items a Data Center CQL search matches in all (its `totalSize`, which real servers send beside
-        the documented fields: the qdrant-loader and Onyx connectors read it)."""
-        total = 0
-        while True:
-            window = self._route_api(api, path, {**query, "start": [str(total)], "limit": ["100"]})
-            held = len(window.body.get("results") or []) if isinstance(window.body, dict) else 0
-            total += held
-            if not held:
-                return total
 
     def _api_for(self, path: str) -> str | None:
         if path.startswith("/wiki/api/v2/"):
