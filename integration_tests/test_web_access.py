@@ -220,6 +220,21 @@ def test_own_origin_and_read_only(public_url: str) -> None:
     assert requests.post(f"{public_url}/", data={"q": "x"}, timeout=60).status_code == 405, "POST was accepted"
 
 
+def test_the_search_page_loads_nothing_from_elsewhere_and_stays_light(public_url: str) -> None:
+    """Offline: every style sheet, script and image comes from the server itself (no CDN, font or script from outside),
+    and the search page with ten results and its assets weighs at most 100 KB (bench/web_search.py measures it too)."""
+    page = requests.get(f"{public_url}/?q=deploy&k=10", timeout=60)
+    assert page.status_code == 200 and page.text.count('class="result"') == 10, "not a page of ten results"
+    loaded = re.findall(r'<(?:link|script|img|iframe|source)\b[^>]*?(?:href|src)="([^"]+)"', page.text)
+    assert loaded and all(url.startswith("/static/") for url in loaded), f"loaded from elsewhere: {loaded}"
+    assets = [requests.get(public_url + url, timeout=60) for url in loaded]
+    assert all(asset.status_code == 200 for asset in assets), [(a.url, a.status_code) for a in assets]
+    css = "".join(asset.text for asset in assets if asset.url.endswith(".css"))
+    assert "@import" not in css and "url(" not in css, "the style sheet loads something more"
+    weight = len(page.content) + sum(len(asset.content) for asset in assets)
+    assert weight <= 100_000, f"the search page weighs {weight:,} bytes with its assets (budget 100,000)"
+
+
 @pytest.mark.parametrize(
     ("path", "status", "sentence"),
     [
