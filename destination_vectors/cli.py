@@ -191,7 +191,7 @@ def _search(config: DestinationConfig, options: argparse.Namespace) -> int:
         raise _UserError(str(error)) from None
     machine = options.json or options.queries_file
     if principal is not None and principal.account_id is not None:  # stderr: who the answers are for, and why
-        groups = ", ".join(principal.groups) or "none"
+        groups = ", ".join(searcher.resolved(principal).groups) or "none"
         print(f"searching as {principal.account_id} (groups: {groups}; and what anyone may read)", file=sys.stderr)
     group_by = options.group_by or ("chunk" if machine else "page")
     ask = dict(

@@ -88,7 +88,9 @@ class MembershipResolver:
         as_email: str | None = None,
         groups: Sequence[str] = (),
     ) -> Principal:
-        """The principal a front end's flags name (exactly one of as_user, as_email), with its groups resolved."""
+        """The principal a front end's flags name (exactly one of as_user, as_email): the account and the given
+        groups only. The stored groups are added by `principal` at each search, never kept here: a long-running
+        front end holding this principal follows the next re-pull."""
         if (as_user is None) == (as_email is None):
             raise IdentityError("name the person with exactly one of --as-user and --as-email")
         account = as_user
@@ -104,7 +106,7 @@ class MembershipResolver:
                     f"no one with the e-mail address {as_email} is in the memberships synced: searching as an "
                     "unknown person (only what is open to anyone" + (", and the given groups)" if groups else ")")
                 )
-        return self.principal(chunk_version, Principal(account_id=account, groups=tuple(groups)))
+        return Principal(account_id=account, groups=tuple(groups))
 
     # -- helpers ---------------------------------------------------------------------------------------------------
     def _current(self, chunk_version: int) -> tuple[lance.LanceDataset | None, Generation | None]:

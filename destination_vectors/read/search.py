@@ -194,9 +194,10 @@ class Searcher:
     def principal_for(
         self, as_user: str | None = None, as_email: str | None = None, groups: Sequence[str] = ()
     ) -> Principal:
-        """The person a front end names (`--as-user ACCOUNT_ID` or `--as-email ADDRESS`, plus any `--group`), with
-        the groups the index's memberships give them now. SearchError when that person cannot be searched as (an
-        e-mail address on a site that hides them, no memberships synced for an e-mail address)."""
+        """The person a front end names (`--as-user ACCOUNT_ID` or `--as-email ADDRESS`, plus any `--group`): their
+        account and the given groups, to pass to `search` (which adds the groups the memberships give them at the
+        version it reads; `resolved` shows them). SearchError when that person cannot be searched as (an e-mail
+        address on a site that hides them, no memberships synced for an e-mail address)."""
         try:
             return self._members.resolve(self._live_snapshot().version, as_user, as_email, groups)
         except (IdentityError, ValueError) as error:

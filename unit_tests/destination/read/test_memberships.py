@@ -119,7 +119,9 @@ def test_searcher_resolves_a_principal_with_only_an_account_id(config) -> None:
     searcher = Searcher.from_config(config)
     hits = searcher.search("rollback", k=9, mode="fts", principal=Principal(account_id="ann"))
     assert {hit.page_id for hit in hits} == {"1", "2", "3"}
-    assert searcher.principal_for(as_email="bo@EXAMPLE.com").model_dump() == {"account_id": "bo", "groups": ("eng",)}
+    bo = searcher.principal_for(as_email="bo@EXAMPLE.com", groups=("ops",))
+    assert bo == Principal(account_id="bo", groups=("ops",)), "the account and the given groups, nothing stored"
+    assert searcher.resolved(bo).groups == ("ops", "eng"), "the stored groups are added at the live version"
     assert searcher.principal_for(as_email="x@example.com").account_id is None
     sync(config, [{**ANN, "groups": []}])
     hits = searcher.search("rollback", k=9, mode="fts", principal=Principal(account_id="ann"))
