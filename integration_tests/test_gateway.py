@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from integration_tests.test_source_content import ALL_ON, _expected_ids, by_stream, file_records, read_all
 from testkit.confluence_stand_in import Auth, StandIn, load_site
+from testkit.openapi_specs import openapi, validate
 from unit_tests.source.conftest import run_check
 
 SAMPLE_SITE = Path(__file__).parent / "sample_site"
@@ -76,3 +78,21 @@ def test_scoped_tokens_are_refused_for_data_center_with_a_sentence() -> None:
         config = {"base_url": server.dc_url, "deployment": "data_center", "credentials": SCOPED, **FAST_RETRIES}
         status, message = run_check(config)
     assert status == "FAILED" and "only with Confluence Cloud" in message and "bearer" in message, message
+
+
+def test_gateway_answers_match_the_openapi_documents_with_the_sites_links() -> None:
+    with StandIn(load_site(SAMPLE_SITE)) as server:
+        prefix = f"/ex/confluence/{server.cloud_id}"
+        v2 = openapi("openapi-v2.v3.json", f"{prefix}/wiki/api/v2", strict=False)
+        v1 = openapi("swagger-v1-cloud-2021-11.json", prefix, strict=False)
+        auth = ("demo@example.com", "demo-scoped-token")
+        spaces = requests.get(f"{server.gateway_url}/wiki/api/v2/spaces?limit=2", auth=auth, timeout=5)
+        validate(v2, spaces)
+        assert spaces.json()["_links"]["base"] == server.url + "/wiki", spaces.json()["_links"]
+        search = requests.get(
+            f"{server.gateway_url}/wiki/rest/api/content/search?cql=type%3Dpage&limit=2", auth=auth, timeout=5
+        )
+        validate(v1, search)
+        assert search.json()["_links"]["base"] == server.url + "/wiki", search.json()["_links"]
+        refused = requests.get(f"{server.url}/wiki/api/v2/spaces", auth=auth, timeout=5)
+        assert refused.status_code == 401 and "scope does not match" in refused.json()["message"], refused.text

@@ -95,3 +95,18 @@ def test_rotating_refresh_token_is_handed_back_and_the_new_one_is_used_next(caps
     logs = json.dumps([m.log.message for m in output.logs + again.logs + stale.logs])
     for secret in ["demo-client-secret", *first_issued]:
         assert secret not in logs, f"a secret ({secret[:8]}...) appeared in the logs"
+
+
+def test_check_names_the_token_endpoints_refusal_and_a_spent_refresh_token() -> None:
+    with StandIn(load_site(SAMPLE_SITE), oauth=OAuthServer()) as server:
+        wrong = oauth_config(server, "oauth2_client_credentials")
+        wrong["credentials"]["client_secret"] = "not-the-secret"
+        status, message = run_check(wrong)
+        assert status == "FAILED" and "token endpoint" in message and "client_secret" in message, message
+        assert "not-the-secret" not in message
+        spent = oauth_config(server, "oauth2_refresh_token", refresh_token="an-old-refresh-token")
+        status, message = run_check(spent)
+        assert status == "FAILED" and "Re-authenticate" in message, message
+        good = oauth_config(server, "oauth2_refresh_token", refresh_token="demo-refresh-0")
+        status, message = run_check(good)
+    assert status == "SUCCEEDED" and "through Atlassian's API gateway" in message, message

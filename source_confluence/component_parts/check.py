@@ -15,6 +15,7 @@ from source_confluence.component_parts.common import CLOUD, config_error, logger
 from source_confluence.component_parts.config import CONFIG_PROBLEM_KEY, register_derived_secrets
 from source_confluence.component_parts.gateway import is_scope_mismatch, scopes_sentence
 from source_confluence.component_parts.http import Probe, describe_outcome, is_json, request_path, truncated_json
+from source_confluence.component_parts.oauth import DEFAULT_TOKEN_URL, is_oauth, shared_oauth
 from source_confluence.component_parts.paging import next_listing_url
 
 
@@ -81,6 +82,9 @@ def diagnose_connection(config: Mapping[str, Any]) -> tuple[bool, str]:
     kind = "Confluence Cloud" if cloud else "Confluence Data Center"
     if config.get("normalised_gateway"):
         kind += " (through Atlassian's API gateway)"
+    token_problem = oauth_token_problem(config)
+    if token_problem:
+        return False, token_problem
     answer = probe.get(config["normalised_api_root"] + ("/spaces" if cloud else "/space"), {"limit": 1})
     if isinstance(answer, requests.RequestException):
         return False, (
@@ -115,6 +119,26 @@ def diagnose_connection(config: Mapping[str, Any]) -> tuple[bool, str]:
     keys = config.get("space_keys")
     spaces = f"spaces {', '.join(keys)} are readable" if keys else "every readable space will be read"
     return True, f"Connected to {kind} at {site}; {spaces}."
+
+
+def oauth_token_problem(config: Mapping[str, Any]) -> str | None:
+    """For OAuth credentials: why no access token could be had from the token endpoint (None when one was)."""
+    if not is_oauth(config):
+        return None
+    token_url = (config.get("credentials") or {}).get("token_url") or DEFAULT_TOKEN_URL
+    try:
+        shared_oauth(config).get_access_token()
+    except requests.HTTPError as error:
+        status = error.response.status_code if error.response is not None else "an error"
+        return (
+            f"The OAuth token endpoint {token_url} refused these credentials (HTTP {status}): check client_id and "
+            "client_secret (and, for a 3LO app, the refresh token), and token_url."
+        )
+    except requests.RequestException as error:
+        return f"Could not reach the OAuth token endpoint {token_url} ({type(error).__name__}): check token_url."
+    except Exception as error:  # noqa: BLE001 - the CDK's own sentence (e.g. a refresh token already used)
+        return str(getattr(error, "message", None) or error)
+    return None
 
 
 def _scope_sentence(config: Mapping[str, Any], site: str) -> str:
