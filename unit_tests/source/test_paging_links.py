@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import pytest
+import requests
 
-from source_confluence.components import check_count, next_listing_url, v1_next_url, v2_next_url
+from source_confluence.components import ConfluencePagination, check_count, next_listing_url, v1_next_url, v2_next_url
 
 SITE = "https://acme.atlassian.net"
 GATEWAY = "https://api.atlassian.com/ex/confluence/0a1b2c3d-cloud-id"
@@ -80,3 +82,28 @@ def test_a_listing_short_of_its_total_warns_naming_it(caplog: pytest.LogCaptureF
     assert "content of space ENG ended after 13 of the 40 items" in caplog.text, caplog.text
     assert check_count({"results": [{}], "totalSize": 5}, "x", seen=5) is None
     assert check_count({"results": [{}], "totalSize": 6}, "cursor listing", seen=5) is not None
+
+
+def _response(body: dict[str, Any], url: str = "https://acme.atlassian.net/wiki/api/v2/spaces/1/pages") -> Any:
+    response = requests.Response()
+    response.status_code, response._content = 200, json.dumps(body).encode()
+    response.url = url
+    return response
+
+
+def test_stream_paging_takes_the_cursor_stops_on_a_repeat_and_on_an_empty_page() -> None:
+    v2 = ConfluencePagination(config={"page_size": 20}, page_size="{{ config['page_size'] }}", api="v2", parameters={})
+    assert v2.get_page_size() == 20
+    page = {"results": [{"id": "1"}], "_links": {"next": "/wiki/api/v2/spaces/1/pages?limit=20&cursor=abc%3D%3D"}}
+    assert v2.next_page_token(_response(page), 1, None, None) == "abc=="
+    assert v2.next_page_token(_response(page), 1, None, "abc==") is None, "a repeated cursor would loop forever"
+    empty = {"results": [], "_links": {"next": "/wiki/api/v2/spaces/1/pages?cursor=again"}}
+    assert v2.next_page_token(_response(empty), 0, None, "abc==") is None
+
+
+def test_data_center_paging_counts_what_the_page_held_not_what_was_asked() -> None:
+    v1 = ConfluencePagination(config={}, page_size=50, api="v1", parameters={})
+    capped = {"results": [{}] * 7, "start": 14, "limit": 7, "size": 7, "_links": {"next": "/rest/api/content?start=64"}}
+    assert v1.next_page_token(_response(capped, "https://kb.example.com/rest/api/content"), 7, None, 14) == 21
+    last = {"results": [{}] * 3, "start": 21, "size": 3, "_links": {}}
+    assert v1.next_page_token(_response(last, "https://kb.example.com/rest/api/content"), 3, None, 21) is None
