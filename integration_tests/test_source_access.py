@@ -383,3 +383,34 @@ def test_declared_space_readers_stand_in_only_for_what_could_not_be_read() -> No
     readable, _, declared_over = _dc_read(Faults(), declared_space_readers={"ENG": ["hr-team"]})
     home = next(p for p in declared_over if p["id"] == "101001")
     assert home["readers"] == ["group:confluence-users"], f"a permission that was read is never overridden: {home}"
+
+
+def test_a_page_whose_v2_parent_is_a_folder_the_v1_ancestors_leave_out_fails_closed_with_the_folder_named() -> None:
+    """One real site's v1 `ancestors` leave folders out: Rollback's v1 parent is Deploys, but REST v2 says it sits in
+    folder 777001 (a restricted folder would be missing from the path). The stand-in has no folders yet, so the
+    test's client rewrites that one `parentId`/`parentType` of the v2 page listing; everything else is served as is."""
+    session = requests.Session()
+    session.auth = (DEFAULT_AUTH.username, DEFAULT_AUTH.api_token)
+
+    class Rewritten:
+        def __init__(self, response: requests.Response) -> None:
+            self.status_code, self.headers, self._body = response.status_code, response.headers, response.json()
+            for page in self._body.get("results") or []:
+                if str(page.get("id")) == "101004":
+                    page["parentId"], page["parentType"] = "777001", "folder"
+
+        def json(self) -> Any:
+            return self._body
+
+    def get(url: str, params: Any) -> Any:
+        response = session.get(url, params=params, timeout=10)
+        return Rewritten(response) if "/api/v2/spaces/" in url and url.endswith("/pages") else response
+
+    with StandIn(load_site(SAMPLE_SITE)) as server:
+        reader = AccessReader(get, cloud=True, origin=server.url, site_base=server.url + "/wiki")
+        result = {p.id: reader.page_access(p.id, p.space_key, "98305") for p in server.site.pages_in("ENG")}
+    assert result["101004"] == (True, []), f"below a folder v1 left out: restricted, nobody listed: {result['101004']}"
+    assert result["101003"] == (False, ["group:confluence-users"]), "its v1 parent keeps its own access"
+    assert len(reader.warnings) == 1 and "folder 777001" in reader.warnings[0] and "101004" in reader.warnings[0], (
+        f"one warning naming the folder and the page: {reader.warnings}"
+    )

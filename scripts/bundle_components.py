@@ -21,7 +21,7 @@ PACKAGE = "source_confluence.component_parts"
 PARTS_DIR = ROOT / "source_confluence" / "component_parts"
 TARGET = ROOT / "source_confluence" / "components.py"
 COMMAND = "python -m scripts.bundle_components"
-READING_ORDER = "common gateway oauth config stats http paging people access_rule access_fetch restriction_lists access_reader access_fields memberships records content check".split()
+READING_ORDER = "common gateway oauth config stats http paging people access_rule access_fetch restriction_lists tree_reconcile dc_permissions access_reader access_fields memberships records content check".split()
 """Order among parts that do not depend on each other (a part not listed comes after these, by name)."""
 
 

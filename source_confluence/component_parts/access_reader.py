@@ -23,6 +23,7 @@ from source_confluence.component_parts.restriction_lists import (
     whole_read_restriction,
     without_ancestors,
 )
+from source_confluence.component_parts.tree_reconcile import reconcile, v2_parents
 
 RESTRICTION_EXPAND = "restrictions.read.restrictions.user,restrictions.read.restrictions.group,ancestors"
 LABELS_EXPAND = "metadata.labels"
@@ -130,6 +131,8 @@ class AccessReader(AccessFetcher):
                 before = len(access.problems)
                 access.grant = self.space_grant(space_key, space_id, access)
                 access.grant_read = True
+                if self.cloud and self.access and space_id and not access.problems:
+                    self._reconcile_tree(space_key, space_id, access)
                 if access.grant is None and space_key in self.declared:
                     unread = "; ".join(access.problems[before:]) or "no permission was returned"
                     del access.problems[before:]
@@ -140,6 +143,16 @@ class AccessReader(AccessFetcher):
                 for problem in access.problems:
                     self.warn(problem)
             return access
+
+    def _reconcile_tree(self, space_key: str, space_id: str, access: SpaceAccess) -> None:
+        """v1 ancestors against v2 parents (folders and other containers): see tree_reconcile."""
+        unread = Problems()
+        parents = v2_parents(self, space_key, space_id, unread)
+        if parents is None:
+            access.problems += unread.problems  # the tree cannot be checked: the whole space fails closed
+            return
+        for problem, consequence in reconcile(access.parent_of, parents, space_key):
+            self.warn(problem, consequence)
 
     def listing(self, space_key: str, with_access: bool = True) -> SpaceAccess:
         """The space's content listing (restrictions, parents and, when wanted, labels), read once per sync;
