@@ -24,6 +24,7 @@ from source_confluence.components import ReadGrant, readers, restricted_levels
 
 MIN_PAIRS = 10_000
 MAX_SEARCHERS = 200  # people searched as per example of the whole-destination test (one search each)
+MAX_SEARCHERS_PER_WORLD = 30  # the same for the rule test (160 worlds): the ordinary users and a spread of any crowd
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,22 @@ def worlds(draw: st.DrawFn) -> World:
     users = [f"acct-{n}" for n in range(draw(st.integers(1, 10)))]
     group_names = [f"g{n}" for n in range(draw(st.integers(0, 4)))]
     groups = {g: frozenset(draw(st.sets(st.sampled_from(users)))) for g in group_names}
+    # sometimes a crowd: a group of hundreds or thousands (the company), and restrictions naming past 200 of them
+    crowd = [f"crowd-{n}" for n in range(draw(st.sampled_from([0, 0, 0, 240, 1500, 3000])))]
+    if crowd:
+        groups["company"] = frozenset(crowd[: draw(st.integers(1, len(crowd)))]) | frozenset(
+            draw(st.sets(st.sampled_from(users)))
+        )
+        group_names.append("company")
     principals_users = st.frozensets(st.sampled_from(users), max_size=3)
+    if crowd:  # a named list past an expansion's 200: a slice of the crowd, with a few ordinary users
+        long_lists = st.builds(
+            lambda start, size, few: frozenset(crowd[start : start + size]) | few,
+            st.integers(0, len(crowd) - 1),
+            st.integers(1, 260),
+            principals_users,
+        )
+        principals_users = st.one_of(principals_users, long_lists)
     principals_groups = st.frozensets(st.sampled_from(group_names), max_size=2) if group_names else st.just(frozenset())
     spaces = [f"S{n}" for n in range(draw(st.integers(1, 3)))]
     space_grant = {s: (draw(principals_users), draw(principals_groups), draw(st.booleans())) for s in spaces}
@@ -56,7 +72,7 @@ def worlds(draw: st.DrawFn) -> World:
         space_of[page] = spaces[n % len(spaces)]
         if draw(st.integers(0, 3)) == 0:  # about a quarter of the pages carry a restriction (maybe naming nobody)
             restriction[page] = (draw(principals_users), draw(principals_groups))
-    return World(users, groups, space_of, parent, restriction, space_grant)
+    return World(users + crowd, groups, space_of, parent, restriction, space_grant)
 
 
 def oracle_groups(world: World, user: str) -> frozenset[str]:
@@ -122,7 +138,10 @@ def test_search_as_a_person_agrees_with_the_oracle_on_every_pair() -> None:
             flat = FlatVectors(table.to_lance())
             k = len(world.parent)
             disagreements = []
-            for user in [*world.users, "acct-never-seen"]:
+            ordinary = [u for u in world.users if not u.startswith("crowd-")]
+            crowd = [u for u in world.users if u.startswith("crowd-")]
+            spread = crowd[:: max(1, len(crowd) // MAX_SEARCHERS_PER_WORLD)]  # a crowd of thousands: some of them
+            for user in [*ordinary, *spread, "acct-never-seen"]:
                 principal = Principal(account_id=user, groups=tuple(sorted(oracle_groups(world, user))))
                 got = search_as(table, principal, k)
                 in_memory = flat_search_as(flat, principal, k)
@@ -134,7 +153,7 @@ def test_search_as_a_person_agrees_with_the_oracle_on_every_pair() -> None:
                 f"search and oracle disagree on (user, page, search says readable): {disagreements}"
             )
             if world.groups:  # a group named at search time only ever narrows: never more than the oracle allows
-                user = data.draw(st.sampled_from(world.users))
+                user = data.draw(st.sampled_from(world.users[:MAX_SEARCHERS]))
                 extra = data.draw(st.sampled_from(sorted(world.groups)))
                 widened = Principal(account_id=user, groups=tuple(sorted(oracle_groups(world, user) | {extra})))
                 got = search_as(table, widened, k)
@@ -209,7 +228,12 @@ def test_search_as_user_alone_through_the_destination_agrees_with_the_oracle(dep
 
     pairs: list[int] = []
     with tempfile.TemporaryDirectory() as folder:
-        config = {"lancedb_uri": f"{folder}/lancedb", "embedding": {"model": HASH_MODEL}}
+        # every example replaces the whole site: the mass-deletion guard is for real syncs, not for this
+        config = {
+            "lancedb_uri": f"{folder}/lancedb",
+            "embedding": {"model": HASH_MODEL},
+            "mass_deletion": {"allow_always": True},
+        }
 
         @settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
         @given(st.lists(worlds(), min_size=4, max_size=4))
