@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.timed_runs import format_table
-from testkit.confluence_stand_in import Grant, Group, SiteAccess, StandIn, synthetic_site
-from testkit.confluence_stand_in.access import group_id_for
+from testkit.confluence_stand_in import StandIn, enterprise_access, synthetic_site
 from testkit.paths import ROOT
 from testkit.processes import run_process
 
@@ -39,30 +38,12 @@ CREDENTIALS = {
 }
 
 
-def person(index: int) -> str:
-    return f"5b10ac8d82e05b22cc{index:06d}"
-
-
 def enterprise_site(pages: int, members: int, subtrees: int) -> Any:
     """One space of `pages` pages granted to a `members`-person group, the `subtrees` largest root trees restricted."""
     site = synthetic_site(pages, n_spaces=1, body_paragraphs=1)
-    parent = {page.id: page.parent_id for page in site.all_pages()}
-
-    def root_of(page_id: str) -> str:
-        while parent.get(page_id) is not None:
-            page_id = parent[page_id]  # type: ignore[assignment]
-        return page_id
-
-    roots = [root for root, _ in Counter(root_of(p) for p in parent).most_common(subtrees)]
-    people = [person(n) for n in range(members)]
-    teams = [
-        Group(f"team-{n}", group_id_for(f"team-{n}"), tuple(people[n * TEAM_SIZE : (n + 1) * TEAM_SIZE]))
-        for n in range(subtrees)
-    ]
-    company = Group(COMPANY, group_id_for(COMPANY), tuple(people))
-    restrictions = {root: Grant(users=(people[-1 - n],), groups=(teams[n].name,)) for n, root in enumerate(roots)}
-    space = site.spaces[0].key
-    access = SiteAccess((company, *teams), {space: Grant(groups=(COMPANY,))}, restrictions)
+    pairs = [(page.id, page.parent_id) for page in site.all_pages()]
+    keys = [space.key for space in site.spaces]
+    access = enterprise_access(pairs, keys, members=members, restricted_subtrees=subtrees, team_size=TEAM_SIZE)
     return site.with_access(access)
 
 

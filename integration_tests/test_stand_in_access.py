@@ -180,3 +180,35 @@ def test_validation_is_real_for_the_access_shapes(sample: StandIn, specs: dict[s
     response._content = json.dumps(broken).encode()
     with pytest.raises(Exception):  # noqa: B017 (openapi-core raises several types)
         validate(specs["v1"], response)
+
+
+def test_an_enterprise_site_pages_its_thousands_of_members_and_long_restrictions(specs: dict[str, OpenAPI]) -> None:
+    from dataclasses import replace
+
+    from testkit.confluence_stand_in import enterprise_access, synthetic_site
+
+    site = synthetic_site(n_pages=120, n_spaces=2, seed=5, body_paragraphs=1)
+    pairs = [(page.id, page.parent_id) for page in site.all_pages()]
+    access = enterprise_access(pairs, [s.key for s in site.spaces if s.type != "personal"], members=3000)
+    root = next(iter(access.restrictions))
+    people = access.groups[0].members
+    access = replace(access, restrictions={**access.restrictions, root: Grant(users=people[:450], groups=("team-0",))})
+    with StandIn(site.with_access(access)) as server:
+        members: list[str] = []
+        url: str | None = f"{server.dc_url}/rest/api/group/confluence-users/member?limit=1000"
+        while url:
+            answer = requests.get(url, headers=BEARER, timeout=5)
+            validate(specs["v1-dc"], answer)
+            body = answer.json()
+            assert body["limit"] == 200 and body["size"] <= 200, f"member pages hold at most 200: {body['limit']}"
+            members += [user["userKey"] for user in body["results"]]
+            url = f"{body['_links']['base']}{body['_links']['next']}" if body["_links"].get("next") else None
+        path = f"/rest/api/content/{root}"
+        listed = _cloud(server, f"{path}?expand={RESTRICTION_EXPAND}").json()["restrictions"]["read"]["restrictions"]
+        pages = [_cloud(server, f"{path}/restriction/byOperation/read?start={n}&limit=200") for n in (0, 200, 400)]
+    assert members == list(people) and len(members) == 3000, f"{len(members)} members paged, 3,000 in the group"
+    assert len(listed["user"]["results"]) == 200 and listed["user"]["limit"] == 200, "an expansion caps at 200 names"
+    for answer in pages:
+        validate(specs["v1"], answer)
+    named = [u["accountId"] for answer in pages for u in answer.json()["restrictions"]["user"]["results"]]
+    assert named == list(people[:450]), f"the by-operation route pages all 450 names: {len(named)}"

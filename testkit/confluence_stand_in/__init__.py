@@ -3,7 +3,7 @@
 See docs/CONTRACTS.md ("Stand-in") for how the connector tests and benchmarks use it.
 """
 
-from .access import Grant, Group, SiteAccess, load_access, synthetic_access
+from .access import Grant, Group, SiteAccess, enterprise_access, load_access, synthetic_access
 from .faults import DEFAULT_AUTH, Auth, Faults, Stats
 from .oauth import OAuthServer
 from .quirks import Quirks
@@ -26,6 +26,7 @@ __all__ = [
     "Space",
     "StandIn",
     "Stats",
+    "enterprise_access",
     "load_access",
     "load_site",
     "site_from_bodies",

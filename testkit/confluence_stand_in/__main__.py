@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from .access import enterprise_access
 from .faults import Faults
 from .server import StandIn
 from .site import Site, load_site
@@ -30,6 +31,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     source.add_argument("--synthetic", type=int, metavar="N", help="serve N generated pages")
     parser.add_argument("--spaces", type=int, default=4, help="spaces for --synthetic (last one personal)")
     parser.add_argument("--seed", type=int, default=0, help="seed for --synthetic and fault jitter")
+    parser.add_argument(
+        "--company-members",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --synthetic: spaces granted to a confluence-users group of N people, the 5 largest root trees "
+        "restricted to 50-person teams (enterprise_access)",
+    )
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--context-path", default="/confluence", help="Data Center context path")
     parser.add_argument("--latency-ms", type=float, default=0.0)
@@ -64,6 +73,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     site: Site = load_site(args.site) if args.site else synthetic_site(args.synthetic, args.spaces, seed=args.seed)
+    if args.company_members and not args.site:
+        pages = [(page.id, page.parent_id) for page in site.all_pages()]
+        keys = [space.key for space in site.spaces if space.type != "personal"]
+        site = site.with_access(enterprise_access(pages, keys, members=args.company_members))
     faults = Faults(
         latency_ms=args.latency_ms,
         status_429_every=args.status_429_every,

@@ -136,3 +136,39 @@ def synthetic_access(
         if groups and people and rng.random() < restricted_fraction:
             restrictions[page_id] = Grant(users=(rng.choice(people),), groups=(rng.choice(groups).name,))
     return SiteAccess(groups=groups, restrictions=restrictions)
+
+
+def enterprise_access(
+    page_ids_and_parents: Iterable[tuple[str, str | None]],
+    space_keys: Iterable[str],
+    *,
+    members: int = 5000,
+    restricted_subtrees: int = 5,
+    team_size: int = 50,
+) -> SiteAccess:
+    """Access as real sites have it: every space granted to `confluence-users` with `members` members (account ids
+    `5b10ac8d82e05b22cc000000` on), and the `restricted_subtrees` largest root trees each restricted to a team of
+    `team_size` (a group without a space permission of its own) and one named person."""
+    parent = dict(page_ids_and_parents)
+
+    def root_of(page_id: str) -> str:
+        seen = set()
+        while parent.get(page_id) is not None and page_id not in seen:
+            seen.add(page_id)
+            page_id = parent[page_id]  # type: ignore[assignment]
+        return page_id
+
+    sizes: dict[str, int] = {}
+    for page_id in parent:
+        root = root_of(page_id)
+        sizes[root] = sizes.get(root, 0) + 1
+    roots = sorted(sizes, key=lambda root: (-sizes[root], root))[:restricted_subtrees]
+    people = [f"5b10ac8d82e05b22cc{n:06d}" for n in range(members)]
+    teams = [
+        Group(f"team-{n}", group_id_for(f"team-{n}"), tuple(people[n * team_size : (n + 1) * team_size]))
+        for n in range(len(roots))
+    ]
+    company = Group(DEFAULT_GROUP, group_id_for(DEFAULT_GROUP), tuple(people))
+    restrictions = {root: Grant(users=(people[-1 - n],), groups=(teams[n].name,)) for n, root in enumerate(roots)}
+    spaces = {key: Grant(groups=(DEFAULT_GROUP,)) for key in space_keys}
+    return SiteAccess((company, *teams), spaces, restrictions)
