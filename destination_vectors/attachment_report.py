@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from destination_vectors.store.attachment_statuses import AttachmentStatus
+from destination_vectors.store.attachment_statuses import AttachmentStatus, human_size
 from destination_vectors.text.extract.formats import resolve_format
 
 
@@ -41,17 +41,6 @@ def summary(rows: Sequence[AttachmentStatus]) -> str:
     return f"{len(rows)} attachment{'' if len(rows) == 1 else 's'}: " + ", ".join(
         f"{n} {kind}" for kind, n in sorted(counts.items())
     )
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"
 
 
 def _status_kind(status: str) -> str:

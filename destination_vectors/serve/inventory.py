@@ -18,6 +18,7 @@ from typing import Any
 
 from destination_vectors.config import DestinationConfig
 from destination_vectors.serve.service import IndexService, ServiceError
+from destination_vectors.store.attachment_statuses import human_size
 
 CONTAINER_STREAMS = ("pages", "blog_posts")  # what a tree lists; comments and attachments gather under their page
 SUMMARY_COLUMNS = ("stream", "page_id", "title", "space_key", "webui_url", "updated_at", "metadata")
@@ -180,19 +181,6 @@ def _count_children(entries: Sequence[PageEntry]) -> None:
             page.comments += 1
         elif entry.stream == "attachments":
             page.attachments += 1
-
-
-def human_size(size: int | None) -> str:
-    """Bytes as `destination-vectors attachments` prints them (attachment_report.py, an entry point serve/ may not
-    import; unit_tests/destination/serve/test_inventory.py holds the two equal)."""
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"
 
 
 def _space_name(metadata_json: str | None) -> str:

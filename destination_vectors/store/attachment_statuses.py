@@ -96,3 +96,15 @@ def read_statuses(path: Path, status: str | None = None) -> list[AttachmentStatu
     finally:
         db.close()
     return [row for row in rows if status_matches(row.status, status)]
+
+
+def human_size(size: int | None) -> str:
+    """An attachment's listed size as people read it, in the CLI's table and on the web page alike."""
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from destination_vectors.attachment_report import human_size, json_lines, summary, table
-from destination_vectors.store.attachment_statuses import AttachmentStatus
+from destination_vectors.attachment_report import json_lines, summary, table
+from destination_vectors.store.attachment_statuses import AttachmentStatus, human_size
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

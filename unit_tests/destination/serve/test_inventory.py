@@ -1,14 +1,8 @@
-"""What was synced, summarised: spaces, pages with their children counted, facets; sizes as the CLI prints them."""
+"""What was synced, summarised: spaces, pages with their children counted, facets."""
 
 from __future__ import annotations
 
-from destination_vectors.attachment_report import human_size as cli_size
-from destination_vectors.serve.inventory import PageEntry, Summary, _count_children, human_size
-
-
-def test_sizes_read_like_the_attachments_command() -> None:
-    for size in (None, 0, 999, 1000, 4950, 1_234_567, 3 * 10**9, 7 * 10**12):
-        assert human_size(size) == cli_size(size), size
+from destination_vectors.serve.inventory import PageEntry, Summary, _count_children
 
 
 def _entry(stream: str, page_id: str, space: str, **extra) -> PageEntry:
