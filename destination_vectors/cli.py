@@ -7,12 +7,12 @@ import argparse
 import json
 import re
 import sys
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from destination_vectors.config import DestinationConfig, config_problems
+from destination_vectors.search_report import format_hits
 
 AIRBYTE_COMMANDS = {"spec", "check", "write"}
 ALLOW_FLAG = "--allow-mass-deletion"  # write only: allow the deletion a refused run named, once
@@ -257,43 +257,6 @@ def _person(options: argparse.Namespace) -> dict[str, Any] | None:
     return {"as_user": options.as_user, "as_email": options.as_email, "groups": tuple(options.group)}
 
 
-def format_hits(query: str, hits: Sequence[Any]) -> str:
-    if not hits:
-        return f"Q: {query}\n   no results"
-    lines = [f"Q: {query}"]
-    for hit in hits:
-        where = hit.breadcrumb or (f"{hit.title} > {hit.heading_path}" if hit.heading_path else hit.title)
-        body = hit.text.split("\n\n", 1)[-1].replace("\n", " ")
-        origin = getattr(hit, "origin", None)
-        if origin is not None:  # grouped by page: the page first, then its passages, each saying where it came from
-            lines.append(f"{hit.rank:>3}. [{hit.score:.3f}] {hit.title}  ({hit.space_key}, {hit.visibility})")
-            own = origin.kind in ("page", "blog_post")  # the best passage is the page's: its section's link
-            lines.append(f"     {hit.chunk_url if own and hit.chunk_url else hit.webui_url}")
-            lines.append(_passage(origin, hit.heading_path, body, hit.chunk_url, 220))
-        else:
-            lines.append(f"{hit.rank:>3}. [{hit.score:.3f}] {where}  ({hit.space_key}, {hit.visibility})")
-            lines.append(f"     {getattr(hit, 'chunk_url', '') or hit.webui_url}")
-            if getattr(hit, "container_url", ""):  # a comment or an attachment: the page it belongs to
-                lines.append(f"     on {hit.container_title}: {hit.container_url}")
-            lines.append(textwrap.indent(textwrap.shorten(body, width=220, placeholder=" ..."), "     "))
-        for snippet in getattr(hit, "snippets", []):
-            text = snippet.text.split("\n\n", 1)[-1].replace("\n", " ")
-            if snippet.origin is not None:
-                lines.append(_passage(snippet.origin, snippet.heading_path, text, snippet.chunk_url, 160, "+ "))
-                continue
-            where = f"{snippet.heading_path}: " if snippet.heading_path else ""
-            lines.append(textwrap.indent(textwrap.shorten(f"+ {where}{text}", width=160, placeholder=" ..."), "     "))
-    return "\n".join(lines)
-
-
-def _passage(origin: Any, where: str, text: str, url: str, width: int, bullet: str = "") -> str:
-    """One passage of a page answer: [its origin] where it sits: text, then its own link when it is not the page's."""
-    heading = f"{where}: " if where and origin.kind in ("page", "blog_post") else ""
-    line = textwrap.shorten(f"{bullet}[{origin.label}] {heading}{text}", width=width, placeholder=" ...")
-    link = f"\n       {origin.url}" if origin.url else ""
-    return textwrap.indent(line, "     ") + link
-
-
 def _index_service(config: DestinationConfig, options: argparse.Namespace) -> Any:
     """The index service with the access the command line fixes (--visibility, --as-user / --as-email, --group), as
     the servers (mcp, web) share it; loads the model once, before serving."""
@@ -348,6 +311,7 @@ def _web(config: DestinationConfig, options: argparse.Namespace) -> int:
 
 
 def _history(config: DestinationConfig, options: argparse.Namespace) -> int:
+    from destination_vectors import history_report
     from destination_vectors.store.ledger import Ledger
 
     ledger = Ledger(config.resolved_ledger_path)
@@ -360,50 +324,20 @@ def _history(config: DestinationConfig, options: argparse.Namespace) -> int:
             print(json.dumps(row, default=str, ensure_ascii=False))
         return 0
     if options.deletions:
-        print(format_mass_deletions(rows) if rows else f"no mass deletion refused or allowed in {ledger.path}")
+        print(history_report.mass_deletions(rows) if rows else f"no mass deletion refused or allowed in {ledger.path}")
         return 0
     if not rows:
         print(f"no syncs recorded in {ledger.path}")
         return 0
     if options.pages:
-        for row in rows:
-            state = f"deleted {row['deleted_at']:%Y-%m-%d %H:%M}" if row["deleted_at"] else "live"
-            print(f"{row['stream']:<10} {row['page_id']:<14} v{row['version']:<4} {state:<24} {row['title']}")
+        print(history_report.page_table(rows))
         return 0
-    print(
-        f"{'started (UTC)':<20} {'status':<12} {'records':>8} {'chunks':>7} {'embedded':>9} {'reused':>7} "
-        f"{'added':>6} {'updated':>8} {'deleted':>8} {'seconds':>8}"
-    )
-    for row in rows:
-        print(
-            f"{row['started_at']:%Y-%m-%d %H:%M:%S}  {row['status']:<12} {row['records']:>8} {row['chunks']:>7} "
-            f"{row['embedded']:>9} {row['reused']:>7} {row['pages_added']:>6} {row['pages_updated']:>8} "
-            f"{row['pages_deleted']:>8} {row['seconds'] or 0:>8.1f}"
-        )
+    print(history_report.sync_table(rows))
     runs = {row["run_id"] for row in rows}
     decided = [row for row in ledger.mass_deletions(limit=1000) if row["run_id"] in runs]
     if decided:
-        print("\n" + format_mass_deletions(decided))
+        print("\n" + history_report.mass_deletions(decided))
     return 0
-
-
-def format_mass_deletions(rows: Sequence[dict[str, Any]]) -> str:
-    """The guard's decisions, newest first: which run, refused or allowed (and by what), stream, space, counts."""
-    lines = [
-        "mass deletions (docs/sync.md):",
-        f"{'run':<13} {'decided (UTC)':<20} {'decision':<9} {'allowed by':<23} {'stream':<12} {'space':<12} "
-        "deleted/live",
-    ]
-    for row in rows:
-        note = " (space missing from the listing)" if row["vanished"] else ""
-        if row["followed_pages"]:
-            note += f" ({row['followed_pages']} with their page)"
-        lines.append(
-            f"{row['run_id']:<13} {row['decided_at']:%Y-%m-%d %H:%M:%S}  {row['decision']:<9} "
-            f"{row['allowed_by'] or '':<23} {row['stream']:<12} {row['space_key'] or '(none)':<12} "
-            f"{row['deleted_pages']}/{row['live_pages']}{note}"
-        )
-    return "\n".join(lines)
 
 
 def _attachments(config: DestinationConfig, options: argparse.Namespace) -> int:

@@ -168,9 +168,9 @@ def _show(line: str, who: str) -> bool:
 def _answer(destination_config: Path) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     sys.path.insert(0, str(ROOT))
-    from destination_vectors.cli import format_hits
     from destination_vectors.config import DestinationConfig
     from destination_vectors.read.search import Searcher
+    from destination_vectors.search_report import format_hits
 
     searcher = Searcher.from_config(DestinationConfig.model_validate_json(destination_config.read_text()))
     for question in QUESTIONS:

@@ -243,8 +243,8 @@ def test_attachments_errors_say_what_is_missing(config, tmp_path, capsys):
 
 
 def test_readable_page_answers_say_where_each_passage_came_from():
-    from destination_vectors.cli import format_hits
     from destination_vectors.read.grouping import Origin, PageHit, Snippet
+    from destination_vectors.search_report import format_hits
     from destination_vectors.store.row import COLUMNS, empty_value
 
     columns = {c.name: empty_value(c) for c in PageHit.columns}
