@@ -1,4 +1,5 @@
 """Access at enterprise scale, destination side: what the readers and the stored memberships cost, side by side.
+(The source side, bytes of Airbyte messages per page and the source's peak RSS, is `bench/access_source_scale.py`.)
 
     python -m bench.access_scale [--pages 20000] [--members 10000] [--subtrees 5] [--queries 40] [--paragraphs 1]
                                  [--model NAME]
