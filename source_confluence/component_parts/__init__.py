@@ -25,7 +25,9 @@ these modules at run time. In dependency order:
   the people met on the way).
 - restriction_lists: restriction answers read to their end (past 200 names; a CQL batch refused for a trashed
   ancestor read page by page).
-- tree_reconcile: Cloud's v1 ancestors checked against REST v2 parents (folders and other containers fail closed).
+- containers: Cloud's folders, whiteboards, databases and embeds, each read once per sync (title, parent), shared by
+  the access path and the breadcrumbs.
+- tree_reconcile: Cloud's v1 ancestors reconciled with REST v2 parents; containers become levels of the access path.
 - dc_permissions: Data Center space permissions by the first route that answers (at most 3 requests a space).
 - access_reader: `AccessReader` reads restrictions, space permissions and group members (and Cloud labels) in bulk.
 - access_fields: `SHARED_ACCESS` (the read's one reader) and `PageAccessFields`, which adds a page's `restricted` and

@@ -10,6 +10,7 @@ from airbyte_cdk.sources.types import Config, StreamSlice
 
 from source_confluence.component_parts.access_reader import AccessReader
 from source_confluence.component_parts.common import CLOUD, ConfluenceTransformation, labels_wanted, optional_text
+from source_confluence.component_parts.containers import CONTAINERS
 from source_confluence.component_parts.http import Probe
 from source_confluence.component_parts.stats import SYNC_STATS
 
@@ -49,6 +50,7 @@ class SharedAccess:
                     access=bool(config.get("read_permissions", True)),
                     request=counted_request,
                     declared_readers=config.get("declared_space_readers") or {},
+                    containers=CONTAINERS,
                 )
             return self._reader
 

@@ -15,6 +15,7 @@ from source_confluence.component_parts.access_rule import (
     readers,
     restricted_levels,
 )
+from source_confluence.component_parts.containers import ContainerDirectory
 from source_confluence.component_parts.dc_permissions import DataCenterSpacePermissions, Requester
 from source_confluence.component_parts.paging import next_listing_url
 from source_confluence.component_parts.restriction_lists import (
@@ -23,7 +24,7 @@ from source_confluence.component_parts.restriction_lists import (
     whole_read_restriction,
     without_ancestors,
 )
-from source_confluence.component_parts.tree_reconcile import reconcile, v2_parents
+from source_confluence.component_parts.tree_reconcile import container_reader, reconcile, v2_parents
 
 RESTRICTION_EXPAND = "restrictions.read.restrictions.user,restrictions.read.restrictions.group,ancestors"
 LABELS_EXPAND = "metadata.labels"
@@ -78,6 +79,7 @@ class AccessReader(AccessFetcher):
         access: bool = True,
         request: Requester | None = None,
         declared_readers: Mapping[str, Any] | None = None,
+        containers: ContainerDirectory | None = None,
     ) -> None:
         super().__init__(get, origin=origin, site_base=site_base)
         self.cloud = cloud
@@ -91,6 +93,8 @@ class AccessReader(AccessFetcher):
         self._dc = DataCenterSpacePermissions(self, request)
         self.declared = {str(key): list(value or []) for key, value in (declared_readers or {}).items()}
         self._decided: dict[tuple[ReadGrant, tuple[ReadGrant, ...]], tuple[bool, tuple[str, ...]]] = {}
+        self.containers = containers or ContainerDirectory()  # the sync's passes CONTAINERS (shared with breadcrumbs)
+        self._container_restrictions: dict[str, Mapping[str, Any] | str] = {}  # read once, whatever the space
 
     # ---- per page ------------------------------------------------------------------------------------------------
     def page_access(self, page_id: str, space_key: str, space_id: str | None) -> tuple[bool, list[str]]:
@@ -145,13 +149,29 @@ class AccessReader(AccessFetcher):
             return access
 
     def _reconcile_tree(self, space_key: str, space_id: str, access: SpaceAccess) -> None:
-        """v1 ancestors against v2 parents (folders and other containers): see tree_reconcile."""
+        """v1 ancestors against v2 parents, with folders and other containers as levels: see tree_reconcile."""
         unread = Problems()
         parents = v2_parents(self, space_key, space_id, unread)
         if parents is None:
             access.problems += unread.problems  # the tree cannot be checked: the whole space fails closed
             return
-        for problem, consequence in reconcile(access.parent_of, parents, space_key):
+
+        read = container_reader(self, self.containers)
+
+        def restriction(container_id: str) -> str | None:
+            """The container's read restriction, read once per sync (its own route, paged to the end)."""
+            if container_id not in self._container_restrictions:
+                missing = Problems()
+                lists = whole_read_restriction(self, container_id, missing)
+                found = {"user": {"results": lists[0]}, "group": {"results": lists[1]}} if lists else None
+                self._container_restrictions[container_id] = found or missing.problems[0]
+            known = self._container_restrictions[container_id]
+            if isinstance(known, str):
+                return known
+            self._note_restriction(container_id, known, access)
+            return None
+
+        for problem, consequence in reconcile(access.parent_of, parents, space_key, read, restriction):
             self.warn(problem, consequence)
 
     def listing(self, space_key: str, with_access: bool = True) -> SpaceAccess:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import requests
 
 from source_confluence.component_parts.common import CLOUD, logger, optional_text
+from source_confluence.component_parts.containers import CONTAINERS
 from source_confluence.component_parts.http import Probe, describe_outcome, is_json
 from source_confluence.component_parts.paging import next_listing_url
 from source_confluence.component_parts.stats import SYNC_STATS
@@ -85,21 +86,29 @@ class PeopleDirectory:
 class PageTree:
     """Title and parent of every page of a space, for ancestors on Cloud (REST v2 pages carry only `parentId`): the
     pages the sync already listed, and, when a parent is not among them, one light listing of the space (ids,
-    titles and parents, no bodies, 250 a request). Never a request per page."""
+    titles and parents, no bodies, 250 a request), plus one request per folder (whiteboard, database, embed) on a
+    path, shared with the access reader. Never a request per page."""
 
     def __init__(self) -> None:
-        self._pages: dict[str, tuple[str, str | None]] = {}
+        self._pages: dict[str, tuple[str, str | None]] = {}  # pages and the containers met (title, parent)
+        self._kinds: dict[str, str] = {}  # parent id -> its content type by REST v2 (`parentType`) when not a page
         self._listed: set[str] = set()
         self._lock = threading.Lock()
 
     def reset(self) -> None:
         with self._lock:
             self._pages.clear()
+            self._kinds.clear()
             self._listed.clear()
 
-    def remember(self, page_id: str, title: str, parent_id: str | None) -> None:
+    def remember(self, page_id: str, title: str, parent_id: str | None, parent_kind: str = "page") -> None:
         with self._lock:
             self._pages[page_id] = (title, parent_id)
+            self._note_kind(parent_id, parent_kind)
+
+    def _note_kind(self, parent_id: str | None, kind: str) -> None:
+        if parent_id and kind != "page":
+            self._kinds[parent_id] = kind
 
     def ancestors(self, config: Mapping[str, Any], space_id: str, parent_id: str | None) -> tuple[list[str], list[str]]:
         """(titles, ids) of the ancestors, root first; stops at a parent that cannot be found (or a cycle)."""
@@ -110,6 +119,8 @@ class PageTree:
             while current and current not in ids:
                 if current not in self._pages and space_id and space_id not in self._listed:
                     self._list_space(config, space_id)
+                if current not in self._pages and current in self._kinds:
+                    self._read_container(config, self._kinds[current], current)
                 if current not in self._pages:
                     break
                 title, parent = self._pages[current]
@@ -117,6 +128,24 @@ class PageTree:
                 ids.append(current)
                 current = parent
         return titles[::-1], ids[::-1]
+
+    def _read_container(self, config: Mapping[str, Any], kind: str, container_id: str) -> None:
+        """A folder (whiteboard, database, embed) on the path: its title and parent, read once per sync."""
+        probe = Probe(config)
+
+        def fetch(url: str, what: str) -> Mapping[str, Any] | str:
+            answer = probe.get(url)
+            SYNC_STATS.count(requests=1)
+            if isinstance(answer, requests.Response) and answer.ok and is_json(answer):
+                return dict(answer.json())
+            return f"{what}: {describe_outcome(answer)}"
+
+        found = CONTAINERS.read(str(config.get("normalised_api_root")), kind, container_id, fetch)
+        if isinstance(found, str):
+            logger.warning(f"Breadcrumbs stop at {kind} {container_id}: {found}.")
+            return
+        self._pages[container_id] = (found.title, found.parent_id)
+        self._note_kind(found.parent_id, found.parent_kind)
 
     def _list_space(self, config: Mapping[str, Any], space_id: str) -> None:
         self._listed.add(space_id)
@@ -131,7 +160,9 @@ class PageTree:
             body = answer.json()
             SYNC_STATS.count(requests=1)
             for page in body.get("results") or []:
-                self._pages[str(page["id"])] = (str(page.get("title") or ""), optional_text(page.get("parentId")))
+                parent = optional_text(page.get("parentId"))
+                self._pages[str(page["id"])] = (str(page.get("title") or ""), parent)
+                self._note_kind(parent, str(page.get("parentType") or "page"))
             url, params = next_listing_url(body, "v2", config, f"pages of space {space_id} (for ancestors)"), None
 
 
@@ -144,7 +175,9 @@ def add_people_and_ancestors(
 ) -> None:
     """Fills `ancestors`/`ancestor_ids` on Cloud, `author_name`, and `user_names` (every mentioned id -> name)."""
     if api_version == "v2":
-        PAGE_TREE.remember(shaped["id"], str(shaped.get("title") or ""), shaped.get("parent_id"))
+        PAGE_TREE.remember(
+            shaped["id"], str(shaped.get("title") or ""), shaped.get("parent_id"), str(raw.get("parentType") or "page")
+        )
         shaped["ancestors"], shaped["ancestor_ids"] = PAGE_TREE.ancestors(
             config, str(shaped.get("space_id") or ""), shaped.get("parent_id")
         )

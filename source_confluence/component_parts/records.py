@@ -14,6 +14,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_confluence.component_parts.access_fields import SHARED_ACCESS
 from source_confluence.component_parts.common import VersionedShaper, logger, optional_text
 from source_confluence.component_parts.config import raise_config_problem, register_derived_secrets
+from source_confluence.component_parts.containers import CONTAINERS
 from source_confluence.component_parts.http import PARSED_BODY_ATTRIBUTE, response_body_problem
 from source_confluence.component_parts.people import PAGE_TREE, PEOPLE, add_people_and_ancestors
 from source_confluence.component_parts.stats import SYNC_STATS, SummaryOnSyncEnd
@@ -78,6 +79,7 @@ class MaxPagesFilter(RecordFilter):
         SYNC_STATS.reset()
         PEOPLE.reset()  # names and page trees are data of one sync: a renamed user shows the new name next time
         PAGE_TREE.reset()
+        CONTAINERS.reset()  # folders and other containers: titles, parents (restrictions live in SHARED_ACCESS)
         SHARED_ACCESS.reset()  # permissions are data of one sync too
         SummaryOnSyncEnd.install()
 

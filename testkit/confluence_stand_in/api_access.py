@@ -59,7 +59,12 @@ def _route_v1(site: Site, subpath: str, query: Query, links: Links, forbidden: f
     if match := re.fullmatch(r"/content/([^/]+)/restriction/byOperation/([^/]+)", subpath):
         if "restrictions" in forbidden:
             return _forbidden_v1("read content restrictions")
-        page = (site.page(match.group(1)) or site.blog_post(match.group(1))) if match.group(1).isdigit() else None
+        content_id = match.group(1)  # any content: pages, blog posts and containers (folders ...) alike
+        page = (
+            (site.page(content_id) or site.blog_post(content_id) or site.container_by_id(content_id))
+            if content_id.isdigit()
+            else None
+        )
         if page is None:
             return v1_error(404, f"No content found with id: ContentId{{id={match.group(1)}}}")
         if match.group(2) not in ("read", "update"):
@@ -181,7 +186,7 @@ def _ancestors_refused(site: Site, content_id: str, expansions: set[str], links:
     page = site.page(content_id)
     if links.flavor != "cloud" or "ancestors" not in expansions or page is None:
         return False
-    return any(ancestor.status not in ("current", "archived") for ancestor in site.ancestors(page))
+    return any(ancestor.status not in ("current", "archived") for ancestor in site.v1_ancestors(page))
 
 
 def _matches(site: Site, page: Page, wanted: dict[str, set[str]]) -> bool:

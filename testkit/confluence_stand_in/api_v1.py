@@ -20,6 +20,7 @@ from .common import (
     tiny_code,
     v1_error,
 )
+from .containers import Container
 from .site import Page, Site, Space
 from .v1_shapes import Flavor, Links, content_restrictions_v1, label_array, space_permissions_v1, user_v1
 
@@ -201,7 +202,7 @@ def content_v1(site: Site, page: Page, expansions: set[str], links: Links) -> di
     if "version" in expansions:
         content["version"] = _version(site, page, links)
     if "ancestors" in expansions:
-        content["ancestors"] = [_ancestor(site, a, links) for a in site.ancestors(page)]
+        content["ancestors"] = [_ancestor(site, a, links) for a in site.v1_ancestors(page)]
     if "body" in expansions:
         content["body"] = _body(page, expansions, self_link)
     if "restrictions" in expansions:
@@ -245,16 +246,21 @@ def _body(page: Page, expansions: set[str], self_link: str) -> dict[str, object]
     return body
 
 
-def _ancestor(site: Site, ancestor: Page, links: Links) -> dict[str, object]:
+def _ancestor(site: Site, ancestor: Page | Container, links: Links) -> dict[str, object]:
+    """One v1 `ancestors` entry; a container is listed with its own type (`folder`, ...), as Cloud lists folders."""
     space = site.space(ancestor.space_key)
     assert space is not None
+    if isinstance(ancestor, Container):
+        kind, webui = ancestor.type, f"/spaces/{space.key}/{ancestor.type}/{ancestor.id}"
+    else:
+        kind, webui = "page", links.page_webui(space, ancestor)
     return {
         "id": ancestor.id,
-        "type": "page",
+        "type": kind,
         "status": ancestor.status,
         "title": ancestor.title,
         "_expandable": {key: "" for key in CONTENT_EXPANDABLES},
-        "_links": {"webui": links.page_webui(space, ancestor), "self": f"{links.base}/rest/api/content/{ancestor.id}"},
+        "_links": {"webui": webui, "self": f"{links.base}/rest/api/content/{ancestor.id}"},
     }
 
 

@@ -25,6 +25,7 @@ from .common import (
     title_slug,
     v2_error,
 )
+from .containers import handle_v2_containers
 from .site import Page, Site, Space
 
 PREFIX = "/wiki/api/v2"
@@ -64,6 +65,8 @@ def _route(site: Site, subpath: str, query: Query, root_url: str) -> ApiResult:
             raise BadRequest("'depth' must be one of [all, root]")
         pages = [p for p in site.pages_in(space.key) if depth == "all" or p.parent_id is None]
         return _page_list(site, subpath, query, base, _pages_filter(site, query, pages, by_space=False))
+    if (container := handle_v2_containers(site, subpath, root_url)) is not None:
+        return container
     if match := re.fullmatch(r"/pages/([^/]+)", subpath):
         page = site.page(match.group(1)) if match.group(1).isdigit() else None
         allowed = query_values(query, "status") or ["current", "archived", "trashed"]
@@ -188,7 +191,7 @@ def page_v2(site: Site, page: Page, body_format: str | None) -> dict[str, object
     body: dict[str, object] = {"id": page.id, "status": page.status, "title": page.title, "spaceId": space.id}
     if page.parent_id is not None:
         body["parentId"] = page.parent_id
-        body["parentType"] = "page"
+        body["parentType"] = site.parent_type(page.parent_id)
     body.update(
         {
             "position": site.position(page),

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .access import SiteAccess, load_access
+from .containers import Container
 from .content import Attachment, BlogPost, Comment, Document, document_fields, load_space_extras
 
 SPACE_TYPES = ("global", "personal")
@@ -65,9 +66,12 @@ class Site:
     comments: tuple[Comment, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     emails: dict[str, str] = field(default_factory=dict)  # account id -> address; absent: hidden (Cloud's privacy)
+    containers: tuple[Container, ...] = ()  # Cloud folders, whiteboards, databases, embeds (see containers.py)
+    v1_container_ancestors: bool = True  # False: v1 `ancestors` leave containers out (as one real site does)
     _space_by_key: dict[str, Space] = field(init=False, repr=False, compare=False)
     _space_by_id: dict[str, Space] = field(init=False, repr=False, compare=False)
     _page_by_id: dict[str, Page] = field(init=False, repr=False, compare=False)
+    _container_by_id: dict[str, Container] = field(init=False, repr=False, compare=False)
     _pages_sorted: tuple[Page, ...] = field(init=False, repr=False, compare=False)
     _pages_by_space: dict[str, list[Page]] = field(init=False, repr=False, compare=False)
     _position: dict[str, int] = field(init=False, repr=False, compare=False)
@@ -78,6 +82,7 @@ class Site:
         object.__setattr__(self, "_space_by_key", {s.key: s for s in self.spaces})
         object.__setattr__(self, "_space_by_id", {s.id: s for s in self.spaces})
         object.__setattr__(self, "_page_by_id", {p.id: p for p in self.pages})
+        object.__setattr__(self, "_container_by_id", {c.id: c for c in self.containers})
         object.__setattr__(self, "_pages_sorted", tuple(sorted(self.pages, key=lambda p: int(p.id))))
         # indexes computed once per Site, so listing 250 pages of a 10,000-page site stays cheap per request
         by_space: dict[str, list[Page]] = {s.key: [] for s in self.spaces}
@@ -97,8 +102,13 @@ class Site:
         for page in self.pages:
             if page.space_key not in self._space_by_key:
                 raise ValueError(f"page {page.id} is in unknown space {page.space_key!r}")
-            if page.parent_id is not None and page.parent_id not in self._page_by_id:
+            if page.parent_id is not None and self._parent(page.parent_id) is None:
                 raise ValueError(f"page {page.id} has unknown parent {page.parent_id}")
+        for container in self.containers:
+            if container.parent_id is not None and self._parent(container.parent_id) is None:
+                raise ValueError(f"{container.type} {container.id} has unknown parent {container.parent_id}")
+        if set(self._container_by_id) & set(self._page_by_id) or len(self._container_by_id) != len(self.containers):
+            raise ValueError("container ids must be unique and differ from page ids")
         self._index_extras()
 
     def _index_extras(self) -> None:
@@ -145,17 +155,33 @@ class Site:
     def children(self, page: Page) -> list[Page]:
         return [p for p in self._pages_sorted if p.parent_id == page.id]
 
-    def ancestors(self, page: Page) -> list[Page]:
-        """Parents of `page`, root first (the order v1 `ancestors` and the `pages` record use)."""
-        chain: list[Page] = []
-        current = page
+    def ancestors(self, page: Page | Container) -> list[Page | Container]:
+        """Parents of `page`, root first (the order v1 `ancestors` and the `pages` record use), containers included."""
+        chain: list[Page | Container] = []
+        current: Page | Container = page
         while current.parent_id is not None:
-            parent = self._page_by_id[current.parent_id]
-            if parent in chain:
-                raise ValueError(f"parent cycle at page {parent.id}")
+            parent = self._parent(current.parent_id)
+            if parent is None or parent in chain:
+                raise ValueError(f"parent cycle or unknown parent at {current.id}")
             chain.append(parent)
             current = parent
         return list(reversed(chain))
+
+    def v1_ancestors(self, page: Page) -> list[Page | Container]:
+        """What v1 `ancestors` list: every ancestor, or only the pages (`v1_container_ancestors` False)."""
+        chain = self.ancestors(page)
+        return chain if self.v1_container_ancestors else [a for a in chain if isinstance(a, Page)]
+
+    def _parent(self, content_id: str) -> Page | Container | None:
+        return self._page_by_id.get(content_id) or self._container_by_id.get(content_id)
+
+    def container_by_id(self, content_id: str) -> Container | None:
+        return self._container_by_id.get(content_id)
+
+    def parent_type(self, content_id: str) -> str:
+        """REST v2 `parentType` of a child of `content_id`."""
+        container = self._container_by_id.get(content_id)
+        return container.type if container is not None else "page"
 
     def position(self, page: Page) -> int:
         """Index among its siblings (v2 `position`)."""
