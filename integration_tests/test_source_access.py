@@ -385,10 +385,10 @@ def test_declared_space_readers_stand_in_only_for_what_could_not_be_read() -> No
     assert home["readers"] == ["group:confluence-users"], f"a permission that was read is never overridden: {home}"
 
 
-def test_a_page_whose_v2_parent_is_a_folder_the_v1_ancestors_leave_out_fails_closed_with_the_folder_named() -> None:
-    """One real site's v1 `ancestors` leave folders out: Rollback's v1 parent is Deploys, but REST v2 says it sits in
-    folder 777001 (a restricted folder would be missing from the path). The stand-in has no folders yet, so the
-    test's client rewrites that one `parentId`/`parentType` of the v2 page listing; everything else is served as is."""
+def test_a_page_whose_v2_parent_is_a_folder_nobody_can_read_fails_closed_with_the_folder_named() -> None:
+    """REST v2 says Rollback sits in folder 777001, which its route does not know (404): the test's client rewrites
+    that one `parentId`/`parentType` of the v2 page listing, everything else is served as is. Folders the stand-in
+    does serve are tested in test_source_folders.py."""
     session = requests.Session()
     session.auth = (DEFAULT_AUTH.username, DEFAULT_AUTH.api_token)
 
