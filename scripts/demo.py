@@ -61,6 +61,10 @@ def main() -> int:
             f"         .venv/bin/destination-vectors search --config {destination_config.relative_to(ROOT)} "
             '"who is on call this week?"'
         )
+        print(  # the public search above cannot see Salary Bands; Alice's groups (from memberships) can
+            f"         .venv/bin/destination-vectors search --config {destination_config.relative_to(ROOT)} "
+            '--as-email alice.martin@example.com "salary bands"'
+        )
         print("\n==> the web page over this index (search, what was synced, sync health), read-only on this machine:")
         print(f"    .venv/bin/destination-vectors web --config {destination_config.relative_to(ROOT)}")
         print("    then open http://127.0.0.1:8080/ (Ctrl+C stops it; --port picks another port)")
@@ -175,7 +179,7 @@ def _answer(destination_config: Path) -> None:
     searcher = Searcher.from_config(DestinationConfig.model_validate_json(destination_config.read_text()))
     for question in QUESTIONS:
         print()
-        print(format_hits(question, searcher.search(question, k=3)))
+        print(format_hits(question, searcher.search(question, k=3, group_by="page")))  # as `search` prints by default
 
 
 if __name__ == "__main__":
