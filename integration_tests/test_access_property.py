@@ -2,14 +2,17 @@
 LanceDB table as a person returns exactly the pages an independent oracle (written from Confluence's rule, not from
 the code under test) says that person may read. At least 10,000 (user, page) pairs, zero disagreements.
 
-Pipeline under test: `source_confluence.components` (the source's `readers`) -> a LanceDB `readers` column ->
+Worlds hold Cloud folders (restricted and not) among their pages, with v1 `ancestors` that list them or leave them
+out: the source's tree is rebuilt from v1 and v2 parents by `reconcile`, the oracle walks the true tree.
+
+Pipeline under test: `source_confluence.components` (the source's tree reconciliation and `readers`) -> a LanceDB `readers` column ->
 `destination_vectors.read.access.readable_filter` as a prefilter of a vector search asking for every row, both Lance's
 query and the in-memory flat search (`destination_vectors.store.flat`, which search uses below vector_index.min_rows)."""
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import lancedb
 import pyarrow as pa
@@ -20,7 +23,7 @@ from hypothesis import strategies as st
 from destination_vectors.config import DestinationConfig
 from destination_vectors.read.access import Principal, readable_filter
 from destination_vectors.store.flat import FlatVectors
-from source_confluence.components import ReadGrant, readers, restricted_levels
+from source_confluence.components import ReadGrant, TreeContainer, readers, reconcile, restricted_levels
 
 MIN_PAIRS = 10_000
 MAX_SEARCHERS = 200  # people searched as per example of the whole-destination test (one search each)
@@ -35,6 +38,12 @@ class World:
     parent: dict[str, str | None]
     restriction: dict[str, tuple[frozenset[str], frozenset[str]]]  # page -> (users, groups); absent = none
     space_grant: dict[str, tuple[frozenset[str], frozenset[str], bool]]  # space -> (users, groups, anonymous)
+    folders: set[str] = field(default_factory=set)  # nodes of `parent` that are Cloud folders, not pages
+    v1_leaves_out: set[str] = field(default_factory=set)  # folders the v1 `ancestors` leave out (one real site's way)
+
+    @property
+    def pages(self) -> list[str]:
+        return [node for node in self.parent if node not in self.folders]
 
 
 @st.composite
@@ -65,14 +74,18 @@ def worlds(draw: st.DrawFn) -> World:
     parent: dict[str, str | None] = {}
     space_of: dict[str, str] = {}
     restriction: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+    folders: set[str] = set()
     for n in range(n_pages):
         page = str(1000 + n)
         same_space_earlier = [p for p in parent if space_of[p] == spaces[n % len(spaces)]]
         parent[page] = draw(st.sampled_from([None, *same_space_earlier])) if same_space_earlier else None
         space_of[page] = spaces[n % len(spaces)]
-        if draw(st.integers(0, 3)) == 0:  # about a quarter of the pages carry a restriction (maybe naming nobody)
+        if n < n_pages - 1 and draw(st.integers(0, 4)) == 0:  # about a fifth are folders (the last node a page)
+            folders.add(page)
+        if draw(st.integers(0, 3)) == 0:  # about a quarter of the nodes carry a restriction (maybe naming nobody)
             restriction[page] = (draw(principals_users), draw(principals_groups))
-    return World(users + crowd, groups, space_of, parent, restriction, space_grant)
+    v1_leaves_out = set(folders) if draw(st.booleans()) else set()  # v1 ancestors list folders, or leave them out
+    return World(users + crowd, groups, space_of, parent, restriction, space_grant, folders, v1_leaves_out)
 
 
 def oracle_groups(world: World, user: str) -> frozenset[str]:
@@ -96,13 +109,43 @@ def oracle_may_read(world: World, user: str, page: str, extra_groups: frozenset[
     return True
 
 
+def source_tree(world: World) -> tuple[dict[str, str | None], dict[str, ReadGrant]]:
+    """The tree and restrictions as the source builds them on Cloud: pages' v1 parents (folders left out where the
+    world's v1 leaves them out), their v2 parents and parent types, reconciled with each folder read on demand."""
+    grants = {
+        n: ReadGrant(frozenset(u), frozenset(g)) for n, (u, g) in world.restriction.items() if n not in world.folders
+    }
+
+    def kind(node: str | None) -> str:
+        return "folder" if node in world.folders else "page"
+
+    def v1_parent(node: str) -> str | None:
+        above = world.parent[node]
+        while above in world.v1_leaves_out:
+            above = world.parent[above]
+        return above
+
+    def read(_: str, folder: str) -> TreeContainer:
+        return TreeContainer(folder, "folder", f"Folder {folder}", world.parent[folder], kind(world.parent[folder]))
+
+    def restriction(folder: str) -> None:
+        users, groups = world.restriction.get(folder, (frozenset(), frozenset()))
+        grants[folder] = ReadGrant(frozenset(users), frozenset(groups))
+
+    parent_of = {page: v1_parent(page) for page in world.pages}
+    v2 = {page: (world.parent[page], kind(world.parent[page])) for page in world.pages}
+    warnings = reconcile(parent_of, v2, "S", read, restriction)
+    assert not warnings, f"every folder could be read, v1 and v2 agree: {warnings}"
+    return parent_of, grants
+
+
 def index_rows(world: World) -> pa.Table:
     """What the source computes per page (its `readers`), as rows of a vector table."""
-    grants = {page: ReadGrant(frozenset(u), frozenset(g)) for page, (u, g) in world.restriction.items()}
+    parent_of, grants = source_tree(world)
     rows = []
-    for page in world.parent:
+    for page in world.pages:
         users, groups, anonymous = world.space_grant[world.space_of[page]]
-        levels = restricted_levels(page, world.parent, grants)
+        levels = restricted_levels(page, parent_of, grants)
         tokens = readers(ReadGrant(users, groups, anonymous), levels, world.groups)
         rows.append({"page_id": page, "vector": [1.0, 0.0], "readers": tokens})
     schema = pa.schema(
@@ -136,7 +179,7 @@ def test_search_as_a_person_agrees_with_the_oracle_on_every_pair() -> None:
         def check(world: World, data: st.DataObject) -> None:
             table = db.create_table("pages", index_rows(world), mode="overwrite")
             flat = FlatVectors(table.to_lance())
-            k = len(world.parent)
+            k = max(1, len(world.pages))
             disagreements = []
             ordinary = [u for u in world.users if not u.startswith("crowd-")]
             crowd = [u for u in world.users if u.startswith("crowd-")]
@@ -146,9 +189,9 @@ def test_search_as_a_person_agrees_with_the_oracle_on_every_pair() -> None:
                 got = search_as(table, principal, k)
                 in_memory = flat_search_as(flat, principal, k)
                 assert in_memory == got, f"in-memory flat search and Lance disagree for {user}: {in_memory ^ got}"
-                want = {page for page in world.parent if oracle_may_read(world, user, page)}
+                want = {page for page in world.pages if oracle_may_read(world, user, page)}
                 disagreements += [(user, page, page in got) for page in got ^ want]
-                pairs.append(len(world.parent))
+                pairs.append(len(world.pages))
             assert not disagreements, (
                 f"search and oracle disagree on (user, page, search says readable): {disagreements}"
             )
@@ -158,7 +201,7 @@ def test_search_as_a_person_agrees_with_the_oracle_on_every_pair() -> None:
                 widened = Principal(account_id=user, groups=tuple(sorted(oracle_groups(world, user) | {extra})))
                 got = search_as(table, widened, k)
                 assert flat_search_as(flat, widened, k) == got, "in-memory differs"
-                allowed = {p for p in world.parent if oracle_may_read(world, user, p, frozenset({extra}))}
+                allowed = {p for p in world.pages if oracle_may_read(world, user, p, frozenset({extra}))}
                 assert got <= allowed, f"--group {extra} let {user} read {sorted(got - allowed)} beyond the rule"
 
         check()
@@ -186,6 +229,8 @@ def merged(worlds_: list[World]) -> World:
         site.space_grant.update(
             {name(i, s): (names(i, u), names(i, g), a) for s, (u, g, a) in world.space_grant.items()}
         )
+        site.folders.update(names(i, frozenset(world.folders)))
+        site.v1_leaves_out.update(names(i, frozenset(world.v1_leaves_out)))
     return site
 
 
@@ -244,13 +289,13 @@ def test_search_as_user_alone_through_the_destination_agrees_with_the_oracle(dep
             messages += [state("pages"), state("memberships")]
             list(DestinationVectors().write(config, catalog(["pages", "memberships"]), iter(messages)))
             searcher = Searcher.from_config(DestinationConfig.model_validate(config))
-            k = len(world.parent)
+            k = max(1, len(world.pages))
             disagreements = []
             step = max(1, len(world.users) // MAX_SEARCHERS)  # groups in the thousands: a spread of their members
             for user in [*world.users[::step], "acct-never-seen"]:
                 principal = Principal(account_id=prefix + user)  # no groups: the destination resolves them
                 got = {hit.page_id for hit in searcher.search("shared words", k=k, mode="vector", principal=principal)}
-                want = {page for page in world.parent if oracle_may_read(world, user, page)}
+                want = {page for page in world.pages if oracle_may_read(world, user, page)}
                 disagreements += [(user, page, page in got) for page in got ^ want]
                 pairs.append(k)
             assert not disagreements, f"{deployment}: search --as-user and the oracle disagree: {disagreements}"
