@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--mode", choices=["hybrid", "vector", "fts"], default="hybrid")
     _add_reader_arguments(search, "")
     search.add_argument("--space", action="append", default=[], metavar="KEY", help="only these space keys")
-    search.add_argument("--under", metavar="PAGE_ID", help="only this page and the pages below it")
+    search.add_argument("--under", metavar="PAGE_ID", help="only this page (or Cloud folder) and the pages below it")
     search.add_argument(
         "--stream", action="append", default=[], metavar="NAME", help="only these streams (pages, comments, ...)"
     )

@@ -5,6 +5,7 @@ container costs one request (plus its restriction) however many pages sit below,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +16,7 @@ import requests
 
 from destination_vectors.read.access import Principal
 from integration_tests.reliability.helpers import (
+    destination_command,
     destination_config,
     searcher,
     source_command,
@@ -24,6 +26,7 @@ from integration_tests.reliability.helpers import (
 from source_confluence.components import AccessReader
 from testkit.confluence_stand_in import DEFAULT_AUTH, StandIn, load_site
 from testkit.confluence_stand_in.folder_site import CONTAINERS, FOLDER_PAGES, FOLDER_READERS, with_folders
+from testkit.pipeline import write_json
 
 SAMPLE_SITE = Path(__file__).resolve().parent / "sample_site"
 BOB, DANA = "5d8a1b2c3e4f5a6b7c8d9e02", "5d8a1b2c3e4f5a6b7c8d9e04"
@@ -117,6 +120,18 @@ def test_a_page_below_an_open_folder_is_public_named_by_its_breadcrumb_and_found
     dana = Principal(account_id=DANA, groups=GROUPS[DANA])
     as_dana = {h.title for h in search.search("leads plan detail", k=10, mode="fts", under="778002", principal=dana)}
     assert not as_dana, f"Dana is no eng-lead: {as_dana}"
+
+
+def test_search_under_a_folder_id_on_the_command_line_finds_the_pages_below_it(
+    indexed: tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, int]], tmp_path: Path
+) -> None:
+    config, _, _ = indexed
+    config_file = write_json(tmp_path / "destination.json", config)
+    args = ["search", "--config", str(config_file), "--under", "778001", "--mode", "fts", "--json", "folder note"]
+    run = destination_command(args, tmp_path)
+    assert run.returncode == 0, f"search --under 778001 failed\n{run.tail()}"
+    titles = {json.loads(line)["title"] for line in run.stdout.splitlines() if line.startswith("{")}
+    assert titles == {"Folder Notes"}, f"public search --under the open folder: {titles}\n{run.tail()}"
 
 
 def test_each_container_costs_one_request_for_access_and_breadcrumbs_together(
