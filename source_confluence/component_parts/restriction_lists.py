@@ -40,7 +40,7 @@ def whole_read_restriction(
     start = 0
     while True:
         params = {"expand": READ_RESTRICTION_EXPAND, "start": start, "limit": RESTRICTION_SUBJECTS_PAGE}
-        body = fetcher.fetch_json(url, params, problems, f"read the whole read restriction of page {content_id}")
+        body = fetcher.fetch_json(url, params, problems, f"read the whole read restriction of content {content_id}")
         if body is None:
             return None
         listed_users, listed_groups = subject_lists(body.get("restrictions") or {})

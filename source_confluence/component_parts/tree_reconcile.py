@@ -135,5 +135,6 @@ def _sentence(cause: tuple[str, ...], pages: list[str], space_key: str) -> str:
         listed_text = "nothing (the space root)" if listed == "None" else listed
         return f"{count} sit below {kind} {parent} by REST v2 but below {listed_text} by the v1 ancestors"
     _, kind, container_id, why = cause
-    what = "could not be read" if cause[0] == "unreadable" else "has a read restriction that could not be read"
-    return f"{count} sit below {kind} {container_id}, which {what}: {why}"
+    if cause[0] == "unreadable":
+        return f"{count} sit below {kind} {container_id}: {why}"
+    return f"{count} sit below {kind} {container_id}, whose read restriction is unknown: {why}"

@@ -51,9 +51,9 @@ def test_an_unreadable_container_or_restriction_fails_closed_and_is_named() -> N
     warnings = dict(reconcile(parent_of, v2, "ENG", _read, restriction))
     assert not {"A", "B", "D", "F1", "GONE", "LOOP"} & set(parent_of), f"they leave the tree: {parent_of}"
     sentences = " | ".join(warnings)
-    assert "folder GONE, which could not be read: read folder GONE: HTTP 404" in sentences, sentences
-    assert "folder F1, which has a read restriction that could not be read: HTTP 403 on F1" in sentences, sentences
-    assert "folder LOOP, which could not be read: its parents form a cycle" in sentences, sentences
+    assert "sit below folder GONE: read folder GONE: HTTP 404" in sentences, sentences
+    assert "sit below folder F1, whose read restriction is unknown: HTTP 403 on F1" in sentences, sentences
+    assert "sit below folder LOOP: its parents form a cycle" in sentences, sentences
 
 
 def test_the_chain_stops_at_the_first_page() -> None:
