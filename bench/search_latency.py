@@ -22,9 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.search_quality import build_index
-from testkit.confluence_stand_in import synthetic_site
-from testkit.records import site_records
+from bench.search_quality import synthetic_index
 
 QUESTIONS = [
     "how do I configure the deploy pipeline step",
@@ -74,11 +72,7 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="search-latency-") as scratch:
         folder = options.index or Path(scratch)
-        if options.index and (folder / "lancedb").is_dir():
-            config = {"lancedb_uri": str(folder / "lancedb")}
-        else:
-            folder.mkdir(parents=True, exist_ok=True)
-            config = build_index(folder, site_records(synthetic_site(options.pages, seed=7)))
+        config = synthetic_index(folder, options.pages, reuse=options.index is not None)
         searcher = Searcher.from_config(DestinationConfig.model_validate(config))
         plain = Searcher(searcher._store, searcher._embedder, exact=False)  # ranking before exact strings counted
         chunks = searcher._store.open_live().count_rows()

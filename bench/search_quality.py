@@ -22,7 +22,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from testkit.confluence_stand_in import load_site
+from testkit.confluence_stand_in import load_site, synthetic_site
 from testkit.exact_strings import exact_site
 from testkit.records import catalog_dict, site_records
 
@@ -79,6 +79,15 @@ def build_index(folder: Path, records: list[dict], model: str | None = None) -> 
     for _ in DestinationVectors().write(config, catalog, iter(messages)):
         pass
     return config
+
+
+def synthetic_index(folder: Path, pages: int, reuse: bool) -> dict:
+    """The destination config of the synthetic site's index (seed 7) in `folder`: the one already there when `reuse`
+    (a benchmark's `--index`), else built now with the real default model."""
+    if reuse and (folder / "lancedb").is_dir():
+        return {"lancedb_uri": str(folder / "lancedb")}
+    folder.mkdir(parents=True, exist_ok=True)
+    return build_index(folder, site_records(synthetic_site(pages, seed=7)))
 
 
 def page_metrics(ranked: list[str], relevant: set[str]) -> dict[str, float]:

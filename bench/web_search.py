@@ -33,10 +33,8 @@ from urllib.parse import quote_plus, urljoin
 import requests
 
 from bench.search_latency import QUESTIONS, p95
-from bench.search_quality import build_index
-from testkit.confluence_stand_in import synthetic_site
+from bench.search_quality import synthetic_index
 from testkit.paths import ROOT
-from testkit.records import site_records
 
 K = 10
 GOAL_RATIO = 1.3
@@ -81,11 +79,7 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="web-search-") as scratch:
         folder = options.index or Path(scratch)
-        if options.index and (folder / "lancedb").is_dir():
-            config = {"lancedb_uri": str(folder / "lancedb")}
-        else:
-            folder.mkdir(parents=True, exist_ok=True)
-            config = build_index(folder, site_records(synthetic_site(options.pages, seed=7)))
+        config = synthetic_index(folder, options.pages, reuse=options.index is not None)
         config_path = folder / "destination.json"
         config_path.write_text(json.dumps(config))
         searcher = Searcher.from_config(DestinationConfig.model_validate(config))

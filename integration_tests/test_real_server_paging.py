@@ -17,19 +17,14 @@ from openapi_core import OpenAPI
 from source_confluence.source import SourceConfluence
 from testkit.confluence_stand_in import Quirks, StandIn, synthetic_site, with_synthetic_extras
 from testkit.openapi_specs import validate
+from testkit.source_configs import stand_in_config
 
 FAST_RETRIES = {"min_retry_seconds": 0.01, "max_retry_seconds": 0.05, "max_retries": 4}
 ALL_STREAMS = ("spaces", "pages", "blog_posts", "comments", "attachments")
 
 
 def config_for(server: StandIn, deployment: str, **overrides: Any) -> dict[str, Any]:
-    base = server.url if deployment == "cloud" else server.dc_url
-    credentials = (
-        {"auth_type": "basic", "username": "demo@example.com", "api_token": "demo-api-token"}
-        if deployment == "cloud"
-        else {"auth_type": "bearer", "token": "demo-pat"}
-    )
-    return {"base_url": base, "deployment": deployment, "credentials": credentials, **FAST_RETRIES, **overrides}
+    return stand_in_config(server, deployment, **{**FAST_RETRIES, **overrides})
 
 
 def read_all(config: dict[str, Any], streams: tuple[str, ...] = ALL_STREAMS) -> EntrypointOutput:

@@ -17,6 +17,7 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 
 from source_confluence.source import SourceConfluence
 from testkit.confluence_stand_in import Faults, StandIn, load_site, synthetic_site, with_synthetic_extras
+from testkit.source_configs import stand_in_config
 
 HERE = Path(__file__).parent
 SAMPLE_SITE = HERE / "sample_site"
@@ -26,13 +27,7 @@ CONTENT_STREAMS = ("spaces", "pages", "blog_posts", "comments", "attachments")
 
 
 def config_for(server: StandIn, deployment: str, **overrides: Any) -> dict[str, Any]:
-    base = server.url if deployment == "cloud" else server.dc_url
-    credentials = (
-        {"auth_type": "basic", "username": "demo@example.com", "api_token": "demo-api-token"}
-        if deployment == "cloud"
-        else {"auth_type": "bearer", "token": "demo-pat"}
-    )
-    return {"base_url": base, "deployment": deployment, "credentials": credentials, **FAST_RETRIES, **overrides}
+    return stand_in_config(server, deployment, **{**FAST_RETRIES, **overrides})
 
 
 def read_all(config: dict[str, Any], state: list | None = None, files: bool = True) -> EntrypointOutput:

@@ -14,6 +14,7 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 
 from source_confluence.source import SourceConfluence
 from testkit.confluence_stand_in import Faults, StandIn, load_site, site_from_bodies, synthetic_site
+from testkit.source_configs import stand_in_config
 
 HERE = Path(__file__).parent
 SAMPLE_SITE = HERE / "sample_site"
@@ -24,13 +25,7 @@ VOLATILE_FIELDS = ("webui_url",)  # holds the stand-in's random port
 
 
 def config_for(server: StandIn, deployment: str, **overrides: Any) -> dict[str, Any]:
-    base = server.url if deployment == "cloud" else server.dc_url
-    credentials = (
-        {"auth_type": "basic", "username": "demo@example.com", "api_token": "demo-api-token"}
-        if deployment == "cloud"
-        else {"auth_type": "bearer", "token": "demo-pat"}
-    )
-    return {"base_url": base, "deployment": deployment, "credentials": credentials, **FAST_RETRIES, **overrides}
+    return stand_in_config(server, deployment, **{**FAST_RETRIES, **overrides})
 
 
 def read_pages(config: dict[str, Any]) -> tuple[EntrypointOutput, list[dict[str, Any]]]:
