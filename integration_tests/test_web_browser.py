@@ -13,10 +13,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from testkit.confluence_stand_in import load_site
@@ -64,11 +63,16 @@ def _open(browser: Any, url: str) -> None:
 
 
 def _navigate(browser: Any, action: Any) -> None:
-    """Do `action` (a click, a key) and wait until the browser has left the page it was on for a complete one."""
-    page = browser.find_element(By.TAG_NAME, "html")
+    """Do `action` (a click, a key) and wait until the browser has left the page it was on for a complete one.
+
+    The old document is marked with a script variable that a new document does not carry. (Selenium's
+    `staleness_of` asks the old element, and chromedriver can answer that mid-navigation with "Node with given id
+    does not belong to the document" instead of a stale-element error, which failed the wait.)"""
+    browser.execute_script("window.__leftBehind = true")
     action()
-    WebDriverWait(browser, 60).until(expected_conditions.staleness_of(page))
-    WebDriverWait(browser, 60).until(_loaded)
+    WebDriverWait(browser, 60, ignored_exceptions=(WebDriverException,)).until(
+        lambda b: b.execute_script("return window.__leftBehind !== true") and _loaded(b)
+    )
 
 
 def _focused(browser: Any, element_id: str) -> bool:
