@@ -6,9 +6,29 @@ Used by the extraction tests, the sample site's attachments and the benchmarks. 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
+import re
 import zipfile
+
+FIXED_TIME = (2024, 1, 1, 0, 0, 0)  # zip entries and document properties: the same bytes whenever they are built
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """The same Office file with every zip entry dated FIXED_TIME: the libraries stamp entries with the current time,
+    so two builds of one file (the stand-in's, a test's) differed whenever a second boundary fell between them."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            fixed = zipfile.ZipInfo(entry.filename, date_time=FIXED_TIME)
+            fixed.compress_type = entry.compress_type
+            fixed.external_attr = entry.external_attr
+            content = source.read(entry.filename)
+            if entry.filename == "docProps/core.xml":  # openpyxl writes the time of saving as `modified`
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>2024-01-01T00:00:00Z\2", content)
+            target.writestr(fixed, content)
+    return out.getvalue()
 
 
 def pdf_bytes(lines: list[str]) -> bytes:
@@ -70,7 +90,7 @@ def docx_bytes(paragraphs: list[str], table: list[list[str]] | None = None) -> b
                 grid.cell(r, c).text = value
     buf = io.BytesIO()
     document.save(buf)
-    return buf.getvalue()
+    return _fixed_zip(buf.getvalue())
 
 
 def pptx_bytes(slides: list[tuple[str, str]]) -> bytes:
@@ -83,7 +103,7 @@ def pptx_bytes(slides: list[tuple[str, str]]) -> bytes:
         slide.placeholders[1].text = body
     buf = io.BytesIO()
     deck.save(buf)
-    return buf.getvalue()
+    return _fixed_zip(buf.getvalue())
 
 
 def xlsx_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
@@ -95,9 +115,10 @@ def xlsx_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
         sheet = workbook.create_sheet(name)
         for row in rows:
             sheet.append(row)
+    workbook.properties.created = datetime.datetime(*FIXED_TIME)
     buf = io.BytesIO()
     workbook.save(buf)
-    return buf.getvalue()
+    return _fixed_zip(buf.getvalue())
 
 
 def csv_bytes(rows: list[list[str]]) -> bytes:
