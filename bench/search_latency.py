@@ -39,7 +39,7 @@ def lancedb_rrf_hybrid(searcher, query: str, k: int) -> list[dict]:
     from lancedb.query import MatchQuery
     from lancedb.rerankers import RRFReranker
 
-    from destination_vectors.read.search import HIT_COLUMNS
+    from destination_vectors.store.row import HIT_COLUMNS
 
     table = searcher._store.open_live()
     table.list_indices()

@@ -11,33 +11,30 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, Literal, TypedDict, Unpack, overload
 
 import numpy as np
-from lance.query import MatchQuery
 
 from destination_vectors.config import DestinationConfig
 from destination_vectors.embedding.embedder import Embedder, load_embedder
+from destination_vectors.read import full_text
 from destination_vectors.read.access import READERS_COLUMN, Principal, readable_filter
+from destination_vectors.read.full_text import Ask, Mode, row_identifiers
 from destination_vectors.read.fusion import Exact, fuse
 from destination_vectors.read.grouping import GroupBy, PageHit, distinct_pages, group_by_page, page_key, shown
 from destination_vectors.read.memberships import IdentityError, MembershipResolver
 from destination_vectors.store.ann import VECTOR_COLUMN, VectorIndexConfig, search_settings
 from destination_vectors.store.memberships import MembershipTable
-from destination_vectors.store.row import HIT_COLUMNS, hit_from_row, make_hit_class
-from destination_vectors.store.table import FTS_COLUMN, IDENTIFIERS_COLUMN, ChunkStore, Snapshot, quote
-from destination_vectors.text.exact import identifiers, parse_query, phrase_filter
+from destination_vectors.store.row import hit_from_row, make_hit_class
+from destination_vectors.store.table import FTS_COLUMN, ChunkStore, Snapshot, quote
+from destination_vectors.text.exact import parse_query, phrase_filter
 
 logger = logging.getLogger("airbyte")
 
-Mode = Literal["hybrid", "vector", "fts"]
 Visibility = Literal["public", "internal", "all"]
 HYBRID_CANDIDATES = 40  # chunks each side offers the fusion: the top k of a hybrid answer rarely comes from deeper
-POSTFILTER_SHARE = 0.5  # allowed share of rows from which a full-text query is filtered after, in memory
 MAX_CANDIDATES = 1000  # chunks read to fill k distinct pages when grouping: bounds the work of a page-heavy query
 
 
@@ -49,7 +46,6 @@ class SearchError(RuntimeError):
 Hit = make_hit_class(
     extra={"breadcrumb": str}, module=__name__
 )  # breadcrumb: ancestors > title > headings, where the chunk sits
-SELECTED = (*HIT_COLUMNS, "metadata")  # metadata holds the ancestors of the breadcrumb
 
 
 class Scope(TypedDict, total=False):
@@ -175,7 +171,7 @@ class Searcher:
         # The memory cap: flat search in memory holds rows x dimension x 4 bytes (flat.py), so only below min_rows
         # (77 MB at the default 50,000 rows of 384 dimensions); past it Lance reads the vectors (or its index).
         in_memory = not ann and snapshot.rows < self._vector_index.min_rows
-        ask = _Ask(snapshot, query, mode, where, ann, in_memory, tokens if mode == "hybrid" else ())
+        ask = Ask(snapshot, query, mode, where, ann, in_memory, tokens if mode == "hybrid" else ())
         if group_by == "chunk":
             return [_to_hit(rank, row, score) for rank, (row, score) in enumerate(self._ranked(ask, k), start=1)]
         # Pages: read a few chunks per wanted page; read more only when chunks of few pages fill the list.
@@ -219,10 +215,10 @@ class Searcher:
             )
         return snapshot
 
-    def _ranked(self, ask: _Ask, limit: int) -> list[tuple[dict, float]]:
+    def _ranked(self, ask: Ask, limit: int) -> list[tuple[dict, float]]:
         """(candidate row, score) best first; every query reads the one version `ask.snapshot` holds."""
         if ask.mode == "fts":
-            return [(row, float(row["_score"])) for row in _text_rows(ask, limit)]
+            return [(row, float(row["_score"])) for row in full_text.text_rows(ask, limit)]
         if ask.mode == "vector":
             rows = self._vector_rows(ask, self._query_vector(ask), limit)
             return [(row, 1.0 - float(row["_distance"])) for row in rows]
@@ -230,23 +226,27 @@ class Searcher:
         depth = max(limit, HYBRID_CANDIDATES)
         if ask.in_memory:
             vector_rows, text_rows = self._hybrid_rows_in_memory(ask, depth)
-            exact = Exact(ask.identifiers, _row_identifiers) if ask.identifiers else None
+            exact = Exact(ask.identifiers, row_identifiers) if ask.identifiers else None
             return fuse(ask.query, vector_rows, text_rows, _row_breadcrumb, limit, exact=exact)
-        text_rows = self._pool.submit(_text_rows, ask, depth)
-        exact_rows = self._pool.submit(_exact_rows, ask, depth) if ask.exact_indexed else None
+        text_rows = self._pool.submit(full_text.text_rows, ask, depth)
+        exact_rows = self._pool.submit(full_text.exact_rows, ask, depth) if ask.exact_indexed else None
         vector_rows = self._vector_rows(ask, self._query_vector(ask), depth)
         exact = None
         if ask.identifiers:
-            exact = Exact(ask.identifiers, _row_identifiers, exact_rows.result() if exact_rows is not None else ())
+            exact = Exact(ask.identifiers, row_identifiers, exact_rows.result() if exact_rows is not None else ())
         return fuse(ask.query, vector_rows, text_rows.result(), _row_breadcrumb, limit, exact=exact)
 
-    def _hybrid_rows_in_memory(self, ask: _Ask, depth: int) -> tuple[list[dict], list[dict]]:
+    def _hybrid_rows_in_memory(self, ask: Ask, depth: int) -> tuple[list[dict], list[dict]]:
         """Both sides' candidates with one read of their columns: the full-text query returns row ids and scores
         only, the vector side positions and distances (flat.py), then one `take` reads the union (materialising the
         columns in the full-text query cost about as much as the query itself)."""
         flat = ask.snapshot.flat
-        text_hits = self._pool.submit(_text_hits_in_memory, ask, depth)
-        exact_hits = self._pool.submit(_hits_in_memory, ask, depth, _exact_query(ask)) if ask.exact_indexed else None
+        text_hits = self._pool.submit(full_text.text_hits_in_memory, ask, depth)
+        exact_hits = (
+            self._pool.submit(full_text.hits_in_memory, ask, depth, full_text.exact_query(ask))
+            if ask.exact_indexed
+            else None
+        )
         vector = self._query_vector(ask)
         positions, distances = flat.nearest(vector, depth, ask.where)
         text_positions, scores = text_hits.result()
@@ -263,7 +263,7 @@ class Searcher:
             [{**read[p], "_score": score} for p, score in zip(text_positions, scores, strict=True)],
         )
 
-    def _vector_rows(self, ask: _Ask, vector: np.ndarray, limit: int) -> list[dict]:
+    def _vector_rows(self, ask: Ask, vector: np.ndarray, limit: int) -> list[dict]:
         if ask.in_memory:
             return ask.snapshot.flat.rows(ask.columns, vector, limit, ask.where)
         nearest: dict[str, Any] = {"column": VECTOR_COLUMN, "q": vector, "k": limit, "metric": "cosine"}
@@ -277,7 +277,7 @@ class Searcher:
         )
         return found.to_pylist()
 
-    def _query_vector(self, ask: _Ask) -> np.ndarray:
+    def _query_vector(self, ask: Ask) -> np.ndarray:
         if self._embedder is None:
             raise SearchError("vector search needs an embedding model")
         indexed = ask.snapshot.embedding_model
@@ -287,103 +287,6 @@ class Searcher:
                 f"{self._embedder.name!r}: search with the same model, or re-sync"
             )
         return np.asarray(self._embedder.embed([ask.query])[0], dtype=np.float32)
-
-
-@dataclass(frozen=True)
-class _Ask:
-    """One search's fixed inputs: the table version it reads, the words, the prefilter."""
-
-    snapshot: Snapshot
-    query: str
-    mode: Mode
-    where: str | None
-    ann: bool  # the table has an approximate vector index
-    in_memory: bool  # flat search on the version's vectors in memory (flat.py)
-    identifiers: tuple[str, ...] = ()  # the query's identifier-like tokens, lower-cased (hybrid only)
-
-    @property
-    def columns(self) -> list[str]:  # a column newer than the table comes back empty (`hit_from_row`)
-        wanted = (*SELECTED, IDENTIFIERS_COLUMN) if self.identifiers else SELECTED
-        return [name for name in wanted if name in self.snapshot.columns]
-
-    @property
-    def exact_indexed(self) -> bool:
-        """Whether the whole-token index can be asked for the query's identifiers (tables before it cannot)."""
-        return bool(self.identifiers) and (IDENTIFIERS_COLUMN,) in self.snapshot.indexed
-
-
-def _text_rows(ask: _Ask, limit: int) -> list[dict]:
-    # The words as a plain match query: a query string would be parsed (quotes become phrase queries, which
-    # the index cannot answer without positions), and text copied from a page is full of quotes.
-    found = ask.snapshot.dataset.to_table(
-        columns=[*ask.columns, "_score"],
-        full_text_query=MatchQuery(ask.query, FTS_COLUMN),
-        filter=ask.where,
-        prefilter=True,
-        limit=limit,
-    )
-    return found.to_pylist()
-
-
-def _exact_query(ask: _Ask) -> MatchQuery:
-    """Any of the query's identifiers, each a whole token of the whitespace-tokenized `identifiers` column."""
-    return MatchQuery(" ".join(ask.identifiers), IDENTIFIERS_COLUMN)
-
-
-def _exact_rows(ask: _Ask, limit: int) -> list[dict]:
-    found = ask.snapshot.dataset.to_table(
-        columns=[*ask.columns, "_score"],
-        full_text_query=_exact_query(ask),
-        filter=ask.where,
-        prefilter=True,
-        limit=limit,
-    )
-    return found.to_pylist()
-
-
-def _row_identifiers(row: dict) -> frozenset[str]:
-    """The chunk's identifiers: its column when the table has it, else read from its text (tables before it)."""
-    stored = row.get(IDENTIFIERS_COLUMN)
-    return frozenset(stored.split()) if stored is not None else identifiers(row.get("text") or "")
-
-
-def _text_ids(
-    ask: _Ask, limit: int, where: str | None, query: MatchQuery | None = None
-) -> tuple[np.ndarray, list[float]]:
-    """The full-text query of `_text_rows` (or `query`), returning row ids and scores only."""
-    found = ask.snapshot.dataset.to_table(
-        columns=["_score"],
-        with_row_id=True,
-        full_text_query=query if query is not None else MatchQuery(ask.query, FTS_COLUMN),
-        filter=where,
-        prefilter=True,
-        limit=limit,
-    )
-    return found.column("_rowid").to_numpy(), found.column("_score").to_pylist()
-
-
-def _text_hits_in_memory(ask: _Ask, limit: int) -> tuple[list[int], list[float]]:
-    return _hits_in_memory(ask, limit, MatchQuery(ask.query, FTS_COLUMN))
-
-
-def _hits_in_memory(ask: _Ask, limit: int, query: MatchQuery) -> tuple[list[int], list[float]]:
-    """Full-text candidates of `query` (the words, or the whole-token identifiers) as (positions, BM25 scores).
-    When most rows are allowed, a deeper query without the
-    prefilter keeps the rows of the filter's allowed set (which Lance evaluated, cached in flat.py): the same rows
-    and scores as the prefiltered query, only the order among equal scores may differ; on 1,500 rows Lance's
-    prefilter costs more than the query itself (2.8 vs 1.1 ms). Too few kept: the prefiltered query after all."""
-    flat = ask.snapshot.flat
-    share = flat.share(ask.where)
-    if ask.where is not None and share >= POSTFILTER_SHARE:
-        deeper = math.ceil(limit / share) + limit
-        ids, scores = _text_ids(ask, deeper, None, query)
-        positions = flat.positions_of(ids)
-        keep = flat.is_allowed(positions, ask.where).tolist()
-        kept = [(p, s) for p, s, k in zip(positions, scores, keep, strict=True) if k][:limit]
-        if len(kept) == limit or len(ids) < deeper:  # enough, or every matching row was seen
-            return [p for p, _ in kept], [s for _, s in kept]
-    ids, scores = _text_ids(ask, limit, ask.where, query)
-    return flat.positions_of(ids), scores
 
 
 def _row_breadcrumb(row: dict) -> str:

@@ -71,12 +71,12 @@ def test_below_min_rows_vectors_are_searched_in_memory_with_lances_answers(tmp_p
     import numpy as np
     import pyarrow as pa
 
-    from destination_vectors.read import search
+    from destination_vectors.read import full_text
     from destination_vectors.read.search import Searcher
     from destination_vectors.store.ann import VectorIndexConfig
     from destination_vectors.store.table import ChunkStore
 
-    text_ids = search._text_ids
+    text_ids = full_text.text_ids
     rows, dim = 300, 8
     vectors = np.random.default_rng(5).normal(size=(rows, dim)).astype(np.float32)
     # Each text a different length, so no two rows tie on a full-text score.
@@ -123,8 +123,8 @@ def test_below_min_rows_vectors_are_searched_in_memory_with_lances_answers(tmp_p
                         assert worst < 1.5e-6, f"scores (rounded to 6 places) differ by {worst} {where}"
     queries = []
     monkeypatch.setattr(
-        search,
-        "_text_ids",
+        full_text,
+        "text_ids",
         lambda ask, limit, where, query=None: queries.append(where) or text_ids(ask, limit, where, query),
     )
     assert len(memory.search("zeta", k=40, mode="hybrid", visibility="all", spaces=["A"])) == 40
